@@ -1,0 +1,96 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/cdpkit/cdp/lookup"
+	"github.com/cdpkit/cdp/warehouse"
+)
+
+func profileCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "profile",
+		Usage:     "the 360° view of one person: identifiers, traits, segments",
+		ArgsUsage: "LOOKUP  (TYPE:VALUE such as email:ana@example.org, or profile:ID)",
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return usageErr("profile takes one LOOKUP such as email:ana@example.org or profile:ID")
+			}
+			e, err := load(c)
+			if err != nil {
+				return err
+			}
+			g, err := e.compile("profile")
+			if err != nil {
+				return err
+			}
+			ctx, stop := signalContext(c.Context)
+			defer stop()
+			w, err := warehouse.Open(ctx, e.target, e.project.Root)
+			if err != nil {
+				return err
+			}
+			defer w.Close()
+			id, err := lookup.Resolve(ctx, w, e.project, g.Tables, c.Args().First())
+			if err == nil {
+				var v *lookup.View
+				if v, err = lookup.Profile(ctx, w, e.project, g.Tables, id); err == nil {
+					if e.json {
+						writeJSON(c.App.Writer, v)
+					} else {
+						printProfile(c.App.Writer, v)
+					}
+					return nil
+				}
+			}
+			if errors.Is(err, lookup.ErrNotFound) {
+				return &exitError{code: exitFailure, err: err}
+			}
+			return err
+		},
+	}
+}
+
+func printProfile(w io.Writer, v *lookup.View) {
+	fmt.Fprintf(w, "profile %s\n\nidentifiers (%d):\n", v.ProfileID, len(v.Identifiers))
+	for _, x := range v.Identifiers {
+		fmt.Fprintf(w, "  %-14s %-40s first seen %s, last seen %s, %d source(s)\n", x.Type, x.Value,
+			fmtTime(x.FirstSeenAt), fmtTime(x.LastSeenAt), x.SourceCount)
+	}
+	fmt.Fprintf(w, "\ntraits:\n")
+	for _, t := range v.Traits {
+		fmt.Fprintf(w, "  %-22s %s\n", t.Name, fmtValue(t.Value))
+	}
+	fmt.Fprintf(w, "\nsegments (%d):\n", len(v.Segments))
+	for _, s := range v.Segments {
+		hold := ""
+		if s.InHoldout {
+			hold = "  [holdout: never synced]"
+		}
+		fmt.Fprintf(w, "  %-22s since %s%s\n", s.Segment, fmtTime(s.EnteredAt), hold)
+	}
+}
+
+func fmtTime(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02 15:04")
+}
+
+func fmtValue(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "∅"
+	case time.Time:
+		return x.UTC().Format(time.RFC3339)
+	case float64:
+		return fmt.Sprintf("%.2f", x)
+	}
+	return fmt.Sprint(v)
+}

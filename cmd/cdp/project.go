@@ -1,0 +1,118 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/cdpkit/cdp/compiler"
+	"github.com/cdpkit/cdp/models"
+	"github.com/cdpkit/cdp/warehouse"
+)
+
+// env is what every command needs: the loaded project and chosen target.
+type env struct {
+	c       *cli.Context
+	project *models.Project
+	target  *models.Target
+	diags   models.Diagnostics
+	asOf    time.Time
+	json    bool
+}
+
+// load reads and checks the project; model errors exit with code 2 after
+// printing every diagnostic.
+func load(c *cli.Context) (*env, error) {
+	e := &env{c: c, json: c.Bool("json")}
+	asOf, err := parseAsOf(c.String("as-of"))
+	if err != nil {
+		return nil, usageErr("--as-of: %v", err)
+	}
+	e.asOf = asOf
+	p, diags := models.Load(c.String("project"))
+	e.project, e.diags = p, diags
+	if diags.HasErrors() {
+		if !e.json {
+			printDiags(c.App.ErrWriter, diags)
+		} else {
+			writeJSON(c.App.Writer, map[string]any{"ok": false, "diagnostics": diagJSON(diags)})
+		}
+		return nil, &exitError{code: exitUsage, err: fmt.Errorf("%d error(s) in the project; fix them and retry", countErrors(diags))}
+	}
+	if !e.json {
+		printDiags(c.App.ErrWriter, diags) // warnings
+	}
+	name := c.String("target")
+	if name == "" {
+		name = p.DefaultTarget
+	}
+	t, ok := p.Targets[name]
+	if !ok {
+		return nil, usageErr("unknown target %q (cdp.yml defines: %v)", name, p.TargetOrder)
+	}
+	e.target = t
+	return e, nil
+}
+
+// compile builds the DAG for the chosen target's dialect.
+func (e *env) compile(runID string) (*compiler.Graph, error) {
+	d, err := warehouse.DialectFor(e.target.Type)
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	g, err := compiler.Compile(e.project, d, compiler.Options{Schema: e.target.Schema, AsOf: e.asOf, RunID: runID})
+	if err != nil {
+		return nil, &exitError{code: exitUsage, err: err}
+	}
+	return g, nil
+}
+
+func parseAsOf(s string) (time.Time, error) {
+	if s == "" {
+		return time.Now().UTC().Truncate(time.Second), nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("cannot parse %q: use RFC 3339 (2026-11-01T00:00:00Z) or a date (2026-11-01)", s)
+}
+
+func printDiags(w io.Writer, diags models.Diagnostics) {
+	for _, d := range diags {
+		fmt.Fprintln(w, d.String())
+	}
+}
+
+func countErrors(diags models.Diagnostics) int {
+	n := 0
+	for _, d := range diags {
+		if d.Severity == "error" {
+			n++
+		}
+	}
+	return n
+}
+
+func diagJSON(diags models.Diagnostics) []map[string]any {
+	out := []map[string]any{}
+	for _, d := range diags {
+		out = append(out, map[string]any{"file": d.Pos.File, "line": d.Pos.Line, "col": d.Pos.Col,
+			"severity": d.Severity, "message": d.Message, "hint": d.Hint})
+	}
+	return out
+}
+
+func writeJSON(w io.Writer, v any) {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func writeJSONLine(w io.Writer, v any) {
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,193 @@
+package compiler
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/cdpkit/cdp/identity"
+	"github.com/cdpkit/cdp/layout"
+	"github.com/cdpkit/cdp/models"
+	"github.com/cdpkit/cdp/warehouse"
+)
+
+// Options parameterize a compilation.
+type Options struct {
+	Schema string    // target schema the CDP writes to
+	AsOf   time.Time // reference time of windows (`within`)
+	RunID  string    // written to audit rows
+}
+
+// Graph is the compiled DAG in run order (dependencies first).
+type Graph struct {
+	Nodes  []*Node
+	Tables layout.Tables
+}
+
+// Node returns the node with the given ID, or nil.
+func (g *Graph) Node(id string) *Node {
+	for _, n := range g.Nodes {
+		if n.ID == id {
+			return n
+		}
+	}
+	return nil
+}
+
+// Compile builds the DAG of a validated project for a dialect:
+// sources → identity → profiles → segments, each node with deterministic SQL.
+func Compile(p *models.Project, d warehouse.Dialect, o Options) (*Graph, error) {
+	if p.Identity == nil {
+		return nil, fmt.Errorf("the project has no identity block: declare identity.id_types to build profiles")
+	}
+	t := layout.Tables{D: d, Schema: o.Schema, Entity: p.Entity}
+	g := &Graph{Tables: t}
+	var srcIDs []string
+	for _, s := range p.Sources {
+		n := &Node{ID: "source." + s.Name, Kind: "source", Pos: s.Pos, Output: t.SourceView(s.Name)}
+		n.Steps = Stmts("view over the source with normalized identifiers",
+			d.CreateView(t.Q(t.SourceView(s.Name)), SourceViewSQL(p, t, s))...)
+		g.Nodes = append(g.Nodes, n)
+		srcIDs = append(srcIDs, n.ID)
+	}
+	idNode := &Node{ID: "identity." + p.Entity, Kind: "identity", Pos: p.Identity.Pos,
+		Deps: srcIDs, Output: t.Identifiers()}
+	idNode.Steps = identity.Steps(p, t, identity.Options{RunID: o.RunID, AsOf: o.AsOf})
+	g.Nodes = append(g.Nodes, idNode)
+
+	profNode := &Node{ID: "profiles." + p.Entity, Kind: "profiles", Deps: append([]string{idNode.ID}, srcIDs...),
+		Output: t.Profiles()}
+	if len(p.Traits) > 0 {
+		profNode.Pos = p.Traits[0].Pos
+	}
+	profNode.Steps = ProfilesSQL(p, t, o.AsOf)
+	g.Nodes = append(g.Nodes, profNode)
+
+	order, err := segmentOrder(p)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range order {
+		n := &Node{ID: "segment." + s.Name, Kind: "segment", Pos: s.Pos, Output: t.Segments(),
+			Deps: append([]string{profNode.ID}, srcIDs...)}
+		for _, ref := range segmentRefs(s.Where) {
+			n.Deps = append(n.Deps, "segment."+ref)
+		}
+		n.Steps = SegmentSQL(p, t, s, o.AsOf)
+		g.Nodes = append(g.Nodes, n)
+	}
+	return g, nil
+}
+
+// segmentOrder sorts segments so that referenced segments come first
+// (stable: file order otherwise).
+func segmentOrder(p *models.Project) ([]*models.Segment, error) {
+	state := map[string]int{} // 0 new, 1 visiting, 2 done
+	var out []*models.Segment
+	var visit func(s *models.Segment, path []string) error
+	visit = func(s *models.Segment, path []string) error {
+		switch state[s.Name] {
+		case 1:
+			return fmt.Errorf("segments reference each other in a cycle: %s", strings.Join(append(path, s.Name), " → "))
+		case 2:
+			return nil
+		}
+		state[s.Name] = 1
+		for _, ref := range segmentRefs(s.Where) {
+			r := p.Segment(ref)
+			if r == nil {
+				return fmt.Errorf("segment %s references unknown segment %s", s.Name, ref)
+			}
+			if err := visit(r, append(path, s.Name)); err != nil {
+				return err
+			}
+		}
+		state[s.Name] = 2
+		out = append(out, s)
+		return nil
+	}
+	for _, s := range p.Segments {
+		if err := visit(s, nil); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// segmentRefs lists the segments a condition tree references, sorted.
+func segmentRefs(c *models.Condition) []string {
+	seen := map[string]bool{}
+	var walk func(c *models.Condition)
+	walk = func(c *models.Condition) {
+		if c == nil {
+			return
+		}
+		if c.Kind == models.CondSegment {
+			seen[c.Segment] = true
+		}
+		for _, ch := range c.Children {
+			walk(ch)
+		}
+	}
+	walk(c)
+	out := make([]string, 0, len(seen))
+	for k := range seen {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+var nodeIDPattern = regexp.MustCompile(`^\+?[a-z]+\.[a-z][a-z0-9_]*$`)
+
+// Select returns the nodes named by selectors, in run order. A selector is a
+// node ID (`segment.vip`), or `+ID` to include everything it depends on.
+// No selectors selects every node.
+func (g *Graph) Select(selectors []string) ([]*Node, error) {
+	if len(selectors) == 0 {
+		return g.Nodes, nil
+	}
+	want := map[string]bool{}
+	var add func(id string)
+	add = func(id string) {
+		if want[id] {
+			return
+		}
+		want[id] = true
+		for _, d := range g.Node(id).Deps {
+			add(d)
+		}
+	}
+	for _, sel := range selectors {
+		if !nodeIDPattern.MatchString(sel) {
+			return nil, fmt.Errorf("bad node selector %q: use kind.name (source.x, identity.x, profiles.x, segment.x), optionally prefixed with +", sel)
+		}
+		id := strings.TrimPrefix(sel, "+")
+		if g.Node(id) == nil {
+			return nil, fmt.Errorf("unknown node %q (known: %s)", id, strings.Join(g.IDs(), ", "))
+		}
+		if strings.HasPrefix(sel, "+") {
+			add(id)
+		} else {
+			want[id] = true
+		}
+	}
+	var out []*Node
+	for _, n := range g.Nodes {
+		if want[n.ID] {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+// IDs lists every node ID in run order.
+func (g *Graph) IDs() []string {
+	out := make([]string, len(g.Nodes))
+	for i, n := range g.Nodes {
+		out[i] = n.ID
+	}
+	return out
+}

@@ -1,0 +1,48 @@
+package compiler
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/cdpkit/cdp/program"
+)
+
+// Render prints nodes as readable SQL: each node preceded by a comment naming
+// it and its source file:line, each statement by its label, loops as
+// commented `repeat while` blocks whose body is plain SQL.
+func Render(nodes []*Node) string {
+	var sb strings.Builder
+	for i, n := range nodes {
+		if i > 0 {
+			sb.WriteString("\n")
+		}
+		fmt.Fprintf(&sb, "-- node: %s", n.ID)
+		if n.Pos.File != "" {
+			fmt.Fprintf(&sb, " (%s:%d)", n.Pos.File, n.Pos.Line)
+		}
+		sb.WriteString("\n")
+		renderSteps(&sb, n.Steps, "")
+	}
+	return sb.String()
+}
+
+func renderSteps(sb *strings.Builder, steps []program.Step, depth string) {
+	last := ""
+	for _, st := range steps {
+		switch {
+		case st.Stmt != nil:
+			if st.Stmt.Label != "" && st.Stmt.Label != last {
+				fmt.Fprintf(sb, "%s-- %s\n", depth, st.Stmt.Label)
+			}
+			last = st.Stmt.Label
+			sb.WriteString(st.Stmt.SQL)
+			sb.WriteString(";\n")
+		case st.Loop != nil:
+			last = ""
+			fmt.Fprintf(sb, "%s-- repeat: %s\n", depth, st.Loop.Label)
+			fmt.Fprintf(sb, "%s--   while (%s) > 0, at most %d rounds\n", depth, st.Loop.Until, st.Loop.MaxRounds)
+			renderSteps(sb, st.Loop.Body, depth+"--   ")
+			fmt.Fprintf(sb, "%s-- end repeat\n", depth)
+		}
+	}
+}

@@ -1,0 +1,245 @@
+package identity
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cdpkit/cdp/layout"
+	"github.com/cdpkit/cdp/models"
+	"github.com/cdpkit/cdp/program"
+	"github.com/cdpkit/cdp/warehouse"
+)
+
+// Options parameterize one identity build.
+type Options struct {
+	RunID string    // written to the audit table and used to salt rare ID collisions
+	AsOf  time.Time // first_seen_at of identifiers from sources without timestamps
+	// MaxRounds bounds every loop (0 = defaults).
+	MaxRounds int
+}
+
+// builder accumulates the identity program for one project.
+type builder struct {
+	p    *models.Project
+	t    layout.Tables
+	d    warehouse.Dialect
+	o    Options
+	lims []*models.IDType // identifier types with a limit
+	work []string         // scratch tables created, dropped at the end
+}
+
+// Steps compiles the identity build: it (re)creates `<e>_identifiers` and
+// `<e>_identity_audit` from the source views (layout.SourceView). Scratch
+// tables are dropped at the end.
+func Steps(p *models.Project, t layout.Tables, o Options) []program.Step {
+	b := &builder{p: p, t: t, d: t.D, o: o}
+	for _, it := range p.Identity.IDTypes {
+		if it.Limit > 0 {
+			b.lims = append(b.lims, it)
+		}
+	}
+	var s []program.Step
+	s = append(s, b.prepare()...)
+	s = append(s, b.components("all", "SELECT a, b FROM "+b.w("edges"), b.w("labels"))...)
+	if len(b.lims) > 0 {
+		s = append(s, b.limits()...)
+	}
+	s = append(s, b.final()...)
+	s = append(s, b.profileIDs()...)
+	s = append(s, b.outputs()...)
+	s = append(s, b.cleanup()...)
+	return s
+}
+
+// w names a scratch table and remembers it for cleanup.
+func (b *builder) w(name string) string {
+	q := b.t.Q(b.t.Work(name))
+	for _, n := range b.work {
+		if n == q {
+			return q
+		}
+	}
+	b.work = append(b.work, q)
+	return q
+}
+func (b *builder) q(s string) string    { return b.d.QuoteString(s) }
+
+func (b *builder) rounds(def int) int {
+	if b.o.MaxRounds > 0 {
+		return b.o.MaxRounds
+	}
+	return def
+}
+
+func (b *builder) ctas(label, name, query string) []program.Step {
+	return program.Stmts(label, b.d.CreateTableAs(b.w(name), query)...)
+}
+
+// occurrencesSQL lists every normalized identifier occurrence of every source.
+func (b *builder) occurrencesSQL() string {
+	var parts []string
+	for _, src := range b.p.Sources {
+		view := b.t.Q(b.t.SourceView(src.Name))
+		for i, id := range src.Identifiers {
+			col := layout.SourceIdentColumn(i)
+			parts = append(parts, fmt.Sprintf(
+				"SELECT %s AS id_type, %s AS id_value, %s AS ts, %s AS source FROM %s WHERE %s IS NOT NULL",
+				b.q(id.Type), col, layout.SourceTSColumn, b.q(src.Name), view, col))
+		}
+	}
+	if len(parts) == 0 {
+		return "SELECT " + b.d.CastText("NULL") + " AS id_type, " + b.d.CastText("NULL") + " AS id_value, " +
+			b.d.Cast("NULL", models.TypeTimestamp) + " AS ts, " + b.d.CastText("NULL") + " AS source WHERE 1 = 0"
+	}
+	return strings.Join(parts, "\nUNION ALL\n")
+}
+
+// pairsSQL lists every pair of identifiers that share a source row.
+func (b *builder) pairsSQL() string {
+	var parts []string
+	for _, src := range b.p.Sources {
+		view := b.t.Q(b.t.SourceView(src.Name))
+		for i := range src.Identifiers {
+			for j := i + 1; j < len(src.Identifiers); j++ {
+				ci, cj := layout.SourceIdentColumn(i), layout.SourceIdentColumn(j)
+				parts = append(parts, fmt.Sprintf(
+					"SELECT %s AS ta, %s AS va, %s AS tb, %s AS vb, %s AS ts FROM %s WHERE %s IS NOT NULL AND %s IS NOT NULL",
+					b.q(src.Identifiers[i].Type), ci, b.q(src.Identifiers[j].Type), cj,
+					layout.SourceTSColumn, view, ci, cj))
+			}
+		}
+	}
+	if len(parts) == 0 {
+		t := b.d.CastText("NULL")
+		return fmt.Sprintf("SELECT %s AS ta, %s AS va, %s AS tb, %s AS vb, %s AS ts WHERE 1 = 0",
+			t, t, t, t, b.d.Cast("NULL", models.TypeTimestamp))
+	}
+	return strings.Join(parts, "\nUNION ALL\n")
+}
+
+// rankSQL maps an id_type column to its priority (0 = strongest).
+func (b *builder) rankSQL(col string) string {
+	var sb strings.Builder
+	sb.WriteString("CASE " + col)
+	for _, it := range b.p.Identity.IDTypes {
+		fmt.Fprintf(&sb, " WHEN %s THEN %d", b.q(it.Name), it.Rank)
+	}
+	fmt.Fprintf(&sb, " ELSE %d END", len(b.p.Identity.IDTypes))
+	return sb.String()
+}
+
+// excludedSQL names the first exclusion pattern a node matches, or NULL.
+func (b *builder) excludedSQL() string {
+	var whens []string
+	for _, it := range b.p.Identity.IDTypes {
+		for _, pat := range it.Exclude {
+			whens = append(whens, fmt.Sprintf("WHEN id_type = %s AND %s THEN %s",
+				b.q(it.Name), b.d.RegexpMatch("id_value", pat), b.q("excluded by "+it.Name+" pattern "+pat)))
+		}
+	}
+	if len(whens) == 0 {
+		return b.d.CastText("NULL")
+	}
+	return "CASE " + strings.Join(whens, " ") + " END"
+}
+
+func (b *builder) prepare() []program.Step {
+	asOf := b.d.TimestampLiteral(b.o.AsOf)
+	var s []program.Step
+	s = append(s, b.ctas("occurrences: every normalized identifier of every source row", "occ", b.occurrencesSQL())...)
+	s = append(s, b.ctas("nodes: one per (id_type, id_value), numbered in byte order", "nodes", fmt.Sprintf(
+		`SELECT ROW_NUMBER() OVER (ORDER BY %s, %s) AS node_id, id_type, id_value, first_seen_at, last_seen_at,
+  source_count, %s AS type_rank, %s AS excluded_by
+FROM (
+  SELECT id_type, id_value, COALESCE(MIN(ts), %s) AS first_seen_at, MAX(ts) AS last_seen_at,
+    COUNT(DISTINCT source) AS source_count
+  FROM %s
+  GROUP BY id_type, id_value
+) g`, b.d.ByteOrder("id_type"), b.d.ByteOrder("id_value"), b.rankSQL("id_type"), b.excludedSQL(), asOf, b.w("occ")))...)
+	s = append(s, b.ctas("edges: identifiers sharing a row; tier = the weaker type's priority", "edges", fmt.Sprintf(
+		`SELECT LEAST(na.node_id, nb.node_id) AS a, GREATEST(na.node_id, nb.node_id) AS b,
+  GREATEST(na.type_rank, nb.type_rank) AS tier, MIN(p.ts) AS ts
+FROM (
+%s
+) p
+JOIN %s na ON na.id_type = p.ta AND na.id_value = p.va AND na.excluded_by IS NULL
+JOIN %s nb ON nb.id_type = p.tb AND nb.id_value = p.vb AND nb.excluded_by IS NULL
+WHERE na.node_id <> nb.node_id
+GROUP BY LEAST(na.node_id, nb.node_id), GREATEST(na.node_id, nb.node_id), GREATEST(na.type_rank, nb.type_rank)`,
+		indent(b.pairsSQL()), b.w("nodes"), b.w("nodes")))...)
+	s = append(s, b.ctas("labels: every kept node starts as its own component", "labels", fmt.Sprintf(
+		"SELECT node_id, node_id AS label FROM %s WHERE excluded_by IS NULL", b.w("nodes")))...)
+	return s
+}
+
+// components runs connected components over the edges(a, b) that
+// edgesQuery selects and rewrites labels(node_id, label) so that label is the
+// smallest node_id of each component. Each round hooks every label to its
+// smallest neighbour, jumps pointers until every label points at a root,
+// relabels, and contracts the graph to edges between distinct roots; it ends
+// when no edge is left.
+func (b *builder) components(tag, edgesQuery, labels string) []program.Step {
+	edges, hook, next := b.w(tag+"_edges"), b.w(tag+"_hook"), b.w(tag+"_next")
+	jump := program.Loop{
+		Label: "pointer jumping: every label points at its root",
+		Until: fmt.Sprintf("SELECT COUNT(*) FROM %s h JOIN %s h2 ON h2.x = h.p WHERE h2.p <> h.p", hook, hook),
+		Body: []program.Step{program.S("jump", fmt.Sprintf(
+			"UPDATE %s AS h SET p = h2.p FROM %s AS h2 WHERE h2.x = h.p AND h2.p <> h.p", hook, hook))},
+		MaxRounds: b.rounds(64),
+	}
+	var body []program.Step
+	body = append(body, program.Stmts("hook: each label points at its smallest neighbour",
+		b.d.CreateTableAs(hook, fmt.Sprintf(
+			"SELECT x, LEAST(x, MIN(y)) AS p FROM (SELECT a AS x, b AS y FROM %s UNION ALL SELECT b AS x, a AS y FROM %s) n GROUP BY x",
+			edges, edges))...)...)
+	body = append(body, program.Step{Loop: &jump})
+	body = append(body, program.S("relabel", fmt.Sprintf(
+		"UPDATE %s AS l SET label = h.p FROM %s AS h WHERE h.x = l.label AND h.p <> l.label", labels, hook)))
+	body = append(body, program.Stmts("contract: edges between distinct roots",
+		b.d.CreateTableAs(next, fmt.Sprintf(
+			`SELECT DISTINCT LEAST(ha.p, hb.p) AS a, GREATEST(ha.p, hb.p) AS b
+FROM %s e JOIN %s ha ON ha.x = e.a JOIN %s hb ON hb.x = e.b
+WHERE ha.p <> hb.p`, edges, hook, hook))...)...)
+	body = append(body, program.Stmts("", b.d.CreateTableAs(edges, "SELECT a, b FROM "+next)...)...)
+	out := program.Stmts("component edges ("+tag+")", b.d.CreateTableAs(edges, edgesQuery)...)
+	return append(out, program.Step{Loop: &program.Loop{
+		Label:     "connected components (" + tag + "): repeat while edges remain",
+		Until:     program.CountRows(edges),
+		Body:      body,
+		MaxRounds: b.rounds(200),
+	}})
+}
+
+// limitCountCols renders, per limited type, COUNT(CASE …) AS lim_<i>.
+func (b *builder) limitCountCols(typeCol string) string {
+	var cols []string
+	for i, it := range b.lims {
+		cols = append(cols, fmt.Sprintf("COUNT(CASE WHEN %s = %s THEN 1 END) AS lim_%d", typeCol, b.q(it.Name), i))
+	}
+	return strings.Join(cols, ", ")
+}
+
+// overLimit is a predicate over per-limit counts (x.lim_i [+ y.lim_i]).
+func (b *builder) overLimit(sum func(i int) string) string {
+	var ors []string
+	for i, it := range b.lims {
+		ors = append(ors, fmt.Sprintf("%s > %d", sum(i), it.Limit))
+	}
+	return "(" + strings.Join(ors, " OR ") + ")"
+}
+
+// limitReason names the first limit a union breaks.
+func (b *builder) limitReason(sum func(i int) string) string {
+	var whens []string
+	for i, it := range b.lims {
+		whens = append(whens, fmt.Sprintf("WHEN %s > %d THEN %s", sum(i), it.Limit,
+			b.q(fmt.Sprintf("limit: more than %d %s", it.Limit, it.Name))))
+	}
+	return "CASE " + strings.Join(whens, " ") + " END"
+}
+
+func indent(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ") }
+
+func itoa(i int) string { return strconv.Itoa(i) }

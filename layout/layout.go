@@ -1,0 +1,57 @@
+// Package layout names every table and view the CDP writes in the target
+// schema (see docs/tables.md). Shared code asks layout, never spells names.
+package layout
+
+import "github.com/cdpkit/cdp/warehouse"
+
+// Tables names the CDP's relations for one project and target.
+type Tables struct {
+	D      warehouse.Dialect
+	Schema string
+	Entity string
+}
+
+// Q returns the qualified, quoted name of a relation in the target schema.
+func (t Tables) Q(name string) string { return t.D.Table(t.Schema, name) }
+
+// Identifiers is `<e>_identifiers`: one row per normalized identifier.
+func (t Tables) Identifiers() string { return t.Entity + "_identifiers" }
+
+// Audit is `<e>_identity_audit`: dropped links and excluded values.
+func (t Tables) Audit() string { return t.Entity + "_identity_audit" }
+
+// Profiles is `<e>_profiles`: one row per profile with every trait.
+func (t Tables) Profiles() string { return t.Entity + "_profiles" }
+
+// Segments is `<e>_segments`: one row per (segment, profile).
+func (t Tables) Segments() string { return t.Entity + "_segments" }
+
+// SourceView is `<e>_src_<source>`: a source's rows with normalized identifiers.
+func (t Tables) SourceView(source string) string { return t.Entity + "_src_" + source }
+
+// Work is a scratch table of the identity build, `<e>__id_<name>`.
+func (t Tables) Work(name string) string { return t.Entity + "__id_" + name }
+
+// Runs is `cdp_runs`: one row per `cdp run`.
+func (t Tables) Runs() string { return "cdp_runs" }
+
+// SourceIdentColumn is the view column holding a source's i-th normalized identifier.
+func SourceIdentColumn(i int) string { return "_cdp_id_" + itoa(i) }
+
+// SourceTSColumn is the view column holding a source row's timestamp (or NULL).
+const SourceTSColumn = "_cdp_ts"
+
+// ProfileIDColumn is the column that carries a row's profile in mapped sources.
+const ProfileIDColumn = "_cdp_profile_id"
+
+func itoa(i int) string {
+	if i == 0 {
+		return "0"
+	}
+	var b []byte
+	for i > 0 {
+		b = append([]byte{byte('0' + i%10)}, b...)
+		i /= 10
+	}
+	return string(b)
+}

@@ -1,0 +1,173 @@
+// Package lookup reads the 360° view of one person from the tables a run
+// built: identifiers, traits and segment memberships.
+package lookup
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/cdpkit/cdp/identity"
+	"github.com/cdpkit/cdp/layout"
+	"github.com/cdpkit/cdp/models"
+	"github.com/cdpkit/cdp/warehouse"
+)
+
+// Identifier is one identifier of a profile.
+type Identifier struct {
+	Type        string     `json:"id_type"`
+	Value       string     `json:"id_value"`
+	FirstSeenAt *time.Time `json:"first_seen_at"`
+	LastSeenAt  *time.Time `json:"last_seen_at"`
+	SourceCount int64      `json:"source_count"`
+}
+
+// Trait is one trait value.
+type Trait struct {
+	Name  string `json:"name"`
+	Value any    `json:"value"`
+}
+
+// Membership is one segment the profile belongs to.
+type Membership struct {
+	Segment   string     `json:"segment"`
+	InHoldout bool       `json:"in_holdout"`
+	EnteredAt *time.Time `json:"entered_at"`
+}
+
+// View is the 360° view of one profile.
+type View struct {
+	ProfileID   string       `json:"profile_id"`
+	Identifiers []Identifier `json:"identifiers"`
+	Traits      []Trait      `json:"traits"`
+	Segments    []Membership `json:"segments"`
+}
+
+// ErrNotFound is returned when no profile matches.
+var ErrNotFound = fmt.Errorf("no profile matches")
+
+// Resolve parses `type:value` or `profile:<id>` and returns the profile ID.
+func Resolve(ctx context.Context, w warehouse.Warehouse, p *models.Project, t layout.Tables, key string) (string, error) {
+	typ, val, ok := strings.Cut(key, ":")
+	if !ok || val == "" {
+		return "", fmt.Errorf("lookup %q: use TYPE:VALUE (e.g. email:ana@example.org) or profile:ID", key)
+	}
+	d := t.D
+	if typ == "profile" {
+		return val, nil
+	}
+	it := p.IDType(typ)
+	if it == nil {
+		var names []string
+		for _, x := range p.Identity.IDTypes {
+			names = append(names, x.Name)
+		}
+		return "", fmt.Errorf("lookup %q: unknown identifier type %q (known: profile, %s)", key, typ, strings.Join(names, ", "))
+	}
+	norm, ok := identity.NormalizeGo(it, val)
+	if !ok {
+		return "", fmt.Errorf("lookup %q: %q is not a valid %s after normalization (%s)", key, val, typ, it.Normalize)
+	}
+	for _, pat := range it.Exclude {
+		if re, err := regexp.Compile(pat); err == nil && re.MatchString(norm) {
+			return "", fmt.Errorf("lookup %q: %s is excluded by the pattern %s, so it links no profile", key, norm, pat)
+		}
+	}
+	rows, err := w.Query(ctx, fmt.Sprintf("SELECT profile_id FROM %s WHERE id_type = %s AND id_value = %s",
+		t.Q(t.Identifiers()), d.QuoteString(typ), d.QuoteString(norm)))
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return "", err
+		}
+		return "", fmt.Errorf("lookup %q (normalized %s): %w", key, norm, ErrNotFound)
+	}
+	var id string
+	if err := rows.Scan(&id); err != nil {
+		return "", err
+	}
+	return id, rows.Close()
+}
+
+// Profile reads the full view of one profile ID.
+func Profile(ctx context.Context, w warehouse.Warehouse, p *models.Project, t layout.Tables, profileID string) (*View, error) {
+	d := t.D
+	v := &View{ProfileID: profileID, Identifiers: []Identifier{}, Traits: []Trait{}, Segments: []Membership{}}
+	pid := d.QuoteString(profileID)
+	rows, err := w.Query(ctx, fmt.Sprintf(
+		"SELECT id_type, id_value, first_seen_at, last_seen_at, source_count FROM %s WHERE profile_id = %s ORDER BY %s, %s",
+		t.Q(t.Identifiers()), pid, d.ByteOrder("id_type"), d.ByteOrder("id_value")))
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var x Identifier
+		if err := rows.Scan(&x.Type, &x.Value, &x.FirstSeenAt, &x.LastSeenAt, &x.SourceCount); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		v.Identifiers = append(v.Identifiers, x)
+	}
+	rows.Close()
+	if len(v.Identifiers) == 0 {
+		return nil, fmt.Errorf("profile %s: %w", profileID, ErrNotFound)
+	}
+	if err := readTraits(ctx, w, p, t, pid, v); err != nil {
+		return nil, err
+	}
+	rows, err = w.Query(ctx, fmt.Sprintf("SELECT segment, in_holdout, entered_at FROM %s WHERE profile_id = %s ORDER BY segment",
+		t.Q(t.Segments()), pid))
+	if err != nil {
+		return v, nil // segments not built yet
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var m Membership
+		if err := rows.Scan(&m.Segment, &m.InHoldout, &m.EnteredAt); err != nil {
+			return nil, err
+		}
+		v.Segments = append(v.Segments, m)
+	}
+	return v, rows.Err()
+}
+
+func readTraits(ctx context.Context, w warehouse.Warehouse, p *models.Project, t layout.Tables, pid string, v *View) error {
+	d := t.D
+	cols := make([]string, len(p.Traits))
+	for i, tr := range p.Traits {
+		cols[i] = d.QuoteIdent(tr.Name)
+	}
+	if len(cols) == 0 {
+		return nil
+	}
+	rows, err := w.Query(ctx, fmt.Sprintf("SELECT %s FROM %s WHERE profile_id = %s",
+		strings.Join(cols, ", "), t.Q(t.Profiles()), pid))
+	if err != nil {
+		return fmt.Errorf("read traits (has `cdp run` built %s?): %w", t.Profiles(), err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return rows.Err()
+	}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if err := rows.Scan(ptrs...); err != nil {
+		return err
+	}
+	for i, tr := range p.Traits {
+		val := vals[i]
+		if b, ok := val.([]byte); ok {
+			val = string(b)
+		}
+		v.Traits = append(v.Traits, Trait{Name: tr.Name, Value: val})
+	}
+	return rows.Err()
+}

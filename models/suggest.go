@@ -1,0 +1,100 @@
+package models
+
+import (
+	"regexp"
+	"strings"
+)
+
+var nameRe = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
+// checkName reports a name that does not match [a-z][a-z0-9_]*.
+func (l *loader) checkName(kind, name string, pos Pos) bool {
+	if nameRe.MatchString(name) {
+		return true
+	}
+	hint := "names are lowercase letters, digits and `_`, starting with a letter"
+	if fixed := fixName(name); fixed != "" && fixed != name {
+		hint += "; e.g. `" + fixed + "`"
+	}
+	l.errorf(pos, hint, "bad %s name `%s`", kind, name)
+	return false
+}
+
+// fixName proposes a valid spelling of name, or "".
+func fixName(name string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(name) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '_':
+			b.WriteRune(r)
+		case r == '-' || r == ' ' || r == '.':
+			b.WriteByte('_')
+		}
+	}
+	s := strings.TrimLeft(b.String(), "0123456789_")
+	if !nameRe.MatchString(s) {
+		return ""
+	}
+	return s
+}
+
+// closest returns the candidate nearest to s by edit distance, or "" when none
+// is close enough to be a plausible typo.
+func closest(s string, candidates []string) string {
+	if len(s) > 64 {
+		return ""
+	}
+	best, bestDist := "", 1<<30
+	limit := min(3, max(1, (len(s)+2)/3))
+	ls := strings.ToLower(s)
+	for _, c := range candidates {
+		if len(c) > 64 {
+			continue
+		}
+		d := editDistance(ls, strings.ToLower(c))
+		if d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	if bestDist > limit {
+		return ""
+	}
+	return best
+}
+
+// didYouMean returns a "did you mean `x`?" hint, or "".
+func didYouMean(s string, candidates []string) string {
+	if c := closest(s, candidates); c != "" {
+		return "did you mean `" + c + "`?"
+	}
+	return ""
+}
+
+// unknownHint suggests the closest known key, or lists the known keys.
+func unknownHint(key string, known []string) string {
+	if h := didYouMean(key, known); h != "" {
+		return h
+	}
+	return "known keys: " + strings.Join(known, ", ")
+}
+
+// editDistance is the Levenshtein distance between a and b, over bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

@@ -1,0 +1,273 @@
+package models
+
+import "time"
+
+// Pos is a position in a project file, kept from the YAML parser to every diagnostic.
+type Pos struct {
+	File string // path relative to the project root
+	Line int    // 1-based
+	Col  int    // 1-based
+}
+
+// Project is the typed, validated model of a whole CDP project.
+type Project struct {
+	Root          string // absolute path of the project folder
+	Name          string
+	Entity        string // stitched entity; prefixes output tables, default "customer"
+	ModelPaths    []string
+	SeedPaths     []string
+	DefaultTarget string
+	Targets       map[string]*Target
+	TargetOrder   []string // targets in file order
+
+	Sources      []*Source
+	Identity     *Identity // nil when the project declares no identity block
+	Traits       []*Trait
+	Segments     []*Segment
+	Destinations []*Destination
+	Syncs        []*Sync
+}
+
+// Target is one warehouse connection from cdp.yml.
+type Target struct {
+	Name   string
+	Type   string // duckdb | postgres | snowflake | bigquery
+	Schema string // where the CDP writes; dataset on BigQuery
+	// Settings holds every other key (path, dsn, account, …) after ${ENV} interpolation.
+	Settings map[string]string
+	Pos      Pos
+}
+
+// Source is a warehouse relation the CDP reads.
+type Source struct {
+	Name        string
+	Table       string // relation as the target understands it; exclusive with SQL
+	SQL         string // select statement; exclusive with Table
+	PrimaryKey  string
+	Timestamp   string // column: when the row was true
+	Event       string // column with the event name; makes this an event stream
+	Identifiers []*SourceIdentifier
+	Pos         Pos
+}
+
+// IsEventStream reports whether the source declares an event-name column.
+func (s *Source) IsEventStream() bool { return s.Event != "" }
+
+// SourceIdentifier maps a column or SQL expression of a source row to an identifier type.
+type SourceIdentifier struct {
+	Column string // exclusive with Expr
+	Expr   string // SQL over the row
+	Type   string // an IDType name
+	Pos    Pos
+}
+
+// Identity declares the identity graph.
+type Identity struct {
+	IDTypes               []*IDType // priority order: earlier = stronger evidence
+	MaxProfileIdentifiers int       // default 1000
+	Pos                   Pos
+}
+
+// IDType is one identifier type with its normalization and limit rules.
+type IDType struct {
+	Name           string
+	Normalize      string   // email | phone | lowercase | trim | none; default trim
+	DefaultCountry string   // ISO 3166 alpha-2, for phone
+	Exclude        []string // RE2-compatible regexes; matching values never link anything
+	Limit          int      // 0 = unlimited
+	Rank           int      // index in IDTypes (0 = strongest)
+	Pos            Pos
+}
+
+// Trait pick and aggregate vocabularies.
+const (
+	PickLatest       = "latest"
+	PickEarliest     = "earliest"
+	PickMostFrequent = "most_frequent"
+	PickMax          = "max"
+	PickMin          = "min"
+	PickAny          = "any"
+
+	AggCount         = "count"
+	AggCountDistinct = "count_distinct"
+	AggSum           = "sum"
+	AggAvg           = "avg"
+	AggMin           = "min"
+	AggMax           = "max"
+)
+
+// Trait types.
+const (
+	TypeString    = "string"
+	TypeInteger   = "integer"
+	TypeNumber    = "number"
+	TypeBoolean   = "boolean"
+	TypeTimestamp = "timestamp"
+	TypeDate      = "date"
+)
+
+// ColumnRef is `source.column` (Column empty for `from: source`).
+type ColumnRef struct {
+	Source string
+	Column string
+}
+
+// Trait is one profile attribute: a pick (survivorship), an aggregate, or an expression.
+type Trait struct {
+	Name      string
+	From      []ColumnRef // several = source priority; empty for expr traits
+	Pick      string      // set for survivorship traits (default latest when From has a column and no Aggregate)
+	Aggregate string      // set for aggregate traits
+	Where     string      // SQL predicate over the source row
+	Within    *Duration   // window relative to the run time
+	Expr      string      // SQL over other traits
+	Type      string      // forced type, or "" to infer
+	Pos       Pos
+}
+
+// IsExpr reports whether the trait is computed from other traits.
+func (t *Trait) IsExpr() bool { return t.Expr != "" }
+
+// Duration is a window such as 90d, 12h, 2w.
+type Duration struct {
+	N    int
+	Unit byte // 'h', 'd' or 'w'
+	Text string
+}
+
+// Hours returns the window length in hours.
+func (d Duration) Hours() int {
+	switch d.Unit {
+	case 'd':
+		return d.N * 24
+	case 'w':
+		return d.N * 24 * 7
+	}
+	return d.N
+}
+
+// Go returns the window as a time.Duration.
+func (d Duration) Go() time.Duration { return time.Duration(d.Hours()) * time.Hour }
+
+// Segment is an audience: a condition tree over traits, events and other segments.
+type Segment struct {
+	Name        string
+	Description string
+	Where       *Condition
+	Holdout     float64 // fraction 0..1 (10% → 0.10)
+	Pos         Pos
+}
+
+// Condition kinds.
+const (
+	CondAll     = "all"
+	CondAny     = "any"
+	CondNot     = "not"
+	CondTrait   = "trait"
+	CondEvent   = "event"
+	CondSegment = "segment"
+)
+
+// Condition is one node of a segment's condition tree.
+type Condition struct {
+	Kind     string       // one of the Cond* constants
+	Children []*Condition // all / any; not has exactly one child
+
+	// trait conditions
+	Trait string
+	Op    string // eq ne gt gte lt lte in not_in contains starts_with ends_with between is_set within before after
+	Value any    // scalar (string, int64, float64, bool, nil) or []any for in/not_in/between; *Duration for within
+
+	// event conditions
+	Event       string
+	EventSource string
+	Count       *CountCond
+	EventWithin *Duration
+	EventWhere  string
+
+	// segment conditions
+	Segment string
+
+	Pos Pos
+}
+
+// CountCond is an event count comparison such as { gte: 2 }.
+type CountCond struct {
+	Op    string // eq ne gt gte lt lte
+	Value int64
+}
+
+// Destination is a place syncs deliver to.
+type Destination struct {
+	Name      string
+	Type      string
+	RateLimit string // e.g. "20/s"; empty = destination default
+	// Settings holds every other scalar key (url, secret, …) after ${ENV} interpolation.
+	Settings map[string]string
+	Pos      Pos
+}
+
+// Sync maps a segment (or all profiles) to a destination.
+type Sync struct {
+	Name        string
+	Segment     string
+	AllProfiles bool
+	Destination string
+	Mode        string // upsert | mirror | insert | update
+	Key         string // trait
+	Fields      []FieldMap
+	Schedule    string
+	MaxRemovals string // "10%" or a count
+	NullValues  string // skip | send
+	Options     map[string]any
+	Pos         Pos
+}
+
+// FieldMap maps a destination field to a trait.
+type FieldMap struct {
+	Field string
+	Trait string
+}
+
+// IDType returns the identifier type with the given name, or nil.
+func (p *Project) IDType(name string) *IDType {
+	if p.Identity == nil {
+		return nil
+	}
+	for _, t := range p.Identity.IDTypes {
+		if t.Name == name {
+			return t
+		}
+	}
+	return nil
+}
+
+// Source returns the source with the given name, or nil.
+func (p *Project) Source(name string) *Source {
+	for _, s := range p.Sources {
+		if s.Name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// Trait returns the trait with the given name, or nil.
+func (p *Project) Trait(name string) *Trait {
+	for _, t := range p.Traits {
+		if t.Name == name {
+			return t
+		}
+	}
+	return nil
+}
+
+// Segment returns the segment with the given name, or nil.
+func (p *Project) Segment(name string) *Segment {
+	for _, s := range p.Segments {
+		if s.Name == name {
+			return s
+		}
+	}
+	return nil
+}

@@ -1,0 +1,113 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cdpkit/cdp/compiler"
+	"github.com/cdpkit/cdp/layout"
+	"github.com/cdpkit/cdp/models"
+	"github.com/cdpkit/cdp/warehouse"
+)
+
+// NodeResult is the outcome of one node of a run.
+type NodeResult struct {
+	ID      string     `json:"node"`
+	Status  string     `json:"status"` // ok | error
+	Seconds float64    `json:"seconds"`
+	Rows    int64      `json:"rows"` // rows in the node's output (-1 unknown)
+	Loops   []LoopStat `json:"loops,omitempty"`
+	Error   string     `json:"error,omitempty"`
+}
+
+// Result is the outcome of a whole `cdp run`.
+type Result struct {
+	RunID    string       `json:"run_id"`
+	Status   string       `json:"status"`
+	Started  time.Time    `json:"started_at"`
+	Finished time.Time    `json:"finished_at"`
+	Nodes    []NodeResult `json:"nodes"`
+	Error    string       `json:"error,omitempty"`
+}
+
+// Run executes the selected nodes in order, recording the run in cdp_runs.
+// progress (optional) is called after each node.
+func Run(ctx context.Context, w warehouse.Warehouse, g *compiler.Graph, nodes []*compiler.Node, runID string,
+	progress func(i, total int, r NodeResult)) (*Result, error) {
+	t := g.Tables
+	d := w.Dialect()
+	res := &Result{RunID: runID, Status: "running", Started: time.Now().UTC()}
+	if _, err := w.Exec(ctx, d.CreateSchema(t.Schema)); err != nil {
+		return nil, fmt.Errorf("create schema %s: %w", t.Schema, err)
+	}
+	if _, err := w.Exec(ctx, RunsDDL(t)); err != nil {
+		return nil, fmt.Errorf("create %s: %w", t.Runs(), err)
+	}
+	if _, err := w.Exec(ctx, fmt.Sprintf("INSERT INTO %s (run_id, started_at, status) VALUES (%s, %s, %s)",
+		t.Q(t.Runs()), d.QuoteString(runID), d.TimestampLiteral(res.Started), d.QuoteString("running"))); err != nil {
+		return nil, fmt.Errorf("record run: %w", err)
+	}
+	ex := &Executor{W: w}
+	var runErr error
+	for i, n := range nodes {
+		start := time.Now()
+		nr := NodeResult{ID: n.ID, Status: "ok", Rows: -1}
+		loops, err := ex.Exec(ctx, n.Steps)
+		nr.Loops = loops
+		if err == nil && n.Output != "" {
+			q := "SELECT COUNT(*) FROM " + t.Q(n.Output)
+			if n.Kind == "segment" {
+				q += " WHERE segment = " + d.QuoteString(strings.TrimPrefix(n.ID, "segment."))
+			}
+			nr.Rows, err = Count(ctx, w, q)
+		}
+		nr.Seconds = time.Since(start).Seconds()
+		if err != nil {
+			nr.Status, nr.Error = "error", err.Error()
+			runErr = fmt.Errorf("%s: %w", n.ID, err)
+		}
+		res.Nodes = append(res.Nodes, nr)
+		if progress != nil {
+			progress(i+1, len(nodes), nr)
+		}
+		if runErr != nil {
+			break
+		}
+	}
+	res.Finished = time.Now().UTC()
+	res.Status = "success"
+	if runErr != nil {
+		res.Status, res.Error = "error", runErr.Error()
+	}
+	nodesJSON, _ := json.Marshal(res.Nodes)
+	errSQL := "NULL"
+	if res.Error != "" {
+		errSQL = d.QuoteString(res.Error)
+	}
+	// A fresh context: the run's own may be cancelled, the history must still be written.
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if _, err := w.Exec(fctx, fmt.Sprintf("UPDATE %s SET finished_at = %s, status = %s, nodes = %s, error = %s WHERE run_id = %s",
+		t.Q(t.Runs()), d.TimestampLiteral(res.Finished), d.QuoteString(res.Status), d.QuoteString(string(nodesJSON)),
+		errSQL, d.QuoteString(runID))); err != nil && runErr == nil {
+		runErr = fmt.Errorf("record run result: %w", err)
+	}
+	return res, runErr
+}
+
+// RunsDDL creates cdp_runs when missing.
+func RunsDDL(t layout.Tables) string {
+	d := t.D
+	col := func(n, ty string) string { return d.QuoteIdent(n) + " " + d.TypeName(ty) }
+	return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (%s, %s, %s, %s, %s, %s)", t.Q(t.Runs()),
+		col("run_id", models.TypeString), col("started_at", models.TypeTimestamp), col("finished_at", models.TypeTimestamp),
+		col("status", models.TypeString), col("nodes", models.TypeString), col("error", models.TypeString))
+}
+
+// NewRunID returns a sortable, unique run ID such as r20261123T101500Z-3f9a1c.
+func NewRunID(now time.Time, rnd uint32) string {
+	return fmt.Sprintf("r%s-%06x", now.UTC().Format("20060102T150405Z"), rnd&0xffffff)
+}
