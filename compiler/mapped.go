@@ -1,12 +1,15 @@
 package compiler
 
 import (
+	"math"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cdpkit/cdp/layout"
 	"github.com/cdpkit/cdp/models"
+	"github.com/cdpkit/cdp/warehouse"
 )
 
 // MappedSource returns a SELECT (without a trailing semicolon) over the
@@ -44,6 +47,27 @@ func MappedSource(p *models.Project, t layout.Tables, s *models.Source) string {
 		"WHERE " + profile + " IS NOT NULL"
 }
 
+// mappedCTEs renders each source's MappedSource once, as a CTE named s1,
+// s2… in first-use order, for queries reading several times from a source.
+type mappedCTEs struct {
+	names map[string]string // source name → CTE name
+	ctes  []string          // rendered CTEs in first-use order
+}
+
+// name returns the CTE name of s, rendering its CTE on first use.
+func (m *mappedCTEs) name(p *models.Project, t layout.Tables, s *models.Source) string {
+	if cte, ok := m.names[s.Name]; ok {
+		return cte
+	}
+	if m.names == nil {
+		m.names = map[string]string{}
+	}
+	cte := "s" + strconv.Itoa(len(m.ctes)+1)
+	m.names[s.Name] = cte
+	m.ctes = append(m.ctes, cteBlock("rows of source "+s.Name+" with their profile", cte, MappedSource(p, t, s)))
+	return cte
+}
+
 // identifierPriority returns the indexes of s.Identifiers, strongest first:
 // by the rank of their identifier type (unknown types last), then by index.
 func identifierPriority(p *models.Project, s *models.Source) []int {
@@ -51,7 +75,7 @@ func identifierPriority(p *models.Project, s *models.Source) []int {
 		if it := p.IDType(s.Identifiers[i].Type); it != nil {
 			return it.Rank
 		}
-		return int(^uint(0) >> 1)
+		return math.MaxInt
 	}
 	order := make([]int, len(s.Identifiers))
 	for i := range order {
@@ -78,11 +102,94 @@ func safeComment(text string) string {
 }
 
 // userPredicate wraps user-written SQL (a `where` or an `expr`) in
-// parentheses; a line comment inside it cannot swallow the closing one.
+// parentheses, its newlines held (see heldNewline) so that indenting never
+// alters a string literal inside it; a line comment inside it cannot swallow
+// the closing parenthesis.
 func userPredicate(sql string) string {
-	sql = strings.TrimSpace(sql)
+	sql = holdNewlines(strings.TrimSpace(sql))
 	if strings.Contains(sql, "--") {
 		return "(" + sql + "\n)"
 	}
 	return "(" + sql + ")"
+}
+
+// heldNewline stands for a newline inside quoted names, literals and user SQL
+// while a statement is assembled, so indentBlock (which indents after every
+// newline) cannot change what they mean. No dialect emits a NUL byte: query
+// text cannot hold one.
+const heldNewline = "\x00"
+
+// holdNewlines hides the newlines of s from indentBlock.
+func holdNewlines(s string) string { return strings.ReplaceAll(s, "\n", heldNewline) }
+
+// releaseNewlines restores the newlines held in a finished statement.
+func releaseNewlines(sqls []string) []string {
+	out := make([]string, len(sqls))
+	for i, s := range sqls {
+		out[i] = strings.ReplaceAll(s, heldNewline, "\n")
+	}
+	return out
+}
+
+// newlineSafe returns t with a dialect whose every rendering holds its
+// newlines (see heldNewline); statements built with it go through
+// releaseNewlines before they leave the package.
+func newlineSafe(t layout.Tables) layout.Tables {
+	t.D = heldDialect{t.D}
+	return t
+}
+
+// heldDialect wraps a dialect, holding the newlines of everything it renders.
+type heldDialect struct{ d warehouse.Dialect }
+
+var _ warehouse.Dialect = heldDialect{}
+
+func (h heldDialect) Name() string                  { return h.d.Name() }
+func (h heldDialect) QuoteIdent(name string) string { return holdNewlines(h.d.QuoteIdent(name)) }
+func (h heldDialect) QuoteString(s string) string   { return holdNewlines(h.d.QuoteString(s)) }
+func (h heldDialect) Table(schema, table string) string {
+	return holdNewlines(h.d.Table(schema, table))
+}
+func (h heldDialect) Relation(name string) string      { return holdNewlines(h.d.Relation(name)) }
+func (h heldDialect) TypeName(cdpType string) string   { return holdNewlines(h.d.TypeName(cdpType)) }
+func (h heldDialect) CastText(expr string) string      { return holdNewlines(h.d.CastText(expr)) }
+func (h heldDialect) Cast(expr, cdpType string) string { return holdNewlines(h.d.Cast(expr, cdpType)) }
+func (h heldDialect) TimestampLiteral(t time.Time) string {
+	return holdNewlines(h.d.TimestampLiteral(t))
+}
+func (h heldDialect) SubtractHours(tsExpr string, hours int) string {
+	return holdNewlines(h.d.SubtractHours(tsExpr, hours))
+}
+func (h heldDialect) RegexpMatch(expr, pattern string) string {
+	return holdNewlines(h.d.RegexpMatch(expr, pattern))
+}
+func (h heldDialect) RegexpReplaceAll(expr, pattern, repl string) string {
+	return holdNewlines(h.d.RegexpReplaceAll(expr, pattern, repl))
+}
+func (h heldDialect) MD5Hex(expr string) string        { return holdNewlines(h.d.MD5Hex(expr)) }
+func (h heldDialect) HashFraction(expr string) string  { return holdNewlines(h.d.HashFraction(expr)) }
+func (h heldDialect) ByteOrder(expr string) string     { return holdNewlines(h.d.ByteOrder(expr)) }
+func (h heldDialect) Contains(expr, lit string) string { return holdNewlines(h.d.Contains(expr, lit)) }
+func (h heldDialect) StartsWith(expr, lit string) string {
+	return holdNewlines(h.d.StartsWith(expr, lit))
+}
+func (h heldDialect) EndsWith(expr, lit string) string { return holdNewlines(h.d.EndsWith(expr, lit)) }
+func (h heldDialect) CreateSchema(schema string) string {
+	return holdNewlines(h.d.CreateSchema(schema))
+}
+func (h heldDialect) CreateTableAs(table, query string) []string {
+	return holdAll(h.d.CreateTableAs(table, query))
+}
+func (h heldDialect) CreateView(view, query string) []string {
+	return holdAll(h.d.CreateView(view, query))
+}
+func (h heldDialect) DropTable(table string) string { return holdNewlines(h.d.DropTable(table)) }
+
+// holdAll applies holdNewlines to every statement.
+func holdAll(sqls []string) []string {
+	out := make([]string, len(sqls))
+	for i, s := range sqls {
+		out[i] = holdNewlines(s)
+	}
+	return out
 }

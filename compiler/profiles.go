@@ -34,9 +34,10 @@ import (
 //
 // `type` casts the final value with the dialect's Cast.
 func ProfilesSQL(p *models.Project, t layout.Tables, asOf time.Time) []Step {
-	b := &profileBuilder{p: p, t: t, d: t.D, asOf: t.D.TimestampLiteral(asOf), sourceCTE: map[string]string{}}
+	t = newlineSafe(t)
+	b := &profileBuilder{p: p, t: t, d: t.D, asOf: t.D.TimestampLiteral(asOf)}
 	label := "build " + safeComment(t.Profiles())
-	return Stmts(label, t.D.CreateTableAs(t.Q(t.Profiles()), b.query())...)
+	return Stmts(label, releaseNewlines(t.D.CreateTableAs(t.Q(t.Profiles()), b.query()))...)
 }
 
 // Column names private to the compiled profile SQL.
@@ -54,10 +55,9 @@ type profileBuilder struct {
 	d    warehouse.Dialect
 	asOf string // rendered as-of timestamp literal
 
-	sourceCTE  map[string]string // source name → CTE name (s1, s2…)
-	sourceCTEs []string          // rendered source CTEs in first-use order
-	traitCTEs  []string          // rendered trait CTEs in p.Traits order
-	traitNames []string          // their names (t1, t2_1…), to join them
+	sources    mappedCTEs // the sources traits read
+	traitCTEs  []string   // rendered trait CTEs in p.Traits order
+	traitNames []string   // their names (t1, t2_1…), to join them
 }
 
 // query renders the whole SELECT.
@@ -78,7 +78,7 @@ func (b *profileBuilder) query() string {
 	for _, name := range b.traitNames {
 		base += "\nLEFT JOIN " + name + " ON " + name + "." + q(layout.ProfileIDColumn) + " = p." + pid
 	}
-	ctes := append(append([]string{}, b.sourceCTEs...), b.traitCTEs...)
+	ctes := append(append([]string{}, b.sources.ctes...), b.traitCTEs...)
 	ctes = append(ctes, cteBlock("every profile with its source-based traits", "base", base))
 	from := "base"
 	for n, layer := range exprLayers(b.p.Traits) {
@@ -122,7 +122,7 @@ func (b *profileBuilder) traitColumn(k int, tr *models.Trait) string {
 			name += "_" + strconv.Itoa(j+1)
 			comment += " (source priority " + strconv.Itoa(j+1) + ")"
 		}
-		body := b.traitBody(tr, ref, b.source(ref.Source))
+		body := b.traitBody(tr, ref, b.sources.name(b.p, b.t, projectSource(b.p, ref.Source)))
 		b.traitCTEs = append(b.traitCTEs, cteBlock(comment, name, body))
 		b.traitNames = append(b.traitNames, name)
 		values = append(values, name+"."+b.d.QuoteIdent(colValue))
@@ -130,7 +130,7 @@ func (b *profileBuilder) traitColumn(k int, tr *models.Trait) string {
 	if tr.Aggregate == models.AggCount || tr.Aggregate == models.AggCountDistinct {
 		values = append(values, "0")
 	}
-	v := "NULL"
+	v := b.d.CastText("NULL") // no source (rejected by validation): a typed NULL column
 	switch {
 	case len(values) == 1:
 		v = values[0]
@@ -152,18 +152,6 @@ func traitKind(tr *models.Trait) string {
 		return models.PickLatest
 	}
 	return tr.Pick
-}
-
-// source returns the CTE name of a mapped source, rendering it on first use.
-func (b *profileBuilder) source(name string) string {
-	if cte, ok := b.sourceCTE[name]; ok {
-		return cte
-	}
-	cte := "s" + strconv.Itoa(len(b.sourceCTEs)+1)
-	b.sourceCTE[name] = cte
-	body := MappedSource(b.p, b.t, projectSource(b.p, name))
-	b.sourceCTEs = append(b.sourceCTEs, cteBlock("rows of source "+name+" with their profile", cte, body))
-	return cte
 }
 
 // projectSource returns the named source, or an identifier-less stand-in

@@ -49,7 +49,9 @@ func SegmentSQL(p *models.Project, t layout.Tables, seg *models.Segment, asOf ti
 
 	var steps []Step
 	steps = append(steps, S(label+": create "+safeComment(t.Segments())+" if missing", SegmentsDDL(d, table)))
-	steps = append(steps, Stmts(label+": compute members", d.CreateTableAs(scratch, segmentQuery(p, t, seg, asOf))...)...)
+	held := newlineSafe(t)
+	members := held.D.CreateTableAs(held.Q(held.Entity+"__seg_"+seg.Name), segmentQuery(p, held, seg, asOf))
+	steps = append(steps, Stmts(label+": compute members", releaseNewlines(members)...)...)
 	steps = append(steps,
 		S(label+": replace rows", "DELETE FROM "+table+" WHERE "+q("segment")+" = "+name),
 		S(label+": replace rows", "INSERT INTO "+table+" ("+cols+")\n"+
@@ -78,17 +80,16 @@ type segmentBuilder struct {
 	d    warehouse.Dialect
 	asOf string // rendered as-of timestamp literal
 
-	sourceCTE  map[string]string // event source name → CTE name
-	sourceCTEs []string          // rendered source CTEs in first-use order
-	eventCTEs  []string          // rendered event-count CTEs in tree order
-	eventNames []string          // their names (ev1, ev2…)
+	sources    mappedCTEs // the event sources conditions read
+	eventCTEs  []string   // rendered event-count CTEs in tree order
+	eventNames []string   // their names (ev1, ev2…)
 }
 
 // segmentQuery renders the SELECT of the new rows of seg (profile_id,
 // in_holdout, entered_at).
 func segmentQuery(p *models.Project, t layout.Tables, seg *models.Segment, asOf time.Time) string {
 	d, q := t.D, t.D.QuoteIdent
-	b := &segmentBuilder{p: p, t: t, d: d, asOf: d.TimestampLiteral(asOf), sourceCTE: map[string]string{}}
+	b := &segmentBuilder{p: p, t: t, d: d, asOf: d.TimestampLiteral(asOf)}
 	pid := q("profile_id")
 	cond := b.cond(seg.Where)
 
@@ -102,7 +103,7 @@ func segmentQuery(p *models.Project, t layout.Tables, seg *models.Segment, asOf 
 		"FROM " + t.Q(t.Segments()) + "\n" +
 		"WHERE " + q("segment") + " = " + d.QuoteString(seg.Name)
 
-	ctes := append(append([]string{}, b.sourceCTEs...), b.eventCTEs...)
+	ctes := append(append([]string{}, b.sources.ctes...), b.eventCTEs...)
 	ctes = append(ctes,
 		cteBlock("profiles matching segment "+seg.Name, "members", members),
 		cteBlock("current members and when they entered", "prev", prev))
@@ -191,7 +192,7 @@ func (b *segmentBuilder) eventCond(c *models.Condition) string {
 	}
 	pid := q(layout.ProfileIDColumn)
 	body := "SELECT " + pid + ", COUNT(*) AS " + q(colRows) + "\n" +
-		"FROM " + b.source(src) + whereClause(filters, "") + "\n" +
+		"FROM " + b.sources.name(b.p, b.t, src) + whereClause(filters, "") + "\n" +
 		"GROUP BY " + pid
 	b.eventCTEs = append(b.eventCTEs, cteBlock(comment, name, body))
 	b.eventNames = append(b.eventNames, name)
@@ -228,17 +229,6 @@ func eventSource(p *models.Project, name string) *models.Source {
 	return found
 }
 
-// source returns the CTE name of a mapped event source, rendering it on first use.
-func (b *segmentBuilder) source(s *models.Source) string {
-	if cte, ok := b.sourceCTE[s.Name]; ok {
-		return cte
-	}
-	cte := "s" + strconv.Itoa(len(b.sourceCTEs)+1)
-	b.sourceCTE[s.Name] = cte
-	b.sourceCTEs = append(b.sourceCTEs, cteBlock("rows of source "+s.Name+" with their profile", cte, MappedSource(b.p, b.t, s)))
-	return cte
-}
-
 // comparisonOps maps comparison operators to SQL.
 var comparisonOps = map[string]string{"eq": "=", "ne": "<>", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 
@@ -270,7 +260,7 @@ func traitCond(d warehouse.Dialect, asOf, col, op string, v any) string {
 			}
 			s = fmt.Sprint(v)
 		}
-		text, lit := d.CastText(col), d.QuoteString(s)
+		text, lit := d.CastText(col), s // the dialect quotes the literal
 		switch op {
 		case "contains":
 			return guard(d.Contains(text, lit))

@@ -62,6 +62,7 @@ type loader struct {
 	diags   Diagnostics
 	file    string // file being parsed, relative to the root, slash-separated
 	lenient bool   // unset ${VAR} keeps its text instead of being an error
+	mpaths  []modelPath
 
 	declared map[string]map[string]Pos // kind → name → first declaration
 	identity *Pos                      // first identity block

@@ -171,8 +171,13 @@ func (l *loader) mapping(n *yaml.Node, what string, known []string, extra bool) 
 		l.errorf(l.pos(n), "", "%s must be a map, got %s", what, describe(n))
 		return nil, false
 	}
+	return l.split(n, l.entries(n, what), what, known, extra), true
+}
+
+// split sorts the entries of map n into known keys and the others; see mapping.
+func (l *loader) split(n *yaml.Node, entries []*entry, what string, known []string, extra bool) *mapNode {
 	m := &mapNode{node: n, what: what, vals: map[string]*entry{}}
-	for _, e := range l.entries(n, what) {
+	for _, e := range entries {
 		switch {
 		case contains(known, e.key):
 			m.vals[e.key] = e
@@ -182,7 +187,7 @@ func (l *loader) mapping(n *yaml.Node, what string, known []string, extra bool) 
 			l.errorf(l.pos(e.k), unknownHint(e.key, known), "unknown key `%s` in %s", e.key, what)
 		}
 	}
-	return m, true
+	return m
 }
 
 // entries returns the pairs of map n in file order, with merged maps expanded
@@ -238,6 +243,16 @@ func (l *loader) mergeEntries(v *yaml.Node, what string) []*entry {
 	}
 	l.errorf(l.pos(v), "", "`<<` merges maps, got %s", describe(v))
 	return nil
+}
+
+// expect reports n unless it is of the given kind; what and hint shape the message.
+func (l *loader) expect(n *yaml.Node, kind yaml.Kind, what, hint string) bool {
+	if d := deref(n); d != nil && d.Kind == kind {
+		return true
+	}
+	shape := map[yaml.Kind]string{yaml.MappingNode: "a map", yaml.SequenceNode: "a list", yaml.ScalarNode: "a single value"}[kind]
+	l.errorf(l.pos(deref(n)), hint, "%s must be %s, got %s", what, shape, describe(n))
+	return false
 }
 
 // list checks that n is a list and returns its items, dereferenced.

@@ -111,3 +111,30 @@ func RunsDDL(t layout.Tables) string {
 func NewRunID(now time.Time, rnd uint32) string {
 	return fmt.Sprintf("r%s-%06x", now.UTC().Format("20060102T150405Z"), rnd&0xffffff)
 }
+
+// SegmentSize is the membership count of one segment.
+type SegmentSize struct {
+	Segment string `json:"segment"`
+	Members int64  `json:"members"`
+	Holdout int64  `json:"in_holdout"`
+}
+
+// SegmentSizes counts members per segment.
+func SegmentSizes(ctx context.Context, w warehouse.Warehouse, t layout.Tables) ([]SegmentSize, error) {
+	rows, err := w.Query(ctx, fmt.Sprintf(
+		"SELECT segment, COUNT(*), COUNT(CASE WHEN in_holdout THEN 1 END) FROM %s GROUP BY segment ORDER BY segment",
+		t.Q(t.Segments())))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []SegmentSize
+	for rows.Next() {
+		var s SegmentSize
+		if err := rows.Scan(&s.Segment, &s.Members, &s.Holdout); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}

@@ -162,6 +162,15 @@ func printRunSummary(ctx context.Context, out interface{ Write([]byte) (int, err
 	took := res.Finished.Sub(res.Started).Seconds()
 	fmt.Fprintf(out, "%s in %.2fs: %d nodes\n", res.Status, took, len(res.Nodes))
 	t := g.Tables
+	if n, err := runner.Count(ctx, w, "SELECT COUNT(*) FROM "+t.Q(t.Profiles())); err == nil {
+		fmt.Fprintf(out, "profiles: %d (table %s.%s)\n", n, t.Schema, t.Profiles())
+	}
+	if sizes, err := runner.SegmentSizes(ctx, w, t); err == nil && len(sizes) > 0 {
+		fmt.Fprintf(out, "segments:\n")
+		for _, s := range sizes {
+			fmt.Fprintf(out, "  %-28s %7d members (%d in holdout)\n", s.Segment, s.Members, s.Holdout)
+		}
+	}
 	if n, err := runner.Count(ctx, w, "SELECT COUNT(*) FROM "+t.Q(t.Audit())+" WHERE kind = "+t.D.QuoteString("oversized")); err == nil && n > 0 {
 		fmt.Fprintf(out, "warning: %d profiles hold more identifiers than max_profile_identifiers; see %s\n", n, t.Audit())
 	}

@@ -108,8 +108,8 @@ func appendAll(ctx context.Context, app *duckdb.Appender, cols []warehouse.Colum
 	}
 }
 
-// convert checks that v has the Go type of the CDP type and normalizes
-// timestamps to UTC.
+// convert checks that v has the Go type of the CDP type, normalizes
+// timestamps to UTC and keeps the calendar day of dates.
 func convert(v any, cdpType string) (driver.Value, error) {
 	if v == nil {
 		return nil, nil
@@ -122,10 +122,15 @@ func convert(v any, cdpType string) (driver.Value, error) {
 		_, ok = v.(float64)
 	case models.TypeBoolean:
 		_, ok = v.(bool)
-	case models.TypeTimestamp, models.TypeDate:
+	case models.TypeTimestamp:
 		var t time.Time
 		if t, ok = v.(time.Time); ok {
 			return t.UTC(), nil
+		}
+	case models.TypeDate:
+		var t time.Time
+		if t, ok = v.(time.Time); ok {
+			return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC), nil
 		}
 	default:
 		_, ok = v.(string)

@@ -3,9 +3,11 @@ package duckdb
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
@@ -84,6 +86,9 @@ func (w *Warehouse) Dialect() warehouse.Dialect { return Dialect{} }
 // Exec runs one statement and returns the number of rows it changed (DuckDB
 // reports 0 for DDL) or -1 when the driver cannot tell.
 func (w *Warehouse) Exec(ctx context.Context, stmt string) (int64, error) {
+	if err := checkStmt(stmt); err != nil {
+		return -1, err
+	}
 	res, err := w.db.ExecContext(ctx, stmt)
 	if err != nil {
 		return -1, err
@@ -97,11 +102,22 @@ func (w *Warehouse) Exec(ctx context.Context, stmt string) (int64, error) {
 
 // Query runs one statement and returns its rows as *sql.Rows.
 func (w *Warehouse) Query(ctx context.Context, stmt string) (warehouse.Rows, error) {
+	if err := checkStmt(stmt); err != nil {
+		return nil, err
+	}
 	rows, err := w.db.QueryContext(ctx, stmt)
 	if err != nil {
 		return nil, err
 	}
 	return rows, nil
+}
+
+// checkStmt refuses NUL bytes, which would silently cut the statement short.
+func checkStmt(stmt string) error {
+	if strings.IndexByte(stmt, 0) >= 0 {
+		return errors.New("duckdb: statement contains a NUL byte")
+	}
+	return nil
 }
 
 // Close closes the database; an in-memory database is discarded.

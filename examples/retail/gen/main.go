@@ -69,11 +69,18 @@ type config struct {
 	anchor time.Time
 }
 
+// Defaults of the flags: the committed seeds are generated with exactly these.
+const (
+	defaultSeed   = 42
+	defaultPeople = 3000
+	defaultAnchor = "2026-11-01"
+)
+
 func main() {
 	var (
-		seed   = flag.Uint64("seed", 42, "random seed (PCG)")
-		people = flag.Int("people", 3000, "number of real people to generate")
-		anchor = flag.String("anchor", "2026-11-01", "every timestamp is before this date (YYYY-MM-DD or RFC3339)")
+		seed   = flag.Uint64("seed", defaultSeed, "random seed (PCG)")
+		people = flag.Int("people", defaultPeople, "number of real people to generate")
+		anchor = flag.String("anchor", defaultAnchor, "every timestamp is before this date (YYYY-MM-DD or RFC3339)")
 		out    = flag.String("out", "examples/retail/seeds", "directory receiving the seed CSVs")
 		truth  = flag.String("truth", "examples/retail/testdata/truth.csv", "ground-truth CSV (person_id,id_type,id_value)")
 		quiet  = flag.Bool("q", false, "do not print the summary")

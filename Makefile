@@ -1,0 +1,48 @@
+# cdp — a warehouse-native customer data platform.
+# make demo: the retail example on embedded DuckDB.  make test: every test.
+
+GO        ?= go
+BIN       := bin/cdp
+EXAMPLE   := examples/retail
+AS_OF     := 2026-11-01T00:00:00Z
+CDP       := $(BIN) --project $(EXAMPLE) --as-of $(AS_OF)
+
+.PHONY: all build demo test test-short vet fuzz golden seeds clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/cdp
+
+## demo: seed the example into embedded DuckDB, build profiles and segments, show one person.
+demo: build
+	rm -rf $(EXAMPLE)/.cdp
+	$(CDP) validate
+	$(CDP) seed
+	$(CDP) run
+	$(CDP) profile email:$$(sed -n 's/^demo_email=//p' $(EXAMPLE)/testdata/demo.txt)
+
+## test: vet, unit, golden and integration tests (DuckDB in-process, PostgreSQL started by the harness).
+test: vet
+	$(GO) test -count=1 -timeout 25m ./...
+
+test-short:
+	$(GO) test -short ./...
+
+vet:
+	$(GO) vet ./...
+
+## fuzz: run the fuzz targets for a while each.
+fuzz:
+	$(GO) test ./models -run '^$$' -fuzz FuzzLoad -fuzztime 60s
+
+## golden: rewrite the compiled-SQL golden files after an intended change.
+golden:
+	$(GO) test ./compiler/... -run Golden -update
+
+## seeds: regenerate the example's seed CSVs from the deterministic generator.
+seeds:
+	$(GO) run ./$(EXAMPLE)/gen -out $(EXAMPLE)/seeds
+
+clean:
+	rm -rf bin $(EXAMPLE)/.cdp

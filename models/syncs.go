@@ -1,0 +1,229 @@
+package models
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+var (
+	destinationKeys = []string{"name", "type", "rate_limit"}
+	syncKeys        = []string{"name", "segment", "all_profiles", "destination", "mode", "key", "fields", "schedule", "max_removals", "null_values", "options"}
+	syncModes       = []string{"upsert", "mirror", "insert", "update"}
+	nullValueModes  = []string{"skip", "send"}
+	rateLimitRe     = regexp.MustCompile(`^([0-9]+)/(s|m|h)$`)
+	cronFieldRe     = regexp.MustCompile(`^[0-9A-Za-z*/,?#-]+$`)
+)
+
+// Sync defaults.
+const (
+	DefaultSyncMode   = "upsert"
+	DefaultNullValues = "skip"
+)
+
+// ProfileIDColumn is the profiles column a sync may use as key or field besides traits.
+const ProfileIDColumn = "profile_id"
+
+// parseDestination decodes one item of `destinations`.
+func (l *loader) parseDestination(n *yaml.Node) {
+	m, ok := l.mapping(n, itemWhat("destination", n), destinationKeys, true)
+	if !ok {
+		return
+	}
+	d := &Destination{Pos: l.pos(m.node), Settings: map[string]string{}}
+	name, namePos := l.name(m, "destination")
+	d.Name = name
+	if m.has("type") {
+		d.Type = l.optText(m, "type")
+	} else {
+		l.errorf(d.Pos, "e.g. `type: webhook`", "%s needs a `type`", m.what)
+	}
+	if n := m.get("rate_limit"); n != nil {
+		if s, ok := l.text(n, "`rate_limit`"); ok {
+			if sm := rateLimitRe.FindStringSubmatch(s); sm == nil || strings.Trim(sm[1], "0") == "" {
+				l.errorf(l.pos(n), "a positive count per s, m or h, e.g. `20/s` or `100/m`", "bad rate_limit `%s`", s)
+			} else {
+				d.RateLimit = s
+			}
+		}
+	}
+	for _, x := range m.extra {
+		switch {
+		case isNull(x.v):
+			d.Settings[x.key] = ""
+		case x.v.Kind != yaml.ScalarNode:
+			l.errorf(l.pos(x.v), "destination settings are single values; structured settings go in a sync's `options`",
+				"setting `%s` of %s must be a single value, got %s", x.key, m.what, describe(x.v))
+		default:
+			d.Settings[x.key], _ = l.text(x.v, "`"+x.key+"`")
+		}
+	}
+	if l.declare("destination", name, namePos) {
+		l.p.Destinations = append(l.p.Destinations, d)
+		l.dests[name] = d
+	}
+}
+
+// parseSync decodes one item of `syncs`.
+func (l *loader) parseSync(n *yaml.Node) {
+	m, ok := l.mapping(n, itemWhat("sync", n), syncKeys, false)
+	if !ok {
+		return
+	}
+	s := &Sync{Pos: l.pos(m.node), Options: map[string]any{}}
+	name, namePos := l.name(m, "sync")
+	s.Name = name
+	s.Segment = l.optText(m, "segment")
+	if n := m.get("all_profiles"); n != nil {
+		s.AllProfiles, _ = l.boolean(n, "`all_profiles`")
+	}
+	switch {
+	case m.has("segment") && s.AllProfiles:
+		l.errorf(l.valuePos(m, "all_profiles"), "keep one of them", "%s sets both `segment` and `all_profiles: true`", m.what)
+	case !m.has("segment") && !s.AllProfiles:
+		l.errorf(s.Pos, "set `segment: <name>` or `all_profiles: true`", "%s needs `segment` or `all_profiles: true`", m.what)
+	}
+	if m.has("destination") {
+		s.Destination = l.optText(m, "destination")
+	} else {
+		l.errorf(s.Pos, "name one of `destinations`", "%s needs a `destination`", m.what)
+	}
+	s.Mode = l.optEnum(m, "mode", "sync mode", syncModes, DefaultSyncMode)
+	if m.has("key") {
+		s.Key = l.optText(m, "key")
+	} else {
+		l.errorf(s.Pos, "name the trait that identifies records at the destination, e.g. `key: email`", "%s needs a `key`", m.what)
+	}
+	var fields []fieldRef
+	if n := m.get("fields"); n != nil && !isNull(n) {
+		s.Fields, fields = l.fieldMaps(n)
+	}
+	if n := m.get("schedule"); n != nil {
+		if v, ok := l.text(n, "`schedule`"); ok {
+			s.Schedule = v
+			if !validSchedule(v) {
+				l.errorf(l.pos(n), "5 cron fields such as `*/30 * * * *`, or @hourly, @daily, @weekly, @monthly, `@every 15m`", "bad schedule `%s`", v)
+			}
+		}
+	}
+	if n := m.get("max_removals"); n != nil {
+		s.MaxRemovals = l.maxRemovals(n)
+	}
+	s.NullValues = l.optEnum(m, "null_values", "null_values", nullValueModes, DefaultNullValues)
+	if n := m.get("options"); n != nil && !isNull(n) {
+		if deref(n).Kind != yaml.MappingNode {
+			l.errorf(l.pos(n), "write a map, e.g. `options: { list_id: 42 }`", "`options` must be a map, got %s", describe(n))
+		} else if v, _ := l.anyValue(n, "`options`"); v != nil {
+			s.Options = v.(map[string]any)
+		}
+	}
+	l.deferSyncChecks(s, m, fields)
+	if l.declare("sync", name, namePos) {
+		l.p.Syncs = append(l.p.Syncs, s)
+	}
+}
+
+// fieldRef is a destination field mapped to a trait, with the trait's position.
+type fieldRef struct {
+	trait string
+	pos   Pos
+}
+
+// fieldMaps decodes `fields`, keeping file order.
+func (l *loader) fieldMaps(n *yaml.Node) ([]FieldMap, []fieldRef) {
+	m, ok := l.mapping(n, "`fields`", nil, true)
+	if !ok {
+		return nil, nil
+	}
+	out := make([]FieldMap, 0, len(m.extra))
+	var refs []fieldRef
+	for _, e := range m.extra {
+		t, ok := l.text(e.v, "field `"+e.key+"`")
+		if !ok {
+			continue
+		}
+		if e.key == "" {
+			l.errorf(l.pos(e.k), "", "empty destination field name in `fields`")
+		}
+		out = append(out, FieldMap{Field: e.key, Trait: t})
+		refs = append(refs, fieldRef{t, l.pos(e.v)})
+	}
+	return out, refs
+}
+
+// deferSyncChecks checks the sync's references once every file is read.
+func (l *loader) deferSyncChecks(s *Sync, m *mapNode, fields []fieldRef) {
+	segAt, destAt, keyAt := l.valuePos(m, "segment"), l.valuePos(m, "destination"), l.valuePos(m, "key")
+	l.later = append(l.later, func() {
+		if s.Segment != "" && l.segments[s.Segment] == nil {
+			hint := didYouMean(s.Segment, sortedKeys(l.segments))
+			if hint == "" {
+				hint = "declare it under `segments`"
+			}
+			l.errorf(segAt, hint, "unknown segment `%s`", s.Segment)
+		}
+		if s.Destination != "" && l.dests[s.Destination] == nil {
+			hint := didYouMean(s.Destination, sortedKeys(l.dests))
+			if hint == "" {
+				hint = "declare it under `destinations`"
+			}
+			l.errorf(destAt, hint, "unknown destination `%s`", s.Destination)
+		}
+		if s.Key != "" && s.Key != ProfileIDColumn {
+			l.traitRef(s.Key, keyAt)
+		}
+		for _, f := range fields {
+			if f.trait != ProfileIDColumn {
+				l.traitRef(f.trait, f.pos)
+			}
+		}
+	})
+}
+
+// maxRemovals decodes `10%` or a count.
+func (l *loader) maxRemovals(n *yaml.Node) string {
+	v, ok := l.scalar(n, "`max_removals`")
+	if !ok {
+		return ""
+	}
+	const hint = "a share such as `10%` or a count such as `500`"
+	switch v := v.(type) {
+	case int64:
+		if v >= 0 {
+			return strconv.FormatInt(v, 10)
+		}
+	case string:
+		if pct, ok := strings.CutSuffix(v, "%"); ok {
+			if p, err := strconv.ParseFloat(pct, 64); err == nil && p >= 0 && p <= 100 {
+				return v
+			}
+		}
+	}
+	l.errorf(l.pos(n), hint, "bad max_removals `%s`", deref(n).Value)
+	return ""
+}
+
+// validSchedule is a light check of a cron expression: 5 fields, or a descriptor.
+func validSchedule(s string) bool {
+	if every, ok := strings.CutPrefix(s, "@every "); ok {
+		d, err := time.ParseDuration(strings.TrimSpace(every))
+		return err == nil && d > 0
+	}
+	switch s {
+	case "@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly":
+		return true
+	}
+	fields := strings.Fields(s)
+	if len(fields) != 5 {
+		return false
+	}
+	for _, f := range fields {
+		if !cronFieldRe.MatchString(f) {
+			return false
+		}
+	}
+	return true
+}
