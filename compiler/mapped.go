@@ -122,11 +122,16 @@ const heldNewline = "\x00"
 // holdNewlines hides the newlines of s from indentBlock.
 func holdNewlines(s string) string { return strings.ReplaceAll(s, "\n", heldNewline) }
 
-// releaseNewlines restores the newlines held in a finished statement.
+// releaseNewlines restores the newlines held in finished statements.
 func releaseNewlines(sqls []string) []string {
+	return mapSQL(sqls, func(s string) string { return strings.ReplaceAll(s, heldNewline, "\n") })
+}
+
+// mapSQL applies f to every statement.
+func mapSQL(sqls []string, f func(string) string) []string {
 	out := make([]string, len(sqls))
 	for i, s := range sqls {
-		out[i] = strings.ReplaceAll(s, heldNewline, "\n")
+		out[i] = f(s)
 	}
 	return out
 }
@@ -178,18 +183,12 @@ func (h heldDialect) CreateSchema(schema string) string {
 	return holdNewlines(h.d.CreateSchema(schema))
 }
 func (h heldDialect) CreateTableAs(table, query string) []string {
-	return holdAll(h.d.CreateTableAs(table, query))
+	return mapSQL(h.d.CreateTableAs(table, query), holdNewlines)
 }
 func (h heldDialect) CreateView(view, query string) []string {
-	return holdAll(h.d.CreateView(view, query))
+	return mapSQL(h.d.CreateView(view, query), holdNewlines)
 }
 func (h heldDialect) DropTable(table string) string { return holdNewlines(h.d.DropTable(table)) }
 
-// holdAll applies holdNewlines to every statement.
-func holdAll(sqls []string) []string {
-	out := make([]string, len(sqls))
-	for i, s := range sqls {
-		out[i] = holdNewlines(s)
-	}
-	return out
-}
+// indentBlock indents every line of s by two spaces (see heldNewline).
+func indentBlock(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ") }

@@ -235,7 +235,7 @@ func (b *profileBuilder) grouped(agg, src string, filters []string) string {
 	q := b.d.QuoteIdent
 	pid := q(layout.ProfileIDColumn)
 	return "SELECT " + pid + ", " + agg + " AS " + q(colValue) + "\n" +
-		"FROM " + src + whereClause(filters, "") + "\n" +
+		"FROM " + src + whereClause(filters) + "\n" +
 		"GROUP BY " + pid
 }
 
@@ -250,7 +250,7 @@ func (b *profileBuilder) firstRow(value, src string, filters []string, order ...
 		"    PARTITION BY " + pid + "\n" +
 		"    ORDER BY " + strings.Join(order, ", ") + "\n" +
 		"  ) AS " + q(colRank) + "\n" +
-		"FROM " + src + whereClause(filters, "")
+		"FROM " + src + whereClause(filters)
 	return b.keepFirst(inner)
 }
 
@@ -261,7 +261,7 @@ func (b *profileBuilder) mostFrequent(value, src string, filters []string) strin
 	pid, v := q(layout.ProfileIDColumn), q(colValue)
 	counts := "SELECT " + pid + ", " + value + " AS " + v + ", COUNT(*) AS " + q(colRows) +
 		", MAX(" + q(layout.SourceTSColumn) + ") AS " + q(colLastTS) + "\n" +
-		"FROM " + src + whereClause(filters, "") + "\n" +
+		"FROM " + src + whereClause(filters) + "\n" +
 		"GROUP BY " + pid + ", " + value
 	inner := "SELECT\n" +
 		"  " + pid + ",\n" +
@@ -282,13 +282,13 @@ func (b *profileBuilder) keepFirst(inner string) string {
 		"WHERE " + q(colRank) + " = 1"
 }
 
-// whereClause renders filters as a WHERE clause (empty when none), each
-// further condition on its own line after indent.
-func whereClause(filters []string, indent string) string {
+// whereClause renders filters as a WHERE clause on a new line (empty when
+// there is none), one further condition per line.
+func whereClause(filters []string) string {
 	if len(filters) == 0 {
 		return ""
 	}
-	return "\n" + indent + "WHERE " + strings.Join(filters, "\n"+indent+"  AND ")
+	return "\nWHERE " + strings.Join(filters, "\n  AND ")
 }
 
 // cteBlock renders `-- comment` then `name AS (body)` with body indented.

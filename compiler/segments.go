@@ -192,7 +192,7 @@ func (b *segmentBuilder) eventCond(c *models.Condition) string {
 	}
 	pid := q(layout.ProfileIDColumn)
 	body := "SELECT " + pid + ", COUNT(*) AS " + q(colRows) + "\n" +
-		"FROM " + b.sources.name(b.p, b.t, src) + whereClause(filters, "") + "\n" +
+		"FROM " + b.sources.name(b.p, b.t, src) + whereClause(filters) + "\n" +
 		"GROUP BY " + pid
 	b.eventCTEs = append(b.eventCTEs, cteBlock(comment, name, body))
 	b.eventNames = append(b.eventNames, name)

@@ -231,3 +231,35 @@ func TestSegmentDeterministicAndHostile(t *testing.T) {
 		}
 	}
 }
+
+func TestNewlinesInsideQuotesSurviveIndentation(t *testing.T) {
+	p := testProject()
+	p.Traits = []*models.Trait{
+		{Name: "new\nline", From: []models.ColumnRef{{Source: "crm", Column: "a\nb"}}, Where: "note = 'x\ny'"},
+		{Name: "e", Expr: "CASE WHEN \"new\nline\" = 'p\nq' THEN 1 END"},
+	}
+	prof := ProfilesSQL(p, testTables(), testAsOf)[1].Stmt.SQL
+	if strings.Contains(prof, "\x00") {
+		t.Error("held newline left in the profiles SQL")
+	}
+	mustContain(t, prof, "\"a\nb\" AS \"_cdp_value\"", "(note = 'x\ny')", "CASE WHEN \"new\nline\" = 'p\nq' THEN 1 END", "\"new\nline\",\n")
+	seg := &models.Segment{Name: "s\nt", Where: &models.Condition{Kind: models.CondAny, Children: []*models.Condition{
+		{Kind: models.CondAll, Children: []*models.Condition{
+			{Kind: models.CondTrait, Trait: "new\nline", Op: "eq", Value: "l1\nl2"},
+			{Kind: models.CondTrait, Trait: "new\nline", Op: "contains", Value: "c1\nc2"},
+		}},
+		{Kind: models.CondEvent, Event: "ev\nent", EventWhere: "k = 'w\nz'"},
+	}}}
+	var all []string
+	for _, st := range SegmentSQL(p, testTables(), seg, testAsOf) {
+		all = append(all, st.Stmt.SQL)
+		if strings.Contains(st.Stmt.SQL, "\x00") {
+			t.Errorf("held newline left in:\n%s", st.Stmt.SQL)
+		}
+	}
+	mustContain(t, strings.Join(all, ";\n"),
+		"      (p.\"new\nline\" IS NOT NULL AND p.\"new\nline\" = 'l1\nl2')\n",
+		"CONTAINS(CAST(p.\"new\nline\" AS TEXT), 'c1\nc2')",
+		"\"event_name\" = 'ev\nent'", "(k = 'w\nz')",
+		"\"cdp\".\"customer__seg_s\nt\" AS\n", "WHERE \"segment\" = 's\nt'")
+}

@@ -17,7 +17,7 @@ func SourceViewSQL(p *models.Project, t layout.Tables, s *models.Source) string 
 	if s.Timestamp != "" {
 		ts = d.Cast("src."+d.QuoteIdent(s.Timestamp), models.TypeTimestamp)
 	}
-	cols = append(cols, ts+" AS "+layout.SourceTSColumn)
+	cols = append(cols, ts+" AS "+d.QuoteIdent(layout.SourceTSColumn))
 	for i, id := range s.Identifiers {
 		expr := "(" + id.Expr + ")"
 		if id.Column != "" {
@@ -27,13 +27,13 @@ func SourceViewSQL(p *models.Project, t layout.Tables, s *models.Source) string 
 		if it == nil { // validation reports it; keep the SQL well-formed
 			it = &models.IDType{Name: id.Type}
 		}
-		cols = append(cols, identity.NormalizeSQL(d, it, expr)+" AS "+layout.SourceIdentColumn(i))
+		cols = append(cols, identity.NormalizeSQL(d, it, expr)+" AS "+d.QuoteIdent(layout.SourceIdentColumn(i)))
 	}
 	from := d.Relation(s.Table)
 	if s.SQL != "" {
-		from = "(\n" + indentBlock(strings.TrimRight(strings.TrimSpace(s.SQL), ";")) + "\n)"
+		// User SQL is inlined verbatim: re-indenting it would change newlines
+		// inside its string literals.
+		from = "(\n" + strings.TrimRight(strings.TrimSpace(s.SQL), "; \t\n") + "\n)"
 	}
 	return "SELECT\n  " + strings.Join(cols, ",\n  ") + "\nFROM " + from + " AS src"
 }
-
-func indentBlock(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ") }

@@ -83,10 +83,10 @@ func (b *builder) occurrencesSQL() string {
 	for _, src := range b.p.Sources {
 		view := b.t.Q(b.t.SourceView(src.Name))
 		for i, id := range src.Identifiers {
-			col := layout.SourceIdentColumn(i)
+			col := b.d.QuoteIdent(layout.SourceIdentColumn(i))
 			parts = append(parts, fmt.Sprintf(
 				"SELECT %s AS id_type, %s AS id_value, %s AS ts, %s AS source FROM %s WHERE %s IS NOT NULL",
-				b.q(id.Type), col, layout.SourceTSColumn, b.q(src.Name), view, col))
+				b.q(id.Type), col, b.d.QuoteIdent(layout.SourceTSColumn), b.q(src.Name), view, col))
 		}
 	}
 	if len(parts) == 0 {
@@ -103,11 +103,11 @@ func (b *builder) pairsSQL() string {
 		view := b.t.Q(b.t.SourceView(src.Name))
 		for i := range src.Identifiers {
 			for j := i + 1; j < len(src.Identifiers); j++ {
-				ci, cj := layout.SourceIdentColumn(i), layout.SourceIdentColumn(j)
+				ci, cj := b.d.QuoteIdent(layout.SourceIdentColumn(i)), b.d.QuoteIdent(layout.SourceIdentColumn(j))
 				parts = append(parts, fmt.Sprintf(
 					"SELECT %s AS ta, %s AS va, %s AS tb, %s AS vb, %s AS ts FROM %s WHERE %s IS NOT NULL AND %s IS NOT NULL",
 					b.q(src.Identifiers[i].Type), ci, b.q(src.Identifiers[j].Type), cj,
-					layout.SourceTSColumn, view, ci, cj))
+					b.d.QuoteIdent(layout.SourceTSColumn), view, ci, cj))
 			}
 		}
 	}

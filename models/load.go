@@ -254,6 +254,16 @@ func decodeNode(dec *yaml.Decoder, doc *yaml.Node) (err error) {
 
 var yamlLineRe = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
+// yamlParserProblems are the yaml.v3 parser (not scanner) errors. yaml.v3 prints
+// their line 0-based and at the start of the enclosing construct.
+var yamlParserProblems = []string{
+	"did not find expected ',' or ']'", "did not find expected ',' or '}'", "did not find expected '-' indicator",
+	"did not find expected <document start>", "did not find expected <stream-start>", "did not find expected key",
+	"did not find expected node content", "found duplicate %TAG directive", "found duplicate %YAML directive",
+	"found incompatible YAML document", "found undefined tag handle",
+}
+
+// yamlError reports a yaml.v3 parse error. yaml.v3 gives a line but no column.
 func (l *loader) yamlError(err error) {
 	msg := err.Error()
 	at := Pos{File: l.file}
@@ -261,6 +271,9 @@ func (l *loader) yamlError(err error) {
 		at.Line, _ = strconv.Atoi(m[1])
 		at.Col = 1
 		msg = m[2]
+		if contains(yamlParserProblems, msg) {
+			at.Line++
+		}
 	} else {
 		msg = strings.TrimPrefix(msg, "yaml: ")
 	}

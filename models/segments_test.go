@@ -75,7 +75,7 @@ func TestSegmentErrors(t *testing.T) {
   - name: e
     where: { segment: base_sg }
 `}, want: []want{
-			{"models/t.yml:10:30: error", "segment reference cycle: a → b → c → a", "cannot include itself"},
+			{"models/t.yml:10:32: error", "segment reference cycle: a → b → c → a", "cannot include itself"},
 			{"models/t.yml:12:23: error", "segment reference cycle: d → d", ""},
 			{"models/t.yml:14:23: error", "unknown segment `base_sg`", "did you mean `base_seg`?"},
 		}},
@@ -86,11 +86,11 @@ func TestSegmentErrors(t *testing.T) {
   - { name: h4, where: { trait: ltv, gt: 1 }, holdout: ten }
   - { name: h5, where: { trait: ltv, gt: 1 }, holdout: 1 }
 `}, want: []want{
-			{"models/t.yml:2:55: error", "holdout 10 is out of range [0, 1)", "did you mean `10%`?"},
-			{"models/t.yml:3:55: error", "bad holdout `100%`", "below 100%"},
-			{"models/t.yml:4:55: error", "holdout -0.1 is out of range", ""},
-			{"models/t.yml:5:55: error", "bad holdout `ten`", ""},
-			{"models/t.yml:6:55: error", "holdout 1 is out of range", "did you mean `1%`?"},
+			{"models/t.yml:2:56: error", "holdout 10 is out of range [0, 1)", "did you mean `10%`?"},
+			{"models/t.yml:3:56: error", "bad holdout `100%`", "below 100%"},
+			{"models/t.yml:4:56: error", "holdout -0.1 is out of range", ""},
+			{"models/t.yml:5:56: error", "bad holdout `ten`", ""},
+			{"models/t.yml:6:56: error", "holdout 1 is out of range", "did you mean `1%`?"},
 		}},
 		{name: "event conditions", files: map[string]string{"models/t.yml": `segments:
   - name: s1
@@ -109,7 +109,7 @@ func TestSegmentErrors(t *testing.T) {
 			{"models/t.yml:6:45: error", "unknown source `evnts`", "did you mean `events`?"},
 			{"models/t.yml:7:30: error", "`count` needs exactly one of", ""},
 			{"models/t.yml:8:30: error", "`count` must be a map, got an integer", "gte: 2"},
-			{"models/t.yml:9:39: error", "`count.gte` must not be negative", ""},
+			{"models/t.yml:9:37: error", "`count.gte` must not be negative", ""},
 			{"models/t.yml:10:32: error", "unknown key `atleast` in `count`", ""},
 			{"models/t.yml:10:30: error", "`count` needs exactly one of", ""},
 			{"models/t.yml:11:31: error", "bad duration `30` for `within`", ""},
@@ -127,13 +127,9 @@ segments:
     where: { event: signup, source: app_events, within: 7d }
 `}, want: []want{
 			{"models/t.yml:8:12: error", "event `signup` is ambiguous: there are 2 event sources", "`events`, `app_events`"},
-			{"models/t.yml:10:58: error", "`within` needs source `app_events` to declare a `timestamp`", ""},
+			{"models/t.yml:10:57: error", "`within` needs source `app_events` to declare a `timestamp`", ""},
 		}},
-		{name: "no event source", files: map[string]string{"models/base.yml": replaceIdentity(`identity:
-  id_types:
-    - name: email
-    - name: user_id
-`)[:0] + baseNoEvents(), "models/t.yml": `segments:
+		{name: "no event source", files: map[string]string{"models/base.yml": baseNoEvents(), "models/t.yml": `segments:
   - name: s1
     where: { event: signup }
 `}, want: []want{{"models/t.yml:3:12: error", "no event source for `event: signup`", "declare a source with `event:"}}},

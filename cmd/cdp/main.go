@@ -8,8 +8,6 @@ import (
 	"io"
 	"os"
 
-	"github.com/urfave/cli/v2"
-
 	_ "github.com/cdpkit/cdp/warehouse/duckdb"
 	_ "github.com/cdpkit/cdp/warehouse/postgres"
 )

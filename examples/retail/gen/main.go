@@ -23,14 +23,16 @@
 // of the project's identity block. crm_id values are written as the source
 // expression produces them ('crm-' || contact_id). Junk placeholders are not
 // anyone's identifiers and are left out; a shared device is listed under
-// every person who used it.
+// every person who used it. Next to it, demo.txt names (key=value) the
+// identifiers of each hard case, for `make demo`, the README and tests.
 //
 // Deliberately hard cases:
 //
 //   - CRM duplicates: about 12% of CRM people have a second (or third) contact
-//     row with a differently cased/spaced email and no phone, or no email and
-//     the same phone in another format, with its own updated_at and sometimes a
-//     flipped opt-in; 5% changed phone number (second row, new number).
+//     row with a differently cased/spaced email and no phone, or the same phone
+//     in another format with no email (or a second address), with its own
+//     updated_at and sometimes a flipped opt-in; 5% changed phone number
+//     (another row with the new number).
 //   - Messy formats: emails in mixed case with stray spaces; French phones as
 //     "06 12 34 56 78", "+33 6 12 34 56 78", "0033612345678", "06.12.34.56.78"…
 //     Phones of other countries always carry their country code, so the
@@ -39,13 +41,14 @@
 //     email "noemail@example.com" for customers who refuse to give one; the
 //     CRM holds "n/a", "test@example.com" and "noreply@example.com" rows too.
 //     Hundreds of unrelated people share these values: without the identity
-//     exclude rules they would collapse into one giant profile.
-//   - Shared devices: a few anonymous_ids (family computers) are used by two
-//     different shop accounts. user_id has limit 1, so they must not merge:
+//     exclude rules they would collapse into giant mixed profiles.
+//   - Shared devices: one anonymous_id per 150 people (a family computer) is
+//     used by two different shop accounts. user_id has limit 1, so they must not merge:
 //     the device stays with the person who logged in on it first.
-//   - Anonymous → known: every device browses anonymously before its first
-//     login; those earlier events are stitched through the anonymous_id.
-//     Some people use two or three devices; about a thousand devices never log in.
+//   - Anonymous → known: a person's first device browses anonymously before
+//     the account is created, other devices until their first login; those
+//     earlier events are stitched through the anonymous_id.
+//     Some people use two or three devices; about 900 devices never log in.
 //   - Checkout-email-only link: some people have a shop account under a work
 //     email and no phone, and a CRM contact under their personal email; the only
 //     row holding both sides is an order whose checkout email is the personal one.

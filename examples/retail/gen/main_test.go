@@ -51,8 +51,8 @@ func TestGenerationIsDeterministic(t *testing.T) {
 		t.Fatal(err)
 	}
 	fa, fb := readDir(t, a), readDir(t, b)
-	if len(fa) != 6 {
-		t.Fatalf("wrote %d files, want 5 seeds and the truth: %v", len(fa), slices.Sorted(maps.Keys(fa)))
+	if len(fa) != 7 {
+		t.Fatalf("wrote %d files, want 5 seeds, the truth and demo.txt: %v", len(fa), slices.Sorted(maps.Keys(fa)))
 	}
 	for name, want := range fa {
 		if !bytes.Equal(fb[name], want) {
@@ -66,9 +66,6 @@ func TestGenerationIsDeterministic(t *testing.T) {
 }
 
 func TestCommittedSeedsMatchGenerator(t *testing.T) {
-	if testing.Short() {
-		t.Skip("generates the full data set")
-	}
 	d := generate(config{seed: defaultSeed, people: defaultPeople, anchor: mustAnchor(t, defaultAnchor)})
 	want := d.files()
 	var got = map[string][]byte{}
@@ -91,6 +88,13 @@ func TestCommittedSeedsMatchGenerator(t *testing.T) {
 	}
 	if !bytes.Equal(truth, d.truth()) {
 		t.Error("testdata/truth.csv differs from a fresh generation: run `go run ./examples/retail/gen`")
+	}
+	demo, err := os.ReadFile(filepath.Join("..", "testdata", "demo.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(demo, d.demo()) {
+		t.Error("testdata/demo.txt differs from a fresh generation: run `go run ./examples/retail/gen`")
 	}
 }
 
