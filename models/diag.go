@@ -1,6 +1,7 @@
 package models
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -18,10 +19,23 @@ const (
 // Diagnostic is one problem found while loading a project, with the position of the
 // offending YAML value and a hint saying how to fix it.
 type Diagnostic struct {
-	Pos      Pos      `json:"pos"`
-	Severity Severity `json:"severity"`
-	Message  string   `json:"message"`
-	Hint     string   `json:"hint,omitempty"`
+	Pos      Pos
+	Severity Severity
+	Message  string
+	Hint     string // how to fix it; may be empty
+}
+
+// MarshalJSON renders the diagnostic as a flat object
+// {"file","line","col","severity","message","hint"} for --json output.
+func (d Diagnostic) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		File     string   `json:"file"`
+		Line     int      `json:"line"`
+		Col      int      `json:"col"`
+		Severity Severity `json:"severity"`
+		Message  string   `json:"message"`
+		Hint     string   `json:"hint,omitempty"`
+	}{d.Pos.File, d.Pos.Line, d.Pos.Col, d.Severity, d.Message, d.Hint})
 }
 
 // String renders the diagnostic as `file:line:col: severity: message (hint: …)`.

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -18,6 +19,14 @@ func TestDiagnosticString(t *testing.T) {
 		if got := tc.d.String(); got != tc.want {
 			t.Errorf("got %q, want %q", got, tc.want)
 		}
+	}
+}
+
+func TestDiagnosticJSON(t *testing.T) {
+	b, err := json.Marshal(Diagnostics{{Pos{"models/a.yml", 3, 5}, SeverityError, "m", "h"}, {Pos{"cdp.yml", 1, 1}, SeverityWarning, "w", ""}})
+	want := `[{"file":"models/a.yml","line":3,"col":5,"severity":"error","message":"m","hint":"h"},{"file":"cdp.yml","line":1,"col":1,"severity":"warning","message":"w"}]`
+	if err != nil || string(b) != want {
+		t.Errorf("got %s, %v", b, err)
 	}
 }
 
@@ -77,13 +86,13 @@ syncs:
 		"cdp.yml:2:9: error: target `prod` is not declared in `targets`",
 		"models/a.yml:4:5: error: source `crm` sets both `table` and `sql`",
 		"models/a.yml:5:42: error: unknown identifier type `emial`",
-		"models/a.yml:8:33: error: unknown normalizer `lower`",
-		"models/b.yml:2:45: error: unknown pick `newest`",
-		"models/b.yml:3:23: error: unknown source `orderz`",
-		"models/b.yml:6:21: error: unknown trait `lvt`",
+		"models/a.yml:8:33: error: unknown normalizer `lower` (hint: did you mean `lowercase`?)",
+		"models/b.yml:2:43: error: unknown pick `newest`",
+		"models/b.yml:3:24: error: unknown source `orderz`",
+		"models/b.yml:6:21: error: unknown trait `lvt` (hint: did you mean `ltv`?)",
 		"models/b.yml:7:14: error: holdout 20 is out of range",
-		"models/b.yml:9:26: error: unknown segment `vipp`",
-		"models/b.yml:9:45: error: unknown destination `nowhere`",
+		"models/b.yml:9:25: error: unknown segment `vipp` (hint: did you mean `vip`?)",
+		"models/b.yml:9:44: error: unknown destination `nowhere`",
 	}
 	errs := ds.Errors()
 	if len(errs) != len(want) {
@@ -96,5 +105,17 @@ syncs:
 	}
 	if t.Failed() {
 		t.Logf("got:\n%s", ds.Error())
+	}
+}
+
+func TestClosest(t *testing.T) {
+	keys := []string{"name", "table", "sql", "primary_key", "timestamp", "event", "identifiers"}
+	for in, want := range map[string]string{
+		"primay_key": "primary_key", "tabel": "table", "Name": "name", "identifier": "identifiers",
+		"timestmp": "timestamp", "pk": "", "xyz": "", "evnt": "event", "iden": "identifiers",
+	} {
+		if got := closest(in, keys); got != want {
+			t.Errorf("closest(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

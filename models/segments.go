@@ -215,9 +215,9 @@ func (l *loader) opValue(op string, n *yaml.Node) any {
 	case "gt", "gte", "lt", "lte":
 		return l.ordered(n, what)
 	case "in", "not_in":
-		return l.scalarList(n, what, -1)
+		return l.scalarList(n, what, -1, l.member)
 	case "between":
-		return l.scalarList(n, what, 2)
+		return l.scalarList(n, what, 2, l.ordered)
 	case "contains", "starts_with", "ends_with":
 		s, _ := l.text(n, what)
 		return s
@@ -247,8 +247,17 @@ func (l *loader) ordered(n *yaml.Node, what string) any {
 	return v
 }
 
-// scalarList decodes a list of comparable values; want < 0 means any non-zero length.
-func (l *loader) scalarList(n *yaml.Node, what string, want int) []any {
+// member decodes an element of in/not_in: any value but null.
+func (l *loader) member(n *yaml.Node, what string) any {
+	v, ok := l.scalar(n, what)
+	if ok && v == nil {
+		l.errorf(l.pos(n), "null never matches; use `is_set: false`", "%s cannot hold an empty value", what)
+	}
+	return v
+}
+
+// scalarList decodes a list of values with elem; want < 0 means any non-zero length.
+func (l *loader) scalarList(n *yaml.Node, what string, want int, elem func(*yaml.Node, string) any) []any {
 	hint := "write a list, e.g. `[FR, DE]`"
 	if want == 2 {
 		hint = "write `[low, high]`"
@@ -265,7 +274,7 @@ func (l *loader) scalarList(n *yaml.Node, what string, want int) []any {
 	}
 	out := make([]any, 0, len(items))
 	for _, item := range items {
-		out = append(out, l.ordered(item, what))
+		out = append(out, elem(item, what))
 	}
 	return out
 }

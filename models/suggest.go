@@ -56,10 +56,17 @@ func closest(s string, candidates []string) string {
 			best, bestDist = c, d
 		}
 	}
-	if bestDist > limit {
-		return ""
+	if bestDist <= limit {
+		return best
 	}
-	return best
+	if len(s) >= 3 {
+		for _, c := range candidates {
+			if strings.HasPrefix(strings.ToLower(c), ls) {
+				return c
+			}
+		}
+	}
+	return ""
 }
 
 // didYouMean returns a "did you mean `x`?" hint, or "".
@@ -78,8 +85,10 @@ func unknownHint(key string, known []string) string {
 	return "known keys: " + strings.Join(known, ", ")
 }
 
-// editDistance is the Levenshtein distance between a and b, over bytes.
+// editDistance is the optimal string alignment distance between a and b, over
+// bytes: insertions, deletions, substitutions and adjacent transpositions.
 func editDistance(a, b string) int {
+	prev2 := make([]int, len(b)+1)
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {
@@ -93,8 +102,11 @@ func editDistance(a, b string) int {
 				cost = 0
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
+		prev2, prev, cur = prev, cur, prev2
 	}
 	return prev[len(b)]
 }

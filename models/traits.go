@@ -129,7 +129,7 @@ func (l *loader) checkFrom(m *mapNode, t *Trait, refs []fromRef, isList bool) {
 				"`%s` only applies to aggregate traits", key)
 		}
 	}
-	if t.Pick == "" && t.Aggregate == "" && hasColumn {
+	if !m.has("pick") && !m.has("aggregate") && hasColumn {
 		t.Pick = PickLatest
 	}
 	pickPos := l.valuePos(m, "from")

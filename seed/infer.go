@@ -44,7 +44,11 @@ func (r *reader) read() ([]string, error) {
 	}
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
-		return nil, fmt.Errorf("%s:%d:%d: error: %v", r.path, pe.Line, pe.Column, pe.Err)
+		msg := pe.Err.Error()
+		if errors.Is(pe.Err, csv.ErrFieldCount) {
+			msg = fmt.Sprintf("row has %d fields but the header has %d; quote cells that contain commas", len(rec), r.r.FieldsPerRecord)
+		}
+		return nil, fmt.Errorf("%s:%d:%d: error: %s", r.path, pe.Line, pe.Column, msg)
 	}
 	return nil, fmt.Errorf("%s: error: %w", r.path, err)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -73,8 +74,12 @@ func Files(paths []string) ([]string, error) {
 	var errs []error
 	for _, p := range paths {
 		st, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("%s: error: seed path does not exist; check seed_paths in cdp.yml", p))
+			continue
+		}
 		if err != nil {
-			errs = append(errs, fmt.Errorf("seed path %s: %w", p, err))
+			errs = append(errs, fmt.Errorf("%s: error: %w", p, err))
 			continue
 		}
 		if !st.IsDir() {
@@ -83,7 +88,7 @@ func Files(paths []string) ([]string, error) {
 		}
 		entries, err := os.ReadDir(p)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("seed path %s: %w", p, err))
+			errs = append(errs, fmt.Errorf("%s: error: %w", p, err))
 			continue
 		}
 		var found []string

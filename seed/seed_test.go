@@ -167,13 +167,13 @@ func TestLoadErrorsAllAtOnce(t *testing.T) {
 	}
 	msg := err.Error()
 	for _, want := range []string{
-		"seed path testdata/missing:",
+		"testdata/missing: error: seed path does not exist",
 		"testdata/bad/dup_header.csv:1:3: error: duplicate column name \"A\"",
 		"testdata/bad/empty.csv:1:1: error: empty file",
 		"testdata/bad/empty_header.csv:1:3: error: column 2 has an empty name",
 		"testdata/bad/latin1.csv:2:1: error: value is not valid UTF-8",
 		"testdata/bad/quote.csv:2:",
-		"testdata/bad/ragged.csv:3:1: error: wrong number of fields",
+		"testdata/bad/ragged.csv:3:1: error: row has 1 fields but the header has 2",
 	} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error lacks %q:\n%s", want, msg)

@@ -32,9 +32,14 @@ var (
 
 // Open opens (or creates) the DuckDB database file at path; "" or ":memory:"
 // opens a private in-memory database. Parent folders of path are created.
+// The path may not contain '?', which the driver reads as the start of
+// configuration options.
 func Open(ctx context.Context, path string) (*Warehouse, error) {
 	if path == ":memory:" {
 		path = ""
+	}
+	if strings.Contains(path, "?") {
+		return nil, fmt.Errorf("duckdb: database path %s contains '?', which DuckDB reads as options; rename the file", path)
 	}
 	if path != "" {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
