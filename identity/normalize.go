@@ -59,7 +59,7 @@ func phoneSQL(d warehouse.Dialect, text, cc string) string {
 func NormalizeGo(t *models.IDType, v string) (string, bool) {
 	switch t.Normalize {
 	case "email":
-		s := strings.ToLower(strings.TrimSpace(v))
+		s := strings.ToLower(strings.Trim(v, " "))
 		if !emailRE.MatchString(s) {
 			return "", false
 		}
@@ -67,12 +67,12 @@ func NormalizeGo(t *models.IDType, v string) (string, bool) {
 	case "phone":
 		return phoneGo(v, CallingCode(t.DefaultCountry))
 	case "lowercase":
-		s := strings.ToLower(strings.TrimSpace(v))
+		s := strings.ToLower(strings.Trim(v, " "))
 		return s, s != ""
 	case "none":
 		return v, v != ""
 	default:
-		s := strings.TrimSpace(v)
+		s := strings.Trim(v, " ")
 		return s, s != ""
 	}
 }
@@ -88,7 +88,7 @@ func phoneGo(v, cc string) (string, bool) {
 	switch {
 	case len(dd) < minPhoneDigits:
 		return "", false
-	case strings.HasPrefix(strings.TrimSpace(v), "+"):
+	case strings.HasPrefix(strings.Trim(v, " "), "+"):
 		return "+" + dd, true
 	case strings.HasPrefix(dd, "00"):
 		return "+" + dd[2:], true

@@ -34,6 +34,7 @@ func openCSV(path string) (*reader, error) {
 	return &reader{path: path, f: f, r: r}, nil
 }
 
+// Close closes the file.
 func (r *reader) Close() error { return r.f.Close() }
 
 // read returns the next record, io.EOF at the end, or a positioned error.

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -17,6 +18,62 @@ func globalFlags() []cli.Flag {
 		&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug | info | warn | error"},
 		&cli.StringFlag{Name: "as-of", Usage: "reference time for windows (RFC 3339 or YYYY-MM-DD); default now", EnvVars: []string{"CDP_AS_OF"}},
 	}
+}
+
+// commandGlobalFlags are the global flags again, accepted after the command
+// name too (`cdp run --as-of 2026-11-01`). They carry no default and no
+// environment variable: when absent, the value given before the command, the
+// environment or the default applies (see globalCtx).
+func commandGlobalFlags() []cli.Flag {
+	var out []cli.Flag
+	for _, f := range globalFlags() {
+		switch x := f.(type) {
+		case *cli.StringFlag:
+			out = append(out, &cli.StringFlag{Name: x.Name, Aliases: x.Aliases, Usage: x.Usage, Category: "global"})
+		case *cli.BoolFlag:
+			out = append(out, &cli.BoolFlag{Name: x.Name, Aliases: x.Aliases, Usage: x.Usage, Category: "global"})
+		}
+	}
+	return out
+}
+
+// globalCtx returns the context whose value of a global flag applies: the
+// command's when the flag was given after the command name, else the root's
+// (given before the command, from its environment variable, or its default).
+func globalCtx(c *cli.Context, name string) *cli.Context {
+	names := []string{name}
+	for _, f := range globalFlags() {
+		if slices.Contains(f.Names(), name) {
+			names = f.Names()
+		}
+	}
+	var root *cli.Context
+	for _, x := range c.Lineage() {
+		if x.Command == nil {
+			continue // urfave/cli's outermost wrapper holds no flags
+		}
+		root = x
+		for _, n := range x.LocalFlagNames() {
+			if slices.Contains(names, n) {
+				return x
+			}
+		}
+	}
+	if root == nil {
+		return c
+	}
+	return root
+}
+
+func globalString(c *cli.Context, name string) string { return globalCtx(c, name).String(name) }
+func globalBool(c *cli.Context, name string) bool     { return globalCtx(c, name).Bool(name) }
+
+func checkLogLevel(c *cli.Context) error {
+	switch globalString(c, "log-level") {
+	case "debug", "info", "warn", "error":
+		return nil
+	}
+	return usageErr("--log-level must be debug, info, warn or error")
 }
 
 // newApp builds the CLI; *notFound is set when the command name is unknown.
@@ -44,13 +101,11 @@ func newApp(stdout, stderr io.Writer, notFound *bool) *cli.App {
 			*notFound = true
 		},
 	}
-	app.Before = func(c *cli.Context) error {
-		switch c.String("log-level") {
-		case "debug", "info", "warn", "error":
-			return nil
-		}
-		return usageErr("--log-level must be debug, info, warn or error")
+	for _, cmd := range app.Commands {
+		cmd.Flags = append(cmd.Flags, commandGlobalFlags()...)
+		cmd.Before = checkLogLevel
 	}
+	app.Before = checkLogLevel
 	return app
 }
 

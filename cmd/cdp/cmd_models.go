@@ -123,7 +123,17 @@ func runCommand() *cli.Command {
 				return runErr
 			}
 			if e.json {
-				writeJSONLine(out, map[string]any{"event": "summary", "run": res})
+				summary := map[string]any{"event": "summary", "run": res}
+				if res.Status == "success" {
+					t := g.Tables
+					if n, err := runner.Count(ctx, w, "SELECT COUNT(*) FROM "+t.Q(t.Profiles())); err == nil {
+						summary["profiles"] = n
+					}
+					if sizes, err := runner.SegmentSizes(ctx, w, t); err == nil {
+						summary["segments"] = sizes
+					}
+				}
+				writeJSONLine(out, summary)
 			} else {
 				printRunSummary(ctx, out, w, g, res)
 			}
@@ -161,6 +171,9 @@ func progressLine(i, total int, r runner.NodeResult) string {
 func printRunSummary(ctx context.Context, out interface{ Write([]byte) (int, error) }, w warehouse.Warehouse, g *compiler.Graph, res *runner.Result) {
 	took := res.Finished.Sub(res.Started).Seconds()
 	fmt.Fprintf(out, "%s in %.2fs: %d nodes\n", res.Status, took, len(res.Nodes))
+	if res.Status != "success" {
+		return // the tables may still hold an earlier run's results: do not report them as this run's
+	}
 	t := g.Tables
 	if n, err := runner.Count(ctx, w, "SELECT COUNT(*) FROM "+t.Q(t.Profiles())); err == nil {
 		fmt.Fprintf(out, "profiles: %d (table %s.%s)\n", n, t.Schema, t.Profiles())

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -23,6 +24,9 @@ func profileCommand() *cli.Command {
 			}
 			e, err := load(c)
 			if err != nil {
+				return err
+			}
+			if err := checkLookup(e, c.Args().First()); err != nil {
 				return err
 			}
 			g, err := e.compile("profile")
@@ -54,6 +58,23 @@ func profileCommand() *cli.Command {
 			return err
 		},
 	}
+}
+
+// checkLookup rejects a malformed LOOKUP as a usage error (exit 2) before
+// connecting: it must be TYPE:VALUE with a declared identifier type, or profile:ID.
+func checkLookup(e *env, key string) error {
+	typ, val, ok := strings.Cut(key, ":")
+	if !ok || typ == "" || val == "" {
+		return usageErr("lookup %q: use TYPE:VALUE (e.g. email:ana@example.org) or profile:ID", key)
+	}
+	if typ == "profile" || e.project.IDType(typ) != nil {
+		return nil
+	}
+	names := []string{"profile"}
+	for _, x := range e.project.Identity.IDTypes {
+		names = append(names, x.Name)
+	}
+	return usageErr("lookup %q: unknown identifier type %q (known: %s)", key, typ, strings.Join(names, ", "))
 }
 
 func printProfile(w io.Writer, v *lookup.View) {

@@ -39,6 +39,10 @@ func (w *Warehouse) LoadRows(ctx context.Context, table string, cols []warehouse
 	n, err := loadInTx(ctx, conn, table, cols, types, next)
 	if err != nil {
 		_, rbErr := conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		if rbErr != nil {
+			// Never hand a connection stuck in a transaction back to the pool.
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
 		return 0, errors.Join(fmt.Errorf("duckdb: load %s: %w", table, err), rbErr)
 	}
 	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
