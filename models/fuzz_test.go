@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 )
 
@@ -66,6 +67,21 @@ func FuzzLoad(f *testing.F) {
 			return a.Col < b.Col
 		}) {
 			t.Fatalf("diagnostics not sorted:\n%s", ds.Error())
+		}
+	})
+}
+
+// FuzzInterpolate checks that interpolation never panics and that strings
+// without `${` come back unchanged.
+func FuzzInterpolate(f *testing.F) {
+	for _, s := range []string{"${A}", "${A:-${B:-c}}", "$${A}", "${", "${A:-", "x}${}", "${A:-}}", "$$$${{A}}"} {
+		f.Add(s)
+	}
+	env := mapEnv(map[string]string{"A": "a", "E": ""})
+	f.Fuzz(func(t *testing.T, s string) {
+		r := interpolate(s, env)
+		if !strings.Contains(s, "${") && (r.out != s || r.err != "" || len(r.missing) > 0) {
+			t.Fatalf("%q changed to %q (err %q)", s, r.out, r.err)
 		}
 	})
 }

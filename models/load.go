@@ -75,6 +75,8 @@ type loader struct {
 	segEdges   map[string][]edge
 	traitEdges map[string][]edge
 	idTypeUsed map[string]bool
+	nameCache  map[string][]string // sorted names per kind, for suggestions
+	events     []string            // event sources, computed once
 }
 
 func newLoader(root string, opts LoadOptions) *loader {
@@ -92,6 +94,7 @@ func newLoader(root string, opts LoadOptions) *loader {
 		segEdges:   map[string][]edge{},
 		traitEdges: map[string][]edge{},
 		idTypeUsed: map[string]bool{},
+		nameCache:  map[string][]string{},
 	}
 }
 

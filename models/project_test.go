@@ -108,4 +108,3 @@ func TestTargetSelection(t *testing.T) {
 		})
 	}
 }
-

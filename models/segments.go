@@ -167,11 +167,7 @@ func (l *loader) segmentCondition(c *Condition, m *mapNode, seg string) {
 	at := l.pos(n)
 	l.later = append(l.later, func() {
 		if l.segments[name] == nil {
-			hint := didYouMean(name, sortedKeys(l.segments))
-			if hint == "" {
-				hint = "declare it under `segments`"
-			}
-			l.errorf(at, hint, "unknown segment `%s`", name)
+			l.unknown("segment", name, at)
 			return
 		}
 		if seg != "" {
@@ -359,18 +355,13 @@ func (l *loader) resolveEventSource(c *Condition, named bool, at, withinAt Pos) 
 			return
 		}
 	} else {
-		var names []string
-		for _, src := range l.p.Sources {
-			if src.IsEventStream() {
-				names = append(names, src.Name)
-				s = src
-			}
-		}
+		names := l.eventSources()
 		switch len(names) {
 		case 0:
 			l.errorf(c.Pos, "declare a source with `event: <column with the event name>`", "no event source for `event: %s`", c.Event)
 			return
 		case 1:
+			s = l.sources[names[0]]
 			c.EventSource = s.Name
 		default:
 			l.errorf(c.Pos, "add `source:` naming one of "+joinTicks(names), "event `%s` is ambiguous: there are %d event sources", c.Event, len(names))

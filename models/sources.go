@@ -88,20 +88,9 @@ func (l *loader) parseIdentifier(n *yaml.Node) *SourceIdentifier {
 // checkIDTypeRef checks that an identifier's type is declared in identity.id_types.
 func (l *loader) checkIDTypeRef(typ string, at Pos) {
 	l.idTypeUsed[typ] = true
-	if l.p.IDType(typ) != nil {
-		return
+	if _, ok := l.declared[kindIDType][typ]; !ok {
+		l.unknown(kindIDType, typ, at)
 	}
-	var names []string
-	if l.p.Identity != nil {
-		for _, t := range l.p.Identity.IDTypes {
-			names = append(names, t.Name)
-		}
-	}
-	hint := didYouMean(typ, names)
-	if hint == "" {
-		hint = "declare it under `identity.id_types`"
-	}
-	l.errorf(at, hint, "unknown identifier type `%s`", typ)
 }
 
 // parseIdentity decodes the identity block; a project has at most one.
@@ -134,6 +123,9 @@ func (l *loader) parseIdentity(n *yaml.Node) {
 				continue
 			}
 			seen[t.Name] = t.Pos
+			if first == nil {
+				l.declare(kindIDType, t.Name, t.Pos)
+			}
 			t.Rank = len(id.IDTypes)
 			id.IDTypes = append(id.IDTypes, t)
 		}

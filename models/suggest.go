@@ -38,6 +38,9 @@ func fixName(name string) string {
 	return s
 }
 
+// maxSuggestCandidates bounds the work spent on "did you mean" hints.
+const maxSuggestCandidates = 5000
+
 // closest returns the candidate nearest to s by edit distance, or "" when none
 // is close enough to be a plausible typo.
 func closest(s string, candidates []string) string {
@@ -46,9 +49,12 @@ func closest(s string, candidates []string) string {
 	}
 	best, bestDist := "", 1<<30
 	limit := min(3, max(1, (len(s)+2)/3))
+	if len(candidates) > maxSuggestCandidates {
+		return ""
+	}
 	ls := strings.ToLower(s)
 	for _, c := range candidates {
-		if len(c) > 64 {
+		if len(c) > 64 || len(c) > len(s)+limit || len(c) < len(s)-limit {
 			continue
 		}
 		d := editDistance(ls, strings.ToLower(c))

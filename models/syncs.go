@@ -159,18 +159,10 @@ func (l *loader) deferSyncChecks(s *Sync, m *mapNode, fields []fieldRef) {
 	segAt, destAt, keyAt := l.valuePos(m, "segment"), l.valuePos(m, "destination"), l.valuePos(m, "key")
 	l.later = append(l.later, func() {
 		if s.Segment != "" && l.segments[s.Segment] == nil {
-			hint := didYouMean(s.Segment, sortedKeys(l.segments))
-			if hint == "" {
-				hint = "declare it under `segments`"
-			}
-			l.errorf(segAt, hint, "unknown segment `%s`", s.Segment)
+			l.unknown("segment", s.Segment, segAt)
 		}
 		if s.Destination != "" && l.dests[s.Destination] == nil {
-			hint := didYouMean(s.Destination, sortedKeys(l.dests))
-			if hint == "" {
-				hint = "declare it under `destinations`"
-			}
-			l.errorf(destAt, hint, "unknown destination `%s`", s.Destination)
+			l.unknown("destination", s.Destination, destAt)
 		}
 		if s.Key != "" && s.Key != ProfileIDColumn {
 			l.traitRef(s.Key, keyAt)

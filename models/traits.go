@@ -160,11 +160,7 @@ func (l *loader) sourceRef(name string, at Pos) *Source {
 	if s := l.sources[name]; s != nil {
 		return s
 	}
-	hint := didYouMean(name, sortedKeys(l.sources))
-	if hint == "" {
-		hint = "declare it under `sources`"
-	}
-	l.errorf(at, hint, "unknown source `%s`", name)
+	l.unknown("source", name, at)
 	return nil
 }
 
@@ -173,11 +169,7 @@ func (l *loader) traitRef(name string, at Pos) *Trait {
 	if t := l.traits[name]; t != nil {
 		return t
 	}
-	hint := didYouMean(name, sortedKeys(l.traits))
-	if hint == "" {
-		hint = "declare it under `traits`"
-	}
-	l.errorf(at, hint, "unknown trait `%s`", name)
+	l.unknown("trait", name, at)
 	return nil
 }
 

@@ -99,14 +99,14 @@ sources:
 
 func TestFileDiscovery(t *testing.T) {
 	root := writeProject(t, map[string]string{
-		"cdp.yml":             "name: t\nmodel_paths: [models, extra/one.yaml, models/sub]\ntargets: { local: { type: duckdb } }\n",
-		"models/b.yml":        "traits: [{ name: b, expr: '1' }]\n",
-		"models/a.yaml":       "traits: [{ name: a, expr: '1' }]\n",
-		"models/sub/c.yml":    "traits: [{ name: c, expr: '1' }]\n",
+		"cdp.yml":              "name: t\nmodel_paths: [models, extra/one.yaml, models/sub]\ntargets: { local: { type: duckdb } }\n",
+		"models/b.yml":         "traits: [{ name: b, expr: '1' }]\n",
+		"models/a.yaml":        "traits: [{ name: a, expr: '1' }]\n",
+		"models/sub/c.yml":     "traits: [{ name: c, expr: '1' }]\n",
 		"models/.hidden/x.yml": "traits: [{ name: hidden, expr: '1' }]\n",
-		"models/notes.txt":    "traits: [",
-		"models/empty.yml":    "# nothing yet\n",
-		"extra/one.yaml":      "traits: [{ name: one, expr: '1' }]\n",
+		"models/notes.txt":     "traits: [",
+		"models/empty.yml":     "# nothing yet\n",
+		"extra/one.yaml":       "traits: [{ name: one, expr: '1' }]\n",
 	})
 	p, ds := LoadWithOptions(root, LoadOptions{Getenv: mapEnv(nil)})
 	if len(ds) != 0 {

@@ -100,6 +100,9 @@ func deref(n *yaml.Node) *yaml.Node {
 // describe names the shape of a value for "got …" messages.
 func describe(n *yaml.Node) string {
 	n = deref(n)
+	if n == nil {
+		return "nothing"
+	}
 	switch n.Kind {
 	case yaml.MappingNode:
 		return "a map"

@@ -43,6 +43,10 @@ func initCommand() *cli.Command {
 			if err != nil {
 				return fmt.Errorf("init %s: %w", dir, err)
 			}
+			if globalBool(c, "json") {
+				writeJSON(c.App.Writer, map[string]any{"created": dir, "files": n})
+				return nil
+			}
 			fmt.Fprintf(c.App.Writer, "created %s (%d files). Next:\n  cd %s\n  cdp seed && cdp run --as-of 2026-11-01\n", dir, n, dir)
 			return nil
 		},

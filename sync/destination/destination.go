@@ -1,0 +1,166 @@
+// Package destination defines what every sync destination implements: its
+// declared capabilities and Apply, which delivers one batch and reports a
+// result per record, index-aligned with the batch. Destination packages
+// register a factory from init().
+package destination
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Op is what to do with one record at the destination.
+type Op string
+
+// Operations.
+const (
+	OpAdd    Op = "add"    // the record is new to the audience
+	OpChange Op = "change" // the record's fields changed
+	OpRemove Op = "remove" // the record left the audience (mirror mode)
+)
+
+// Record is one record to deliver.
+type Record struct {
+	Op  Op
+	Key string // value of the sync's key trait, as text
+	// Fields maps destination field names to values (nil, string, int64,
+	// float64, bool, time.Time). For OpRemove they are the last delivered fields.
+	Fields map[string]any
+}
+
+// Result is the outcome of one record of a batch. A nil Err means the
+// destination confirmed the record.
+type Result struct {
+	Err error
+	// Retryable marks a failure worth retrying (at the next attempt or run);
+	// false means the destination rejected the record itself.
+	Retryable bool
+}
+
+// Capabilities declares what a destination can do.
+type Capabilities struct {
+	Ops          []Op          // operations it supports
+	MaxBatch     int           // records per Apply call
+	RateLimit    float64       // requests per second it allows (0 = no limit known)
+	Concurrency  int           // Apply calls in flight at once (0 = 1)
+	IdentifierOf string        // what the key identifies there (e.g. "email"), for docs and plans
+	Timeout      time.Duration // per Apply call (0 = 30s)
+}
+
+// Supports reports whether op is among the declared operations.
+func (c Capabilities) Supports(op Op) bool {
+	for _, o := range c.Ops {
+		if o == op {
+			return true
+		}
+	}
+	return false
+}
+
+// Destination delivers records.
+type Destination interface {
+	// Capabilities declares operations, batch size and limits.
+	Capabilities() Capabilities
+	// Apply delivers one batch (len ≤ MaxBatch). It returns one Result per
+	// record, index-aligned with batch, or an error when the whole batch
+	// failed (use *BatchError to say whether and when to retry).
+	Apply(ctx context.Context, batch []Record) ([]Result, error)
+	// Close releases connections; called once per sync run.
+	Close() error
+}
+
+// BatchError is a whole-batch failure.
+type BatchError struct {
+	Err        error
+	Retryable  bool
+	RetryAfter time.Duration // from a Retry-After header, 0 when none
+	Status     int           // HTTP status when there is one
+}
+
+// Error implements error.
+func (e *BatchError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *BatchError) Unwrap() error { return e.Err }
+
+// IsRetryable reports whether a batch error may be retried; errors that are
+// not *BatchError (network failures, timeouts) are retryable.
+func IsRetryable(err error) bool {
+	var be *BatchError
+	if errors.As(err, &be) {
+		return be.Retryable
+	}
+	return err != nil
+}
+
+// Config is what a factory gets: the destination's settings from YAML (after
+// ${ENV} interpolation), the sync's options, and the project root for paths.
+type Config struct {
+	Name        string
+	Settings    map[string]string
+	Options     map[string]any
+	ProjectRoot string
+	SyncName    string
+	RunID       string
+	// Fields lists the destination field names of the sync, in mapping order.
+	Fields []string
+	// Key names the destination field that holds the record key, when the
+	// key is also a mapped field ("" otherwise).
+	KeyField string
+}
+
+// Factory opens a destination for one sync run.
+type Factory func(ctx context.Context, cfg Config) (Destination, error)
+
+// Spec registers a destination type.
+type Spec struct {
+	Type string
+	// Required lists settings that must be present (checked by `cdp validate`).
+	Required []string
+	// Optional lists other accepted settings.
+	Optional []string
+	New      Factory
+}
+
+var (
+	mu    sync.RWMutex
+	specs = map[string]Spec{}
+)
+
+// Register makes a destination type available; call it from init().
+func Register(s Spec) {
+	mu.Lock()
+	defer mu.Unlock()
+	specs[s.Type] = s
+}
+
+// Lookup returns the spec of a type.
+func Lookup(typ string) (Spec, error) {
+	mu.RLock()
+	defer mu.RUnlock()
+	s, ok := specs[typ]
+	if !ok {
+		return Spec{}, fmt.Errorf("unknown destination type %q (known: %v)", typ, typesLocked())
+	}
+	return s, nil
+}
+
+// Types lists registered destination types.
+func Types() []string {
+	mu.RLock()
+	defer mu.RUnlock()
+	return typesLocked()
+}
+
+func typesLocked() []string {
+	out := make([]string, 0, len(specs))
+	for k := range specs {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
