@@ -55,3 +55,18 @@ func itoa(i int) string {
 	}
 	return string(b)
 }
+
+// SyncState is `cdp_sync_state`: one row per (sync, key) delivered.
+func (t Tables) SyncState() string { return "cdp_sync_state" }
+
+// SyncRuns is `cdp_sync_runs`: one row per sync run.
+func (t Tables) SyncRuns() string { return "cdp_sync_runs" }
+
+// SyncRejections is `cdp_sync_rejections`: records that failed in a run.
+func (t Tables) SyncRejections() string { return "cdp_sync_rejections" }
+
+// SyncLocks is `cdp_sync_locks`: one lease row per sync.
+func (t Tables) SyncLocks() string { return "cdp_sync_locks" }
+
+// SyncDiff is `cdp_sync_diff_<sync>`: the planned changes of the current run.
+func (t Tables) SyncDiff(sync string) string { return "cdp_sync_diff_" + sync }

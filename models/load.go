@@ -60,9 +60,9 @@ type loader struct {
 	opts    LoadOptions
 	p       *Project
 	diags   Diagnostics
-	file    string // file being parsed, relative to the root, slash-separated
-	lenient bool   // unset ${VAR} keeps its text instead of being an error
-	mpaths  []modelPath
+	file    string      // file being parsed, relative to the root, slash-separated
+	lenient bool        // unset ${VAR} keeps its text instead of being an error
+	mpaths  []modelPath // model_paths with their positions
 
 	declared map[string]map[string]Pos // kind → name → first declaration
 	identity *Pos                      // first identity block
@@ -100,15 +100,22 @@ func newLoader(root string, opts LoadOptions) *loader {
 
 func (l *loader) run() {
 	l.file = ProjectFile
-	doc, ok := l.readYAML(filepath.Join(l.p.Root, ProjectFile))
+	data, ok := l.readFile(filepath.Join(l.p.Root, ProjectFile))
 	if !ok {
-		return
+		return // not a project: nothing else to check
 	}
-	l.parseProjectFile(doc)
+	l.setDefaults()
+	if doc, ok := l.parseDoc(data); ok {
+		l.parseProjectFile(doc)
+	}
+	// Model files are checked even when cdp.yml is broken (with the default
+	// model path then), so that one run shows every problem.
 	for _, rel := range l.modelFiles() {
 		l.file = rel
-		if doc, ok := l.readYAML(filepath.Join(l.p.Root, filepath.FromSlash(rel))); ok {
-			l.parseModelFile(doc)
+		if data, ok := l.readFile(filepath.Join(l.p.Root, filepath.FromSlash(rel))); ok {
+			if doc, ok := l.parseDoc(data); ok {
+				l.parseModelFile(doc)
+			}
 		}
 	}
 	for _, check := range l.later {
@@ -159,13 +166,10 @@ func (l *loader) declare(kind, name string, pos Pos) bool {
 	return true
 }
 
-// readYAML reads one file and returns the root node of its single document, or
-// nil for an empty file. ok is false when the file could not be read or parsed.
-func (l *loader) readYAML(path string) (*yaml.Node, bool) {
-	data, ok := l.readFile(path)
-	if !ok {
-		return nil, false
-	}
+// parseDoc parses a file and returns the root node of its single document, or
+// nil for an empty file. ok is false when the file is not valid YAML or breaks
+// the limits of checkTree.
+func (l *loader) parseDoc(data []byte) (*yaml.Node, bool) {
 	docs, ok := l.parseYAML(data)
 	if len(docs) > 1 {
 		l.errorf(l.pos(docs[1]), "split the documents into several files",
@@ -288,7 +292,7 @@ func (l *loader) yamlError(err error) {
 func (l *loader) modelFiles() []string {
 	seen := map[string]bool{}
 	var files []string
-	for _, mp := range l.modelPaths() {
+	for _, mp := range l.mpaths {
 		dir := mp.path
 		if !filepath.IsAbs(dir) {
 			dir = filepath.Join(l.p.Root, dir)

@@ -25,14 +25,16 @@ type modelPath struct {
 	explicit bool
 }
 
-// modelPaths returns the declared model paths, or the default one.
-func (l *loader) modelPaths() []modelPath { return l.mpaths }
+// setDefaults sets the project settings cdp.yml may override.
+func (l *loader) setDefaults() {
+	p := l.p
+	p.Entity, p.ModelPaths, p.SeedPaths = DefaultEntity, []string{DefaultModelPath}, []string{DefaultSeedPath}
+	l.mpaths = []modelPath{{path: DefaultModelPath, pos: Pos{File: ProjectFile}}}
+}
 
 // parseProjectFile fills the project settings from cdp.yml.
 func (l *loader) parseProjectFile(root *yaml.Node) {
 	p := l.p
-	p.Entity, p.ModelPaths, p.SeedPaths = DefaultEntity, []string{DefaultModelPath}, []string{DefaultSeedPath}
-	l.mpaths = []modelPath{{path: DefaultModelPath, pos: Pos{File: ProjectFile}}}
 	at := Pos{File: ProjectFile, Line: 1, Col: 1}
 	if root == nil {
 		l.errorf(at, "start with `name: my_project` and a `targets:` map", "cdp.yml is empty")

@@ -39,6 +39,12 @@ func TestProjectFileErrors(t *testing.T) {
 			want: []want{{"cdp.yml:1:1: error", "cdp.yml is empty", ""}}},
 		{name: "cdp.yml is a list", files: map[string]string{"cdp.yml": "- name: t\n"},
 			want: []want{{"cdp.yml:1:1: error", "cdp.yml must be a map, got a list", ""}}},
+		{name: "broken cdp.yml still checks models", files: map[string]string{
+			"cdp.yml": "name: t\ntargets: {\n", "models/t.yml": "traits: [{ name: x, from: nope.a }]\n"},
+			want: []want{
+				{"cdp.yml:3:1: error", "invalid YAML", ""},
+				{"models/t.yml:1:27: error", "unknown source `nope`", ""},
+			}},
 		{name: "bad entity", files: map[string]string{"cdp.yml": "name: t\nentity: 1customer\ntargets: { local: { type: duckdb } }\n"},
 			want: []want{{"cdp.yml:2:9: error", "bad entity name `1customer`", ""}}},
 	})

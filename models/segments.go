@@ -29,6 +29,10 @@ func (l *loader) parseSegment(n *yaml.Node) {
 	s := &Segment{Pos: l.pos(m.node)}
 	name, namePos := l.name(m, "segment")
 	s.Name = name
+	unique := l.declare("segment", name, namePos)
+	if !unique {
+		name = "" // a duplicate's references must not count in cycles
+	}
 	s.Description = l.optText(m, "description")
 	if w := m.get("where"); w != nil {
 		s.Where = l.condition(w, name, 0)
@@ -38,7 +42,7 @@ func (l *loader) parseSegment(n *yaml.Node) {
 	if h := m.get("holdout"); h != nil {
 		s.Holdout = l.holdout(h)
 	}
-	if l.declare("segment", name, namePos) {
+	if unique {
 		l.p.Segments = append(l.p.Segments, s)
 		l.segments[name] = s
 	}

@@ -152,7 +152,11 @@ func (l *loader) parseIDType(n *yaml.Node) *IDType {
 	}
 	t := &IDType{Pos: l.pos(m.node)}
 	t.Name, _ = l.name(m, "id type")
-	t.Normalize = l.optEnum(m, "normalize", "normalizer", normalizers, DefaultNormalize)
+	t.Normalize = l.optEnum(m, "normalize", "normalizer", normalizers, "")
+	badNormalize := m.has("normalize") && t.Normalize == ""
+	if t.Normalize == "" {
+		t.Normalize = DefaultNormalize
+	}
 	if n := m.get("default_country"); n != nil {
 		if s, ok := l.text(n, "`default_country`"); ok {
 			if countryRe.MatchString(s) {
@@ -160,7 +164,7 @@ func (l *loader) parseIDType(n *yaml.Node) *IDType {
 			} else {
 				l.errorf(l.pos(n), "an ISO 3166 alpha-2 code in capitals, e.g. `FR`", "bad `default_country` `%s`", s)
 			}
-			if t.Normalize != "phone" {
+			if t.Normalize != "phone" && !badNormalize {
 				l.warnf(l.pos(n), "remove it, or set `normalize: phone`", "`default_country` is only used with `normalize: phone`")
 			}
 		}

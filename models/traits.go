@@ -31,6 +31,7 @@ func (l *loader) parseTrait(n *yaml.Node) {
 	t := &Trait{Pos: l.pos(m.node)}
 	name, namePos := l.name(m, "trait")
 	t.Name = name
+	unique := l.declare("trait", name, namePos)
 	if contains(ReservedColumns, name) {
 		l.errorf(namePos, "profiles already have this column; choose another name", "trait name `%s` is reserved", name)
 	}
@@ -50,7 +51,7 @@ func (l *loader) parseTrait(n *yaml.Node) {
 		for _, key := range m.present("pick", "aggregate", "where", "within") {
 			l.errorf(l.valuePos(m, key), "expr traits compute from other traits; remove it", "`%s` does not apply to expr traits", key)
 		}
-		if name != "" && t.Expr != "" {
+		if unique && t.Expr != "" {
 			at := l.valuePos(m, "expr")
 			l.later = append(l.later, func() { l.traitExprEdges(t, at) })
 		}
@@ -58,7 +59,7 @@ func (l *loader) parseTrait(n *yaml.Node) {
 		refs, isList := l.parseFrom(n)
 		l.checkFrom(m, t, refs, isList)
 	}
-	if l.declare("trait", name, namePos) {
+	if unique {
 		l.p.Traits = append(l.p.Traits, t)
 		l.traits[name] = t
 	}
@@ -153,24 +154,6 @@ func (l *loader) checkFrom(m *mapNode, t *Trait, refs []fromRef, isList bool) {
 			}
 		}
 	})
-}
-
-// sourceRef resolves a source name, reporting unknown ones with a suggestion.
-func (l *loader) sourceRef(name string, at Pos) *Source {
-	if s := l.sources[name]; s != nil {
-		return s
-	}
-	l.unknown("source", name, at)
-	return nil
-}
-
-// traitRef resolves a trait name, reporting unknown ones with a suggestion.
-func (l *loader) traitRef(name string, at Pos) *Trait {
-	if t := l.traits[name]; t != nil {
-		return t
-	}
-	l.unknown("trait", name, at)
-	return nil
 }
 
 // traitExprEdges records which traits an expr trait reads.

@@ -131,9 +131,8 @@ func isNull(n *yaml.Node) bool {
 
 // entry is one key/value pair of a YAML map.
 type entry struct {
-	key   string
-	k, v  *yaml.Node // v is dereferenced
-	order int
+	key  string
+	k, v *yaml.Node // v is dereferenced
 }
 
 // mapNode is a YAML map whose keys were checked against a vocabulary.
@@ -207,7 +206,7 @@ func (l *loader) entries(n *yaml.Node, what string) []*entry {
 			l.errorf(l.pos(k), "", "keys in %s must be strings, got %s", what, describe(k))
 			continue
 		}
-		own = append(own, &entry{key: k.Value, k: k, v: v, order: i})
+		own = append(own, &entry{key: k.Value, k: k, v: v})
 	}
 	seen := map[string]*entry{}
 	out := make([]*entry, 0, len(own)+len(merged))

@@ -150,3 +150,21 @@ func Types() []string {
 	sort.Strings(out)
 	return out
 }
+
+// ExecFunc runs one statement and returns the affected row count when known.
+type ExecFunc func(ctx context.Context, stmt string) (int64, error)
+
+// Transactor is an optional ability: run several statements atomically.
+// fn's statements commit together when fn returns nil, and roll back otherwise.
+type Transactor interface {
+	InTx(ctx context.Context, fn func(exec ExecFunc) error) error
+}
+
+// InTx runs fn in a transaction when w is a Transactor, else statement by
+// statement (each one atomic on its own).
+func InTx(ctx context.Context, w Warehouse, fn func(exec ExecFunc) error) error {
+	if t, ok := w.(Transactor); ok {
+		return t.InTx(ctx, fn)
+	}
+	return fn(w.Exec)
+}

@@ -25,13 +25,14 @@ func globalFlags() []cli.Flag {
 // environment variable: when absent, the value given before the command, the
 // environment or the default applies (see globalCtx).
 func commandGlobalFlags() []cli.Flag {
+	const globalCategory = "global options (also accepted before the command)"
 	var out []cli.Flag
 	for _, f := range globalFlags() {
 		switch x := f.(type) {
 		case *cli.StringFlag:
-			out = append(out, &cli.StringFlag{Name: x.Name, Aliases: x.Aliases, Usage: x.Usage, Category: "global"})
+			out = append(out, &cli.StringFlag{Name: x.Name, Aliases: x.Aliases, Usage: x.Usage, Category: globalCategory})
 		case *cli.BoolFlag:
-			out = append(out, &cli.BoolFlag{Name: x.Name, Aliases: x.Aliases, Usage: x.Usage, Category: "global"})
+			out = append(out, &cli.BoolFlag{Name: x.Name, Aliases: x.Aliases, Usage: x.Usage, Category: globalCategory})
 		}
 	}
 	return out
@@ -91,6 +92,7 @@ func newApp(stdout, stderr io.Writer, notFound *bool) *cli.App {
 			seedCommand(),
 			runCommand(),
 			profileCommand(),
+			syncCommand(),
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // run() maps errors to exit codes
 		OnUsageError: func(c *cli.Context, err error, _ bool) error {

@@ -35,7 +35,9 @@ type result struct {
 func cdp(t *testing.T, args ...string) result {
 	t.Helper()
 	var out, errw bytes.Buffer
+	start := time.Now()
 	code := run(append([]string{"cdp"}, args...), &out, &errw)
+	t.Logf("%6.2fs cdp %s", time.Since(start).Seconds(), strings.Join(args, " "))
 	return result{out.String(), errw.String(), code}
 }
 
@@ -108,30 +110,21 @@ func edit(t *testing.T, dir, file, old, new string) {
 	}
 }
 
-// position returns `file:line:col` of the nth (0-based) occurrence of marker
-// in a project file, with 1-based line and column as in diagnostics.
-func position(t *testing.T, dir, file, marker string, nth int) string {
+// position returns `file:line:col` of the first occurrence of marker in a
+// project file on a line after afterLine, with 1-based line and column as in
+// diagnostics.
+func position(t *testing.T, dir, file, marker string, afterLine int) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(file)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	seen := 0
 	for i, line := range strings.Split(string(b), "\n") {
-		rest, off := line, 0
-		for {
-			j := strings.Index(rest, marker)
-			if j < 0 {
-				break
-			}
-			if seen == nth {
-				return file + ":" + itoa(i+1) + ":" + itoa(off+j+1)
-			}
-			seen++
-			rest, off = rest[j+len(marker):], off+j+len(marker)
+		if j := strings.Index(line, marker); j >= 0 && i+1 > afterLine {
+			return file + ":" + itoa(i+1) + ":" + itoa(j+1)
 		}
 	}
-	t.Fatalf("%s: no occurrence %d of %q", file, nth, marker)
+	t.Fatalf("%s: no %q after line %d", file, marker, afterLine)
 	return ""
 }
 

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"errors"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestBinaryExitCodes builds the real binary and checks the process exit
+// codes the shell sees: run() is only useful if main hands its code to os.Exit.
+func TestBinaryExitCodes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: skipping the go build of the binary")
+	}
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go tool on PATH:", err)
+	}
+	cleanEnv(t)
+	bin := filepath.Join(t.TempDir(), "cdp")
+	build := exec.Command(goTool, "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	dir := filepath.Join(t.TempDir(), "shop")
+	for _, c := range []struct {
+		args   []string
+		code   int
+		stderr string
+	}{
+		{[]string{"init", dir}, 0, ""},
+		{[]string{"--project", dir, "validate"}, 0, ""},
+		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{[]string{"--project", dir, "compile", "segment.nope"}, 2, `unknown node "segment.nope"`},
+		// Nothing seeded: the first source's table does not exist.
+		{[]string{"--project", dir, "run"}, 1, "error: source.crm_contacts: "},
+	} {
+		cmd := exec.Command(bin, c.args...)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		code := 0
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if code != c.code || !strings.Contains(stderr.String(), c.stderr) {
+			t.Errorf("cdp %s: exit %d, stderr %q; want exit %d and %q", strings.Join(c.args, " "), code, stderr.String(), c.code, c.stderr)
+		}
+	}
+}

@@ -1,0 +1,156 @@
+package webhook
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cdpkit/cdp/sync/destination"
+)
+
+// Type is the destination type this package registers.
+const Type = "webhook"
+
+// Defaults and limits of the settings.
+const (
+	DefaultBatchSize = 100
+	MaxBatchSize     = 1000
+	DefaultTimeout   = 30 * time.Second
+)
+
+func init() {
+	destination.Register(destination.Spec{
+		Type:     Type,
+		Required: []string{"url"},
+		Optional: []string{"secret", "batch_size", "timeout"},
+		New:      New,
+	})
+}
+
+// Destination delivers batches to one webhook URL. It is safe for
+// concurrent use.
+type Destination struct {
+	name      string
+	sync      string
+	runID     string
+	url       string
+	shown     string // url without query or credentials, for messages
+	key       []byte // HMAC key; nil: requests are not signed
+	batchSize int
+	timeout   time.Duration
+	client    *http.Client
+	now       func() time.Time
+}
+
+var _ destination.Destination = (*Destination)(nil)
+
+// New opens a webhook destination from its settings.
+func New(_ context.Context, cfg destination.Config) (destination.Destination, error) {
+	d := &Destination{
+		name:      cfg.Name,
+		sync:      cfg.SyncName,
+		runID:     cfg.RunID,
+		batchSize: DefaultBatchSize,
+		timeout:   DefaultTimeout,
+		now:       time.Now,
+	}
+	if err := d.parseURL(cfg.Settings["url"]); err != nil {
+		return nil, d.errorf("%v", err)
+	}
+	if s := cfg.Settings["secret"]; s != "" {
+		k, err := DecodeSecret(s)
+		if err != nil {
+			return nil, d.errorf("%v", err)
+		}
+		d.key = k
+	}
+	if s := cfg.Settings["batch_size"]; s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > MaxBatchSize {
+			return nil, d.errorf("batch_size %q: want a whole number from 1 to %d", s, MaxBatchSize)
+		}
+		d.batchSize = n
+	}
+	if s := cfg.Settings["timeout"]; s != "" {
+		t, err := time.ParseDuration(s)
+		if err != nil || t <= 0 {
+			return nil, d.errorf("timeout %q: want a positive Go duration such as 30s or 1m", s)
+		}
+		d.timeout = t
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	d.client = &http.Client{
+		Transport: tr,
+		// Redirects are reported, not followed: a 302 would turn the POST into a GET.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	return d, nil
+}
+
+func (d *Destination) parseURL(raw string) error {
+	if raw == "" {
+		return fmt.Errorf("url is required")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("url: %v", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("url %q: want an http:// or https:// address", redact(u))
+	}
+	if u.Host == "" {
+		return fmt.Errorf("url %q has no host", redact(u))
+	}
+	d.url, d.shown = raw, redact(u)
+	return nil
+}
+
+// redact drops credentials, query and fragment, which may hold tokens.
+func redact(u *url.URL) string {
+	c := *u
+	c.User, c.RawQuery, c.Fragment, c.RawFragment = nil, "", "", ""
+	c.ForceQuery = false
+	return c.String()
+}
+
+// DecodeSecret returns the HMAC key of a Standard Webhooks secret: the
+// base64-decoded part after "whsec_", or the secret's bytes otherwise.
+func DecodeSecret(secret string) ([]byte, error) {
+	rest, ok := strings.CutPrefix(secret, "whsec_")
+	if !ok {
+		return []byte(secret), nil
+	}
+	k, err := base64.StdEncoding.DecodeString(rest)
+	if err != nil {
+		return nil, fmt.Errorf("secret: the part after whsec_ is not valid base64")
+	}
+	if len(k) == 0 {
+		return nil, fmt.Errorf("secret: whsec_ is followed by no key")
+	}
+	return k, nil
+}
+
+// Capabilities declares add, change and remove, batch_size records per
+// request and the timeout. Rate limits come from the sync's rate_limit.
+func (d *Destination) Capabilities() destination.Capabilities {
+	return destination.Capabilities{
+		Ops:      []destination.Op{destination.OpAdd, destination.OpChange, destination.OpRemove},
+		MaxBatch: d.batchSize,
+		Timeout:  d.timeout,
+	}
+}
+
+// Close releases idle connections.
+func (d *Destination) Close() error {
+	d.client.CloseIdleConnections()
+	return nil
+}
+
+func (d *Destination) errorf(format string, args ...any) error {
+	return fmt.Errorf("webhook %s: "+format, append([]any{d.name}, args...)...)
+}

@@ -1,0 +1,128 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/cdpkit/cdp/models"
+	"github.com/cdpkit/cdp/sync/delivery"
+	"github.com/cdpkit/cdp/sync/destination"
+	"github.com/cdpkit/cdp/warehouse"
+)
+
+// pending is what the committer needs of a record in flight.
+type pending struct {
+	hash   string
+	fields string // JSON of every mapped field, NULLs included
+}
+
+// committer writes confirmed records to cdp_sync_state and failures to
+// cdp_sync_rejections, one transaction per batch.
+type committer struct {
+	e     *Engine
+	s     *models.Sync
+	runID string
+
+	mu       sync.Mutex
+	inFlight map[string]pending
+}
+
+// remember keeps a record's hash and full fields until its batch commits.
+func (c *committer) remember(r destination.Record, hash string) {
+	b, _ := json.Marshal(r.Fields)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.inFlight == nil {
+		c.inFlight = map[string]pending{}
+	}
+	c.inFlight[r.Key] = pending{hash: hash, fields: string(b)}
+}
+
+// commit records one finished batch atomically.
+func (c *committer) commit(ctx context.Context, outs []delivery.Outcome, res *Result) error {
+	t, d := c.e.Tables, c.e.Tables.D
+	now := d.TimestampLiteral(c.e.now())
+	sync := d.QuoteString(c.s.Name)
+	var del, ins, rej []string
+	var added, changed, removed, failed int64
+	c.mu.Lock()
+	for _, o := range outs {
+		key := d.QuoteString(o.Record.Key)
+		p := c.inFlight[o.Record.Key]
+		delete(c.inFlight, o.Record.Key)
+		if o.Err != nil {
+			failed++
+			rej = append(rej, fmt.Sprintf("(%s, %s, %s, %s, %s, %s, %s)", d.QuoteString(c.runID), sync, key,
+				d.QuoteString(string(o.Record.Op)), d.QuoteString(truncate(o.Err.Error(), 2000)), boolLit(o.Retryable), now))
+			continue
+		}
+		del = append(del, key)
+		switch o.Record.Op {
+		case destination.OpRemove:
+			removed++
+			continue
+		case destination.OpAdd:
+			added++
+		default:
+			changed++
+		}
+		ins = append(ins, fmt.Sprintf("(%s, %s, %s, %s, %s)", sync, key, d.QuoteString(p.hash), d.QuoteString(p.fields), now))
+	}
+	c.mu.Unlock()
+	err := warehouse.InTx(ctx, c.e.W, func(exec warehouse.ExecFunc) error {
+		for _, chunk := range chunks(del, 500) {
+			if _, err := exec(ctx, fmt.Sprintf("DELETE FROM %s WHERE sync = %s AND key IN (%s)",
+				t.Q(t.SyncState()), sync, strings.Join(chunk, ", "))); err != nil {
+				return err
+			}
+		}
+		for _, chunk := range chunks(ins, 500) {
+			if _, err := exec(ctx, fmt.Sprintf("INSERT INTO %s (sync, key, fields_hash, fields, delivered_at) VALUES %s",
+				t.Q(t.SyncState()), strings.Join(chunk, ", "))); err != nil {
+				return err
+			}
+		}
+		for _, chunk := range chunks(rej, 500) {
+			if _, err := exec(ctx, fmt.Sprintf("INSERT INTO %s (run_id, sync, key, operation, error, retryable, rejected_at) VALUES %s",
+				t.Q(t.SyncRejections()), strings.Join(chunk, ", "))); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sync %s: commit batch: %w", c.s.Name, err)
+	}
+	res.Added += added
+	res.Changed += changed
+	res.Removed += removed
+	res.Failed += failed
+	return nil
+}
+
+func chunks(s []string, n int) [][]string {
+	var out [][]string
+	for len(s) > 0 {
+		k := min(n, len(s))
+		out = append(out, s[:k])
+		s = s[k:]
+	}
+	return out
+}
+
+func boolLit(b bool) string {
+	if b {
+		return "TRUE"
+	}
+	return "FALSE"
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

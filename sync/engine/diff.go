@@ -1,0 +1,138 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/cdpkit/cdp/layout"
+	"github.com/cdpkit/cdp/models"
+	"github.com/cdpkit/cdp/sync/destination"
+)
+
+// opsOf lists the operations a sync mode delivers.
+func opsOf(mode string) []destination.Op {
+	switch mode {
+	case "mirror":
+		return []destination.Op{destination.OpAdd, destination.OpChange, destination.OpRemove}
+	case "insert":
+		return []destination.Op{destination.OpAdd}
+	case "update":
+		return []destination.Op{destination.OpChange}
+	default: // upsert
+		return []destination.Op{destination.OpAdd, destination.OpChange}
+	}
+}
+
+// fieldCol names the diff column of the i-th mapped field.
+func fieldCol(i int) string { return fmt.Sprintf("f_%d", i) }
+
+// membersSQL selects the sync's audience: every profile in the segment (or
+// every profile) with its key; holdout members are excluded here.
+func membersSQL(t layout.Tables, s *models.Sync) string {
+	d := t.D
+	from := t.Q(t.Profiles()) + " AS p"
+	if !s.AllProfiles {
+		from += fmt.Sprintf("\n  JOIN %s AS m ON m.profile_id = p.profile_id AND m.segment = %s AND NOT m.in_holdout",
+			t.Q(t.Segments()), d.QuoteString(s.Segment))
+	}
+	return from
+}
+
+// hashSQL is an unambiguous fingerprint of the mapped field names and values:
+// each value is length-prefixed, NULL is its own marker.
+func hashSQL(t layout.Tables, s *models.Sync) string {
+	d := t.D
+	names := make([]string, len(s.Fields))
+	for i, f := range s.Fields {
+		names[i] = f.Field + "=" + f.Trait
+	}
+	parts := []string{d.QuoteString(strings.Join(names, ","))}
+	for _, f := range s.Fields {
+		v := d.CastText("p." + d.QuoteIdent(f.Trait))
+		parts = append(parts, fmt.Sprintf("CASE WHEN %[1]s IS NULL THEN '~' ELSE %[2]s || ':' || %[1]s END",
+			v, d.CastText("LENGTH("+v+")")))
+	}
+	return d.MD5Hex(strings.Join(parts, " || '|' || "))
+}
+
+// diffSQL compares the snapshot with cdp_sync_state: one row per key to add,
+// change or remove, with the new field values (or the last delivered fields
+// for removals). With full, every member counts as changed.
+func diffSQL(t layout.Tables, s *models.Sync, full bool) string {
+	d := t.D
+	key := d.CastText("p." + d.QuoteIdent(s.Key))
+	var cols, snapCols []string
+	for i, f := range s.Fields {
+		snapCols = append(snapCols, fmt.Sprintf("p.%s AS %s", d.QuoteIdent(f.Trait), fieldCol(i)))
+		cols = append(cols, "snap."+fieldCol(i))
+	}
+	changed := "st.fields_hash <> snap.hash"
+	if full {
+		changed = "1 = 1"
+	}
+	return fmt.Sprintf(`WITH members AS (
+  SELECT p.profile_id, %[1]s AS k, %[2]s AS hash%[3]s,
+    ROW_NUMBER() OVER (PARTITION BY %[1]s ORDER BY %[4]s) AS dup
+  FROM %[5]s
+  WHERE p.%[6]s IS NOT NULL
+), snap AS (
+  SELECT * FROM members WHERE dup = 1
+), st AS (
+  SELECT key, fields_hash, fields FROM %[7]s WHERE sync = %[8]s
+)
+SELECT
+  CASE WHEN st.key IS NULL THEN 'add' WHEN snap.k IS NULL THEN 'remove' ELSE 'change' END AS op,
+  COALESCE(snap.k, st.key) AS key, snap.hash, snap.profile_id%[9]s, st.fields AS prev_fields
+FROM snap FULL OUTER JOIN st ON st.key = snap.k
+WHERE st.key IS NULL OR snap.k IS NULL OR %[10]s`,
+		key, hashSQL(t, s), prefixComma(snapCols), d.ByteOrder("p.profile_id"), membersSQL(t, s),
+		d.QuoteIdent(s.Key), t.Q(t.SyncState()), d.QuoteString(s.Name), prefixComma(cols), changed)
+}
+
+// skippedSQL counts members that are never delivered: holdout, null key, and
+// duplicate keys (only one profile per key is synced).
+func skippedSQL(t layout.Tables, s *models.Sync) string {
+	d := t.D
+	key := "p." + d.QuoteIdent(s.Key)
+	holdout := "0"
+	from := t.Q(t.Profiles()) + " AS p"
+	if !s.AllProfiles {
+		from += fmt.Sprintf(" JOIN %s AS m ON m.profile_id = p.profile_id AND m.segment = %s",
+			t.Q(t.Segments()), d.QuoteString(s.Segment))
+		holdout = "COUNT(CASE WHEN m.in_holdout THEN 1 END)"
+		key = "CASE WHEN m.in_holdout THEN NULL ELSE " + key + " END"
+		return fmt.Sprintf(`SELECT %s AS holdout,
+  COUNT(CASE WHEN NOT m.in_holdout AND p.%s IS NULL THEN 1 END) AS null_key,
+  COUNT(%s) - COUNT(DISTINCT %s) AS duplicate_key
+FROM %s`, holdout, d.QuoteIdent(s.Key), d.CastText(key), d.CastText(key), from)
+	}
+	return fmt.Sprintf(`SELECT %s AS holdout, COUNT(CASE WHEN %s IS NULL THEN 1 END) AS null_key,
+  COUNT(%s) - COUNT(DISTINCT %s) AS duplicate_key
+FROM %s`, holdout, key, d.CastText(key), d.CastText(key), from)
+}
+
+// streamSQL reads the diff rows a mode delivers, in key order.
+func streamSQL(t layout.Tables, s *models.Sync, table string) string {
+	d := t.D
+	cols := []string{"op", "key", "hash", "prev_fields"}
+	for i := range s.Fields {
+		cols = append(cols, fieldCol(i))
+	}
+	return fmt.Sprintf("SELECT %s FROM %s WHERE op IN (%s) ORDER BY %s",
+		strings.Join(cols, ", "), table, opList(t, opsOf(s.Mode)), d.ByteOrder("key"))
+}
+
+func opList(t layout.Tables, ops []destination.Op) string {
+	q := make([]string, len(ops))
+	for i, o := range ops {
+		q[i] = t.D.QuoteString(string(o))
+	}
+	return strings.Join(q, ", ")
+}
+
+func prefixComma(cols []string) string {
+	if len(cols) == 0 {
+		return ""
+	}
+	return ", " + strings.Join(cols, ", ")
+}

@@ -1,0 +1,85 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// startRecord inserts the run's row and marks runs left `running` by a
+// crashed process (we hold the lock, so no other run is alive) as crashed.
+func (e *Engine) startRecord(ctx context.Context, r *Result) error {
+	t, d := e.Tables, e.Tables.D
+	if _, err := e.W.Exec(ctx, fmt.Sprintf(
+		"UPDATE %s SET status = 'crashed', error = 'the process stopped before the run finished; its confirmed batches were committed' WHERE sync = %s AND status = 'running'",
+		t.Q(t.SyncRuns()), d.QuoteString(r.Sync))); err != nil {
+		return err
+	}
+	_, err := e.W.Exec(ctx, fmt.Sprintf(
+		"INSERT INTO %s (run_id, sync, started_at, status, added, changed, removed, failed, skipped, mode, destination, requests, retries, throttled) VALUES (%s, %s, %s, 'running', 0, 0, 0, 0, 0, %s, %s, 0, 0, 0)",
+		t.Q(t.SyncRuns()), d.QuoteString(r.RunID), d.QuoteString(r.Sync), d.TimestampLiteral(r.Started),
+		d.QuoteString(r.Mode), d.QuoteString(r.Destination)))
+	return err
+}
+
+// finishRecord writes the run's outcome.
+func (e *Engine) finishRecord(ctx context.Context, r *Result) error {
+	t, d := e.Tables, e.Tables.D
+	errSQL := "NULL"
+	if r.Error != "" {
+		errSQL = d.QuoteString(truncate(r.Error, 4000))
+	}
+	_, err := e.W.Exec(ctx, fmt.Sprintf(
+		"UPDATE %s SET finished_at = %s, status = %s, added = %d, changed = %d, removed = %d, failed = %d, skipped = %d, error = %s, requests = %d, retries = %d, throttled = %d WHERE run_id = %s AND sync = %s",
+		t.Q(t.SyncRuns()), d.TimestampLiteral(r.Finished), d.QuoteString(r.Status), r.Added, r.Changed, r.Removed,
+		r.Failed, r.Skipped, errSQL, r.Stats.Requests, r.Stats.Retries, r.Stats.Throttled,
+		d.QuoteString(r.RunID), d.QuoteString(r.Sync)))
+	return err
+}
+
+// RunRecord is one row of cdp_sync_runs.
+type RunRecord struct {
+	RunID     string     `json:"run_id"`
+	Sync      string     `json:"sync"`
+	Started   time.Time  `json:"started_at"`
+	Finished  *time.Time `json:"finished_at"`
+	Status    string     `json:"status"`
+	Added     int64      `json:"added"`
+	Changed   int64      `json:"changed"`
+	Removed   int64      `json:"removed"`
+	Failed    int64      `json:"failed"`
+	Skipped   int64      `json:"skipped"`
+	Requests  int64      `json:"requests"`
+	Retries   int64      `json:"retries"`
+	Throttled int64      `json:"throttled"`
+	Error     *string    `json:"error"`
+}
+
+// History reads recent runs, newest first; sync "" means every sync.
+func (e *Engine) History(ctx context.Context, sync string, limit int) ([]RunRecord, error) {
+	t, d := e.Tables, e.Tables.D
+	if err := ensureState(ctx, e.W, t); err != nil {
+		return nil, err
+	}
+	where := ""
+	if sync != "" {
+		where = " WHERE sync = " + d.QuoteString(sync)
+	}
+	rows, err := e.W.Query(ctx, fmt.Sprintf(
+		"SELECT run_id, sync, started_at, finished_at, status, added, changed, removed, failed, skipped, requests, retries, throttled, error FROM %s%s ORDER BY started_at DESC, run_id DESC LIMIT %d",
+		t.Q(t.SyncRuns()), where, limit))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []RunRecord
+	for rows.Next() {
+		var r RunRecord
+		if err := rows.Scan(&r.RunID, &r.Sync, &r.Started, &r.Finished, &r.Status, &r.Added, &r.Changed, &r.Removed,
+			&r.Failed, &r.Skipped, &r.Requests, &r.Retries, &r.Throttled, &r.Error); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

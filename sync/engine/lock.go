@@ -1,0 +1,163 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/cdpkit/cdp/layout"
+	"github.com/cdpkit/cdp/warehouse"
+)
+
+// ErrLocked is returned when another run holds the sync's lease.
+var ErrLocked = errors.New("another run of this sync is in progress")
+
+// lease is a held lock row of cdp_sync_locks.
+type lease struct {
+	w      warehouse.Warehouse
+	t      layout.Tables
+	sync   string
+	holder string
+	ttl    time.Duration
+	now    func() time.Time
+
+	stop chan struct{}
+	done chan struct{}
+	mu   sync.Mutex
+	lost error
+}
+
+// holderName identifies this process and run in the lock row.
+func holderName(runID string) string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), runID)
+}
+
+// acquire takes the sync's lease by compare-and-set: the row is claimed only
+// when free or expired. It polls until wait has passed.
+func acquire(ctx context.Context, w warehouse.Warehouse, t layout.Tables, sync, runID string,
+	ttl, wait time.Duration, now func() time.Time) (*lease, error) {
+	d := t.D
+	l := &lease{w: w, t: t, sync: sync, holder: holderName(runID), ttl: ttl, now: now}
+	table := t.Q(t.SyncLocks())
+	// make sure the row exists; a concurrent insert of the same row fails on
+	// the primary key, which is fine: the row is there either way
+	_, _ = w.Exec(ctx, fmt.Sprintf(
+		"INSERT INTO %s (sync, holder, run_id, acquired_at, expires_at) SELECT %s, NULL, NULL, NULL, NULL WHERE NOT EXISTS (SELECT 1 FROM %s WHERE sync = %s)",
+		table, d.QuoteString(sync), table, d.QuoteString(sync)))
+	deadline := now().Add(wait)
+	for {
+		ts := now().UTC()
+		n, err := w.Exec(ctx, fmt.Sprintf(
+			"UPDATE %s SET holder = %s, run_id = %s, acquired_at = %s, expires_at = %s WHERE sync = %s AND (holder IS NULL OR expires_at < %s)",
+			table, d.QuoteString(l.holder), d.QuoteString(runID), d.TimestampLiteral(ts), d.TimestampLiteral(ts.Add(ttl)),
+			d.QuoteString(sync), d.TimestampLiteral(ts)))
+		if err == nil && n == 1 {
+			l.stop, l.done = make(chan struct{}), make(chan struct{})
+			go l.heartbeat()
+			return l, nil
+		}
+		if err != nil && !isConflict(err) {
+			return nil, fmt.Errorf("lock sync %s: %w", sync, err)
+		}
+		if !now().Before(deadline) {
+			holder, until := l.current(ctx)
+			return nil, fmt.Errorf("sync %s: %w (held by %s until %s); wait for it, or pass --wait 10m to queue behind it",
+				sync, ErrLocked, holder, until)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(pollInterval(wait)):
+		}
+	}
+}
+
+// isConflict recognizes a write-write conflict of a concurrent claimant
+// (DuckDB reports one instead of blocking).
+func isConflict(err error) bool {
+	return err != nil && (containsFold(err.Error(), "conflict") || containsFold(err.Error(), "serializ"))
+}
+
+func pollInterval(wait time.Duration) time.Duration {
+	p := wait / 20
+	if p < 50*time.Millisecond {
+		p = 50 * time.Millisecond
+	}
+	if p > 2*time.Second {
+		p = 2 * time.Second
+	}
+	return p
+}
+
+// current describes who holds the lease (best effort, for messages).
+func (l *lease) current(ctx context.Context) (holder, until string) {
+	rows, err := l.w.Query(ctx, fmt.Sprintf("SELECT holder, expires_at FROM %s WHERE sync = %s",
+		l.t.Q(l.t.SyncLocks()), l.t.D.QuoteString(l.sync)))
+	if err != nil {
+		return "?", "?"
+	}
+	defer rows.Close()
+	var h *string
+	var e *time.Time
+	if rows.Next() && rows.Scan(&h, &e) == nil && h != nil && e != nil {
+		return *h, e.UTC().Format(time.RFC3339)
+	}
+	return "?", "?"
+}
+
+// heartbeat extends the lease every third of its TTL while the run lasts.
+func (l *lease) heartbeat() {
+	defer close(l.done)
+	tick := time.NewTicker(l.ttl / 3)
+	defer tick.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-tick.C:
+			if err := l.renew(); err != nil {
+				l.mu.Lock()
+				l.lost = err
+				l.mu.Unlock()
+				return
+			}
+		}
+	}
+}
+
+func (l *lease) renew() error {
+	d := l.t.D
+	ctx, cancel := context.WithTimeout(context.Background(), l.ttl/3)
+	defer cancel()
+	n, err := l.w.Exec(ctx, fmt.Sprintf("UPDATE %s SET expires_at = %s WHERE sync = %s AND holder = %s",
+		l.t.Q(l.t.SyncLocks()), d.TimestampLiteral(l.now().UTC().Add(l.ttl)), d.QuoteString(l.sync), d.QuoteString(l.holder)))
+	if err != nil {
+		return fmt.Errorf("renew lock: %w", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("lost the lock of sync %s: another run took it over after it expired", l.sync)
+	}
+	return nil
+}
+
+// Lost reports whether the lease was lost (and why).
+func (l *lease) Lost() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lost
+}
+
+// release stops the heartbeat and frees the row (only if still ours).
+func (l *lease) release() error {
+	close(l.stop)
+	<-l.done
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err := l.w.Exec(ctx, fmt.Sprintf("UPDATE %s SET holder = NULL, expires_at = NULL WHERE sync = %s AND holder = %s",
+		l.t.Q(l.t.SyncLocks()), l.t.D.QuoteString(l.sync), l.t.D.QuoteString(l.holder)))
+	return err
+}

@@ -1,0 +1,63 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/cdpkit/cdp/layout"
+	"github.com/cdpkit/cdp/models"
+	"github.com/cdpkit/cdp/warehouse"
+)
+
+// column is a name and CDP type for DDL.
+type column struct{ name, typ string }
+
+func createTable(d warehouse.Dialect, table string, cols []column, primaryKey ...string) string {
+	parts := make([]string, 0, len(cols)+1)
+	for _, c := range cols {
+		parts = append(parts, d.QuoteIdent(c.name)+" "+d.TypeName(c.typ))
+	}
+	if len(primaryKey) > 0 {
+		q := make([]string, len(primaryKey))
+		for i, k := range primaryKey {
+			q[i] = d.QuoteIdent(k)
+		}
+		parts = append(parts, "PRIMARY KEY ("+strings.Join(q, ", ")+")")
+	}
+	return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (%s)", table, strings.Join(parts, ", "))
+}
+
+// stateDDL creates every table of the sync engine when missing.
+func stateDDL(t layout.Tables) []string {
+	d := t.D
+	s, ts, n := models.TypeString, models.TypeTimestamp, models.TypeInteger
+	return []string{
+		d.CreateSchema(t.Schema),
+		createTable(d, t.Q(t.SyncState()), []column{
+			{"sync", s}, {"key", s}, {"fields_hash", s}, {"fields", s}, {"delivered_at", ts},
+		}, "sync", "key"),
+		createTable(d, t.Q(t.SyncRuns()), []column{
+			{"run_id", s}, {"sync", s}, {"started_at", ts}, {"finished_at", ts}, {"status", s},
+			{"added", n}, {"changed", n}, {"removed", n}, {"failed", n}, {"skipped", n}, {"error", s},
+			{"mode", s}, {"destination", s}, {"requests", n}, {"retries", n}, {"throttled", n},
+		}),
+		createTable(d, t.Q(t.SyncRejections()), []column{
+			{"run_id", s}, {"sync", s}, {"key", s}, {"operation", s}, {"error", s},
+			{"retryable", models.TypeBoolean}, {"rejected_at", ts},
+		}),
+		createTable(d, t.Q(t.SyncLocks()), []column{
+			{"sync", s}, {"holder", s}, {"run_id", s}, {"acquired_at", ts}, {"expires_at", ts},
+		}, "sync"),
+	}
+}
+
+// ensureState creates the engine's tables.
+func ensureState(ctx context.Context, w warehouse.Warehouse, t layout.Tables) error {
+	for _, q := range stateDDL(t) {
+		if _, err := w.Exec(ctx, q); err != nil {
+			return fmt.Errorf("create sync state tables: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,122 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"time"
+
+	"github.com/cdpkit/cdp/models"
+	"github.com/cdpkit/cdp/sync/destination"
+)
+
+// stream reads the mode's diff rows in key order and calls fn with each
+// record and its fields hash, until fn returns false.
+func (e *Engine) stream(ctx context.Context, s *models.Sync, table string,
+	fn func(r destination.Record, hash string) (bool, error)) error {
+	rows, err := e.W.Query(ctx, streamSQL(e.Tables, s, e.Tables.Q(table)))
+	if err != nil {
+		return fmt.Errorf("sync %s: read diff: %w", s.Name, err)
+	}
+	defer rows.Close()
+	n := 4 + len(s.Fields)
+	vals := make([]any, n)
+	ptrs := make([]any, n)
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+		r, hash, err := toRecord(s, vals)
+		if err != nil {
+			return err
+		}
+		more, err := fn(r, hash)
+		if err != nil || !more {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// toRecord converts one diff row (op, key, hash, prev_fields, f_0…) to a record.
+func toRecord(s *models.Sync, vals []any) (destination.Record, string, error) {
+	r := destination.Record{Op: destination.Op(str(vals[0])), Key: str(vals[1]), Fields: map[string]any{}}
+	hash := str(vals[2])
+	if r.Op == destination.OpRemove {
+		if prev := str(vals[3]); prev != "" {
+			if err := json.Unmarshal([]byte(prev), &r.Fields); err != nil {
+				return r, "", fmt.Errorf("sync %s: state of key %q holds bad JSON: %w", s.Name, r.Key, err)
+			}
+		}
+		return r, hash, nil
+	}
+	for i, f := range s.Fields {
+		r.Fields[f.Field] = normalize(vals[4+i])
+	}
+	return r, hash, nil
+}
+
+func str(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case []byte:
+		return string(x)
+	}
+	return fmt.Sprint(v)
+}
+
+// normalize maps driver values to the record value types.
+func normalize(v any) any {
+	switch x := v.(type) {
+	case []byte:
+		return string(x)
+	case int:
+		return int64(x)
+	case int8:
+		return int64(x)
+	case int16:
+		return int64(x)
+	case int32:
+		return int64(x)
+	case uint8:
+		return int64(x)
+	case uint16:
+		return int64(x)
+	case uint32:
+		return int64(x)
+	case uint64:
+		return int64(x)
+	case float32:
+		return float64(x)
+	case *big.Int:
+		if x.IsInt64() {
+			return x.Int64()
+		}
+		f, _ := new(big.Float).SetInt(x).Float64()
+		return f
+	case time.Time:
+		return x.UTC()
+	}
+	return v
+}
+
+// payload applies null_values: skip drops NULL fields from what is sent.
+func payload(s *models.Sync, r destination.Record) destination.Record {
+	if s.NullValues != "skip" || r.Op == destination.OpRemove {
+		return r
+	}
+	out := destination.Record{Op: r.Op, Key: r.Key, Fields: make(map[string]any, len(r.Fields))}
+	for k, v := range r.Fields {
+		if v != nil {
+			out.Fields[k] = v
+		}
+	}
+	return out
+}

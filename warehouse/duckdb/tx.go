@@ -1,0 +1,36 @@
+package duckdb
+
+import (
+	"context"
+	"errors"
+
+	"github.com/cdpkit/cdp/warehouse"
+)
+
+var _ warehouse.Transactor = (*Warehouse)(nil)
+
+// InTx runs fn's statements in one DuckDB transaction.
+func (w *Warehouse) InTx(ctx context.Context, fn func(exec warehouse.ExecFunc) error) error {
+	tx, err := w.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	exec := func(ctx context.Context, stmt string) (int64, error) {
+		if err := checkStmt(stmt); err != nil {
+			return -1, err
+		}
+		res, err := tx.ExecContext(ctx, stmt)
+		if err != nil {
+			return -1, err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return -1, nil
+		}
+		return n, nil
+	}
+	if err := fn(exec); err != nil {
+		return errors.Join(err, tx.Rollback())
+	}
+	return tx.Commit()
+}
