@@ -3,13 +3,12 @@ package main
 import (
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 )
 
-// globalFlags are accepted before the command name.
+// globalFlags are accepted before the command name, and after it (see globalsFirst).
 func globalFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "project", Aliases: []string{"p"}, Value: ".", Usage: "project folder (holds cdp.yml)", EnvVars: []string{"CDP_PROJECT"}},
@@ -20,61 +19,63 @@ func globalFlags() []cli.Flag {
 	}
 }
 
-// commandGlobalFlags are the global flags again, accepted after the command
-// name too (`cdp run --as-of 2026-11-01`). They carry no default and no
-// environment variable: when absent, the value given before the command, the
-// environment or the default applies (see globalCtx).
-func commandGlobalFlags() []cli.Flag {
-	const globalCategory = "global options (also accepted before the command)"
-	var out []cli.Flag
+// globalsFirst moves the global flags given after the command name, as in
+// `cdp run --as-of 2026-11-01` or `cdp sync plan --json`, in front of it,
+// where urfave/cli reads them; everything else keeps its order. A flag given
+// both before and after the command takes the later value. Arguments after
+// `--` are left alone.
+func globalsFirst(args []string) []string {
+	takesValue := map[string]bool{} // every name of a global flag → whether it takes a value
 	for _, f := range globalFlags() {
-		switch x := f.(type) {
-		case *cli.StringFlag:
-			out = append(out, &cli.StringFlag{Name: x.Name, Aliases: x.Aliases, Usage: x.Usage, Category: globalCategory})
-		case *cli.BoolFlag:
-			out = append(out, &cli.BoolFlag{Name: x.Name, Aliases: x.Aliases, Usage: x.Usage, Category: globalCategory})
+		_, isBool := f.(*cli.BoolFlag)
+		for _, n := range f.Names() {
+			takesValue[n] = !isBool
 		}
 	}
-	return out
-}
-
-// globalCtx returns the context whose value of a global flag applies: the
-// command's when the flag was given after the command name, else the root's
-// (given before the command, from its environment variable, or its default).
-func globalCtx(c *cli.Context, name string) *cli.Context {
-	names := []string{name}
-	for _, f := range globalFlags() {
-		if slices.Contains(f.Names(), name) {
-			names = f.Names()
+	// flagName returns the name of a -x, --x or --x=v argument, and whether the value is inline.
+	flagName := func(a string) (string, bool) {
+		if len(a) < 2 || a[0] != '-' || a == "--" {
+			return "", false
+		}
+		n, _, inline := strings.Cut(strings.TrimPrefix(a[1:], "-"), "=")
+		return n, inline
+	}
+	cmd := 1
+	for cmd < len(args) {
+		n, inline := flagName(args[cmd])
+		if n == "" {
+			break
+		}
+		cmd++
+		if takesValue[n] && !inline {
+			cmd++
 		}
 	}
-	var root *cli.Context
-	for _, x := range c.Lineage() {
-		if x.Command == nil {
-			continue // urfave/cli's outermost wrapper holds no flags
+	if cmd >= len(args) || args[cmd] == "--" {
+		return args
+	}
+	var moved, rest []string
+	for i := cmd + 1; i < len(args); i++ {
+		if args[i] == "--" {
+			rest = append(rest, args[i:]...)
+			break
 		}
-		root = x
-		for _, n := range x.LocalFlagNames() {
-			if slices.Contains(names, n) {
-				return x
-			}
+		n, inline := flagName(args[i])
+		value, global := takesValue[n]
+		switch {
+		case !global || value && !inline && i+1 == len(args): // not ours, or missing its value: let urfave/cli judge
+			rest = append(rest, args[i])
+		case value && !inline:
+			moved = append(moved, args[i], args[i+1])
+			i++
+		default:
+			moved = append(moved, args[i])
 		}
 	}
-	if root == nil {
-		return c
-	}
-	return root
-}
-
-func globalString(c *cli.Context, name string) string { return globalCtx(c, name).String(name) }
-func globalBool(c *cli.Context, name string) bool     { return globalCtx(c, name).Bool(name) }
-
-func checkLogLevel(c *cli.Context) error {
-	switch globalString(c, "log-level") {
-	case "debug", "info", "warn", "error":
-		return nil
-	}
-	return usageErr("--log-level must be debug, info, warn or error")
+	out := append([]string{}, args[:cmd]...)
+	out = append(out, moved...)
+	out = append(out, args[cmd])
+	return append(out, rest...)
 }
 
 // newApp builds the CLI; *notFound is set when the command name is unknown.
@@ -103,11 +104,13 @@ func newApp(stdout, stderr io.Writer, notFound *bool) *cli.App {
 			*notFound = true
 		},
 	}
-	for _, cmd := range app.Commands {
-		cmd.Flags = append(cmd.Flags, commandGlobalFlags()...)
-		cmd.Before = checkLogLevel
+	app.Before = func(c *cli.Context) error {
+		switch c.String("log-level") {
+		case "debug", "info", "warn", "error":
+			return nil
+		}
+		return usageErr("--log-level must be debug, info, warn or error")
 	}
-	app.Before = checkLogLevel
 	return app
 }
 

@@ -43,7 +43,7 @@ func initCommand() *cli.Command {
 			if err != nil {
 				return fmt.Errorf("init %s: %w", dir, err)
 			}
-			if globalBool(c, "json") {
+			if c.Bool("json") {
 				writeJSON(c.App.Writer, map[string]any{"created": dir, "files": n})
 				return nil
 			}

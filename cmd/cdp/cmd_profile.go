@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -44,6 +45,9 @@ func profileCommand() *cli.Command {
 			if err == nil {
 				var v *lookup.View
 				if v, err = lookup.Profile(ctx, w, e.project, g.Tables, id); err == nil {
+					for i := range v.Traits {
+						v.Traits[i].Value = plainValue(v.Traits[i].Value)
+					}
 					if e.json {
 						writeJSON(c.App.Writer, v)
 					} else {
@@ -95,6 +99,19 @@ func printProfile(w io.Writer, v *lookup.View) {
 		}
 		fmt.Fprintf(w, "  %-22s since %s%s\n", s.Segment, fmtTime(s.EnteredAt), hold)
 	}
+}
+
+// plainValue turns a driver's decimal (DuckDB returns DECIMAL columns as a
+// struct that JSON would print as {"Width":…,"Scale":…,"Value":…}) into an
+// exact JSON number.
+func plainValue(v any) any {
+	if d, ok := v.(interface {
+		Float64() float64
+		String() string
+	}); ok {
+		return json.Number(d.String())
+	}
+	return v
 }
 
 func fmtTime(t *time.Time) string {

@@ -40,7 +40,7 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	var notFound bool
 	app := newApp(stdout, stderr, &notFound)
-	err := app.Run(args)
+	err := app.Run(globalsFirst(args))
 	if err == nil {
 		if notFound {
 			return exitUsage

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"math"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -43,9 +45,12 @@ func checkPostgres(t *testing.T, dir string, duck runSummary) {
 	if pv.ProfileID != dv.ProfileID || !reflect.DeepEqual(pv.Identifiers, dv.Identifiers) || !reflect.DeepEqual(pv.Segments, dv.Segments) {
 		t.Errorf("demo profile differs:\nduckdb   %+v\npostgres %+v", dv, pv)
 	}
-	for _, name := range []string{"email", "is_vip", "ltv_tier", "display_name", "orders_count"} {
-		if d, p := dv.trait(name), pv.trait(name); !reflect.DeepEqual(d, p) {
-			t.Errorf("trait %s: duckdb %#v, postgres %#v", name, d, p)
+	if len(pv.Traits) != len(dv.Traits) {
+		t.Errorf("traits: duckdb %d, postgres %d", len(dv.Traits), len(pv.Traits))
+	}
+	for _, tr := range dv.Traits {
+		if d, p := tr.Value, pv.trait(tr.Name); !sameValue(d, p) {
+			t.Errorf("trait %s: duckdb %#v, postgres %#v", tr.Name, d, p)
 		}
 	}
 	r = mustCDP(t, 0, "--project", dir, "--target", "pg", "profile", "profile:"+pv.ProfileID)
@@ -56,4 +61,27 @@ func checkPostgres(t *testing.T, dir string, duck runSummary) {
 	if !strings.Contains(r.stderr, "no profile matches") {
 		t.Errorf("pg not found: %q", r.stderr)
 	}
+}
+
+// sameValue compares trait values from two engines' JSON. Numbers compare
+// numerically: PostgreSQL NUMERIC columns come back as strings today
+// ("250.9475000000000000"), DuckDB's as JSON numbers.
+func sameValue(a, b any) bool {
+	if reflect.DeepEqual(a, b) {
+		return true
+	}
+	x, okA := number(a)
+	y, okB := number(b)
+	return okA && okB && math.Abs(x-y) < 1e-9*math.Max(1, math.Abs(x))
+}
+
+func number(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case string:
+		f, err := strconv.ParseFloat(x, 64)
+		return f, err == nil
+	}
+	return 0, false
 }

@@ -26,15 +26,15 @@ type env struct {
 // load reads and checks the project; model errors exit with code 2 after
 // printing every diagnostic.
 func load(c *cli.Context) (*env, error) {
-	e := &env{c: c, json: globalBool(c, "json")}
-	asOf, err := parseAsOf(globalString(c, "as-of"))
+	e := &env{c: c, json: c.Bool("json")}
+	asOf, err := parseAsOf(c.String("as-of"))
 	if err != nil {
 		return nil, usageErr("--as-of: %v", err)
 	}
 	e.asOf = asOf
 	// The selected target goes to the loader: its ${VAR}s must be set.
-	name := globalString(c, "target")
-	p, diags := models.LoadWithOptions(globalString(c, "project"), models.LoadOptions{Target: name})
+	name := c.String("target")
+	p, diags := models.LoadWithOptions(c.String("project"), models.LoadOptions{Target: name})
 	e.project, e.diags = p, diags
 	if diags.HasErrors() {
 		if !e.json {

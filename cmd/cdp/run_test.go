@@ -254,6 +254,16 @@ func checkProfiles(t *testing.T, dir string) {
 	if v.trait("is_vip") != true || v.trait("ltv_tier") != "gold" || v.trait("email") != email {
 		t.Errorf("JSON traits: is_vip %v, ltv_tier %v, email %v", v.trait("is_vip"), v.trait("ltv_tier"), v.trait("email"))
 	}
+	for _, tr := range v.Traits { // plain JSON values, never a driver's struct
+		switch tr.Value.(type) {
+		case nil, bool, float64, string:
+		default:
+			t.Errorf("trait %s is %#v in JSON", tr.Name, tr.Value)
+		}
+	}
+	if ltv, ok := v.trait("lifetime_value").(float64); !ok || ltv < 1000 {
+		t.Errorf("lifetime_value of the demo VIP: %#v", v.trait("lifetime_value"))
+	}
 	traits, _ := declared(t, dir, "models/traits.yml")
 	if len(v.Traits) != len(traits) {
 		t.Errorf("JSON profile has %d traits, the project declares %d", len(v.Traits), len(traits))

@@ -1,3 +1,5 @@
+//go:build unix
+
 package pgtest
 
 import (
@@ -148,7 +150,7 @@ func initdb(bin, dir string, cred *syscall.Credential) error {
 func command(path string, cred *syscall.Credential, args ...string) *exec.Cmd {
 	cmd := exec.Command(path, args...)
 	cmd.Env = append(os.Environ(), "LC_ALL=C", "LANG=C")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGQUIT}
+	cmd.SysProcAttr = procAttr(cred)
 	return cmd
 }
 

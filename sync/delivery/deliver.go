@@ -60,39 +60,48 @@ func Deliver(ctx context.Context, dest destination.Destination, opts Options,
 
 // item is one record being delivered.
 type item struct {
-	rec      destination.Record
-	origin   *origin
-	attempts int
-	err      error     // last failure
-	readyAt  time.Time // when queued for retry
-	retrying bool      // counted in retryHeld
-	final    bool
-	out      Outcome
+	rec             destination.Record
+	origin          *origin
+	attempts        int
+	err             error     // last failure; the outcome's once final
+	readyAt         time.Time // when queued for retry
+	retrying        bool      // counted in retryHeld
+	final           bool
+	failedRetryably bool // final, and Err is a retryable failure
 }
 
 // origin is a batch as read from next: the unit of commit.
 type origin struct {
 	id        int64
-	items     []*item
+	items     []item
 	remaining int // items not final
 }
 
 // outcomes lists the final outcomes in record order.
 func (o *origin) outcomes() []Outcome {
 	out := make([]Outcome, 0, len(o.items))
-	for _, it := range o.items {
-		if it.final {
-			out = append(out, it.out)
+	for i := range o.items {
+		if it := &o.items[i]; it.final {
+			out = append(out, Outcome{Record: it.rec, Err: it.err, Retryable: it.failedRetryably, Attempts: it.attempts})
 		}
+	}
+	return out
+}
+
+// all lists the origin's items for its first attempt.
+func (o *origin) all() []*item {
+	out := make([]*item, len(o.items))
+	for i := range o.items {
+		out[i] = &o.items[i]
 	}
 	return out
 }
 
 // formed is a batch read by the reader goroutine.
 type formed struct {
-	recs []destination.Record
-	eof  bool
-	err  error
+	items []item // with only rec set
+	eof   bool
+	err   error
 }
 
 // completion is an Apply call's answer.
@@ -273,8 +282,8 @@ func (c *coordinator) timer(wake time.Time) <-chan time.Time {
 func (c *coordinator) read() {
 	defer c.wg.Done()
 	for range c.want {
-		var f formed
-		for len(f.recs) < c.cfg.maxBatch && c.ctx.Err() == nil {
+		f := formed{items: make([]item, 0, c.cfg.maxBatch)}
+		for len(f.items) < c.cfg.maxBatch && c.ctx.Err() == nil {
 			r, ok, err := c.next()
 			if err != nil {
 				f.err = err
@@ -284,7 +293,7 @@ func (c *coordinator) read() {
 				f.eof = true
 				break
 			}
-			f.recs = append(f.recs, r)
+			f.items = append(f.items, item{rec: r})
 		}
 		c.formed <- f
 		if f.eof || f.err != nil {
@@ -309,21 +318,22 @@ func (c *coordinator) request() {
 // onFormed takes a batch from the reader.
 func (c *coordinator) onFormed(f formed) {
 	c.readerBusy = false
-	c.stats.Records += int64(len(f.recs))
+	n := len(f.items)
+	c.stats.Records += int64(n)
 	if f.eof || f.err != nil {
 		c.inputDone, c.nextErr = true, f.err
 	}
-	if len(f.recs) == 0 || c.stopping {
+	if n == 0 || c.stopping {
 		return // never attempted, never committed
 	}
-	o := &origin{id: c.nextID, items: make([]*item, len(f.recs)), remaining: len(f.recs)}
+	o := &origin{id: c.nextID, items: f.items, remaining: n}
 	c.nextID++
-	for i, r := range f.recs {
-		o.items[i] = &item{rec: r, origin: o}
+	for i := range o.items {
+		o.items[i].origin = o
 	}
 	c.origins[o.id] = o
 	c.pending = o
-	c.held += len(f.recs)
+	c.held += n
 	c.stats.Batches++
 }
 
@@ -346,7 +356,7 @@ func (c *coordinator) dispatch() (wake time.Time) {
 		if retry {
 			c.launch(c.takeRetries(now))
 		} else {
-			c.launch(c.pending.items)
+			c.launch(c.pending.all())
 			c.pending = nil
 		}
 	}
@@ -500,7 +510,7 @@ func (c *coordinator) requeue(items []*item, readyAt time.Time) {
 // every record of it is final.
 func (c *coordinator) finalize(it *item, err error, retryable bool) {
 	it.final = true
-	it.out = Outcome{Record: it.rec, Err: err, Retryable: err != nil && retryable, Attempts: it.attempts}
+	it.err, it.failedRetryably = err, err != nil && retryable
 	if it.retrying {
 		it.retrying = false
 		c.retryHeld--

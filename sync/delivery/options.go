@@ -60,7 +60,9 @@ type Options struct {
 // time.After, deliver on a buffered channel that nobody has to drain.
 // (A clock that also has Sleep satisfies it.)
 type Clock interface {
+	// Now tells the current time.
 	Now() time.Time
+	// After delivers the time once d has elapsed.
 	After(d time.Duration) <-chan time.Time
 }
 

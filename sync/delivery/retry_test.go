@@ -155,14 +155,24 @@ func TestPerRecordRetry(t *testing.T) {
 	if st.Rejected != rejected || st.Confirmed != n-rejected || st.Retries != retried {
 		t.Errorf("stats %+v", st)
 	}
-	// Re-sent batches carry only the records that failed retryably.
-	first := (n + 6) / 7
-	for _, b := range d.batches[first:] {
+	// Re-sent batches carry only records that failed retryably, never
+	// mixed with first sends.
+	sent := map[string]bool{}
+	resends := 0
+	for _, b := range d.batches {
+		again := sent[b[0]]
 		for _, k := range b {
-			if keyIndex(t, k)%3 != 0 {
-				t.Errorf("record %s re-sent", k)
+			if sent[k] != again || (again && keyIndex(t, k)%3 != 0) {
+				t.Errorf("batch %v mixes first sends and re-sends or re-sends %s", b, k)
 			}
+			sent[k] = true
 		}
+		if again {
+			resends++
+		}
+	}
+	if resends == 0 {
+		t.Error("no batch re-sent")
 	}
 }
 

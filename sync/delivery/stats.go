@@ -12,10 +12,10 @@ import (
 // attempts or a whole-batch error (true). Attempts counts the Apply calls
 // that carried the record.
 type Outcome struct {
-	Record    destination.Record
-	Err       error
-	Retryable bool
-	Attempts  int
+	Record    destination.Record // as read from next
+	Err       error              // nil: confirmed
+	Retryable bool               // Err is a retryable failure, not a rejection
+	Attempts  int                // Apply calls that carried the record
 }
 
 // Stats describe a delivery. Outcome counters (Confirmed, Rejected,

@@ -251,15 +251,8 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, h *http.Request) {
 		r.violation(w, n, fmt.Errorf("method %s, want POST", h.Method))
 		return
 	}
-	if gate != nil && !r.wait(h, gate) {
-		return
-	}
-	select {
-	case <-r.closed:
-		http.Error(w, "receiver closed", http.StatusServiceUnavailable)
-		return
-	default:
-	}
+	// The body is read first: only then does the server notice a client
+	// that gives up while the request is held.
 	req, err := r.validate(h)
 	var gone errClientGone
 	if errors.As(err, &gone) {
@@ -269,6 +262,15 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, h *http.Request) {
 		r.violation(w, n, err)
 		return
 	}
+	if gate != nil && !r.wait(h, gate) {
+		return
+	}
+	select {
+	case <-r.closed:
+		http.Error(w, "receiver closed", http.StatusServiceUnavailable)
+		return
+	default:
+	}
 	r.deliver(w, h, n, req)
 }
 
@@ -276,7 +278,7 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, h *http.Request) {
 func (r *Receiver) wait(h *http.Request, gate chan struct{}) bool {
 	select {
 	case <-gate:
-		return true
+		return h.Context().Err() == nil
 	case <-h.Context().Done():
 		return false
 	case <-r.closed:

@@ -9,6 +9,9 @@ import (
 	"github.com/cdpkit/cdp/sync/destination"
 )
 
+// allOps is every diff operation (a baseline commits them all).
+var allOps = []destination.Op{destination.OpAdd, destination.OpChange, destination.OpRemove}
+
 // opsOf lists the operations a sync mode delivers.
 func opsOf(mode string) []destination.Op {
 	switch mode {
@@ -111,15 +114,15 @@ FROM %s`, holdout, d.QuoteIdent(s.Key), d.CastText(key), d.CastText(key), from)
 FROM %s`, holdout, key, d.CastText(key), d.CastText(key), from)
 }
 
-// streamSQL reads the diff rows a mode delivers, in key order.
-func streamSQL(t layout.Tables, s *models.Sync, table string) string {
+// streamSQL reads the diff rows of the given operations, in key order.
+func streamSQL(t layout.Tables, s *models.Sync, table string, ops []destination.Op) string {
 	d := t.D
 	cols := []string{"op", "key", "hash", "prev_fields"}
 	for i := range s.Fields {
 		cols = append(cols, fieldCol(i))
 	}
 	return fmt.Sprintf("SELECT %s FROM %s WHERE op IN (%s) ORDER BY %s",
-		strings.Join(cols, ", "), table, opList(t, opsOf(s.Mode)), d.ByteOrder("key"))
+		strings.Join(cols, ", "), table, opList(t, ops), d.ByteOrder("key"))
 }
 
 func opList(t layout.Tables, ops []destination.Op) string {

@@ -150,7 +150,7 @@ func (e *Engine) Plan(ctx context.Context, s *models.Sync, o PlanOptions) (*Plan
 	}
 	p := &Plan{Sync: s.Name, Mode: s.Mode, Destination: s.Destination, Counts: c, Samples: []Sample{}}
 	perOp := map[destination.Op]int{}
-	err = e.stream(ctx, s, table, func(r destination.Record, _ string) (bool, error) {
+	err = e.stream(ctx, s, table, opsOf(s.Mode), func(r destination.Record, _ string) (bool, error) {
 		if perOp[r.Op] < o.Samples {
 			perOp[r.Op]++
 			p.Samples = append(p.Samples, Sample{Op: r.Op, Key: r.Key, Fields: r.Fields})

@@ -184,7 +184,7 @@ func (e *Engine) pull(ctx context.Context, s *models.Sync, table string, cm *com
 	quit := make(chan struct{})
 	go func() {
 		defer close(ch)
-		err := e.stream(ctx, s, table, func(r destination.Record, hash string) (bool, error) {
+		err := e.stream(ctx, s, table, opsOf(s.Mode), func(r destination.Record, hash string) (bool, error) {
 			cm.remember(r, hash)
 			select {
 			case ch <- item{r: payload(s, r)}:
@@ -229,7 +229,7 @@ func (e *Engine) baseline(ctx context.Context, s *models.Sync, table string, cm 
 		batch = batch[:0]
 		return err
 	}
-	err := e.stream(ctx, s, table, func(r destination.Record, hash string) (bool, error) {
+	err := e.stream(ctx, s, table, allOps, func(r destination.Record, hash string) (bool, error) {
 		cm.remember(r, hash)
 		batch = append(batch, delivery.Outcome{Record: r, Attempts: 0})
 		if len(batch) == 1000 {

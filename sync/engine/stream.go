@@ -11,11 +11,11 @@ import (
 	"github.com/cdpkit/cdp/sync/destination"
 )
 
-// stream reads the mode's diff rows in key order and calls fn with each
+// stream reads the diff rows of ops in key order and calls fn with each
 // record and its fields hash, until fn returns false.
-func (e *Engine) stream(ctx context.Context, s *models.Sync, table string,
+func (e *Engine) stream(ctx context.Context, s *models.Sync, table string, ops []destination.Op,
 	fn func(r destination.Record, hash string) (bool, error)) error {
-	rows, err := e.W.Query(ctx, streamSQL(e.Tables, s, e.Tables.Q(table)))
+	rows, err := e.W.Query(ctx, streamSQL(e.Tables, s, e.Tables.Q(table), ops))
 	if err != nil {
 		return fmt.Errorf("sync %s: read diff: %w", s.Name, err)
 	}

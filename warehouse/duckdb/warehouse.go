@@ -88,7 +88,9 @@ func (w *Warehouse) DB() *sql.DB { return w.db }
 // Dialect returns Dialect{}.
 func (w *Warehouse) Dialect() warehouse.Dialect { return Dialect{} }
 
-// Exec runs one statement and returns the number of rows it changed (DuckDB
+// Exec runs one statement on a pooled connection of the shared database, so
+// connection-local state (temporary tables, BEGIN) does not carry over to
+// later calls; use DB().Conn for that. It returns the number of rows it changed (DuckDB
 // reports 0 for DDL) or -1 when the driver cannot tell.
 func (w *Warehouse) Exec(ctx context.Context, stmt string) (int64, error) {
 	if err := checkStmt(stmt); err != nil {

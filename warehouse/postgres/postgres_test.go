@@ -8,6 +8,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/cdpkit/cdp/internal/pgtest"
 	"github.com/cdpkit/cdp/models"
 	"github.com/cdpkit/cdp/warehouse"
@@ -102,16 +104,24 @@ func TestServerFacts(t *testing.T) {
 		t.Log("default collation is byte order; the ByteOrder conformance test is weaker here")
 	}
 	// With standard_conforming_strings off, E'' literals still read the same.
-	if _, err := w.Exec(ctx, "SET standard_conforming_strings = off"); err != nil {
+	err := w.WithConn(ctx, func(c *pgx.Conn) error {
+		if _, err := c.Exec(ctx, "SET standard_conforming_strings = off"); err != nil {
+			return err
+		}
+		var s string
+		if err := c.QueryRow(ctx, "SELECT "+postgres.Dialect{}.QuoteString(`a\b'c`)).Scan(&s); err != nil {
+			return err
+		}
+		if s != `a\b'c` {
+			t.Errorf("with standard_conforming_strings off: got %q", s)
+		}
+		return nil
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
-	var s string
-	one("SELECT "+postgres.Dialect{}.QuoteString(`a\b'c`), &s)
-	if s != `a\b'c` {
-		t.Errorf("with standard_conforming_strings off: got %q", s)
-	}
 	// NUL bytes are refused with a clear error, never sent or stored.
-	_, err := w.Exec(ctx, "SELECT "+postgres.Dialect{}.QuoteString("a\x00b"))
+	_, err = w.Exec(ctx, "SELECT "+postgres.Dialect{}.QuoteString("a\x00b"))
 	if err == nil || !strings.Contains(err.Error(), "null character") {
 		t.Errorf("NUL literal: got %v, want a null character error", err)
 	}

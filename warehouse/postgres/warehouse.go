@@ -77,7 +77,22 @@ func openTarget(ctx context.Context, t *models.Target, _ string) (warehouse.Ware
 // Dialect returns Dialect{}.
 func (w *Warehouse) Dialect() warehouse.Dialect { return Dialect{} }
 
-// Exec runs one statement. It returns the row count of INSERT, UPDATE,
+// WithConn runs fn on one pooled connection, for work that needs a single
+// session: advisory locks, SET, temporary tables, explicit transactions. The
+// connection goes back to the pool afterwards only if no transaction is left
+// open.
+func (w *Warehouse) WithConn(ctx context.Context, fn func(*pgx.Conn) error) error {
+	c, err := w.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer w.release(c)
+	return fn(c)
+}
+
+// Exec runs one statement in autocommit mode on a pooled connection, so
+// session state (SET, BEGIN, temporary tables) does not carry over to later
+// calls; use WithConn for that. It returns the row count of INSERT, UPDATE,
 // DELETE, MERGE, COPY and SELECT (including CREATE TABLE AS), else -1.
 func (w *Warehouse) Exec(ctx context.Context, stmt string) (int64, error) {
 	if err := checkStmt(stmt); err != nil {
