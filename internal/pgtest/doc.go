@@ -11,9 +11,10 @@
 // byte order has to ask for it.
 //
 // Call Main from TestMain to stop the server and remove its folder when the
-// tests end. The server also dies with the test binary (parent-death signal),
-// and folders left by killed runs are removed by the next run.
+// tests end. On Linux the server also dies with the test binary (parent-death
+// signal), and folders left by killed runs are removed by the next run.
 //
-// When no PostgreSQL binaries are found, DSN skips the test, or fails it when
-// the CI environment variable is "true".
+// When no PostgreSQL binaries are found (or on a non-Unix OS without
+// CDP_TEST_POSTGRES_DSN), DSN skips the test, or fails it when the CI
+// environment variable is "true".
 package pgtest

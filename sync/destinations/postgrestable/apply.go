@@ -59,6 +59,12 @@ func (d *Destination) Apply(ctx context.Context, batch []destination.Record) ([]
 		return results, nil
 	}
 	if err := d.write(ctx, conn, stmts); err != nil {
+		var be *destination.BatchError
+		if code := sqlState(err); (code == "42703" || code == "42P01") && errors.As(err, &be) {
+			// The table or a column went away since we looked: the next
+			// attempt inspects the table again and recreates what is missing.
+			be.Retryable = true
+		}
 		d.afterError(err)
 		return nil, err
 	}
@@ -156,7 +162,7 @@ func convert(v any, c column) (any, error) {
 		return nil, nil
 	}
 	misfit := func() error {
-		return fmt.Errorf("%s (%T) does not fit a %s column", short(fmt.Sprint(v)), v, c.typ)
+		return fmt.Errorf("%s (%T) does not fit column type %s", short(fmt.Sprint(v)), v, c.typ)
 	}
 	switch c.kind {
 	case kindText:

@@ -1,0 +1,188 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cdpkit/cdp/runner"
+	"github.com/cdpkit/cdp/sync/destinationtest"
+	"github.com/cdpkit/cdp/sync/engine"
+	"github.com/cdpkit/cdp/warehouse"
+	"github.com/cdpkit/cdp/warehouse/duckdb"
+	"github.com/cdpkit/cdp/warehouse/postgres"
+)
+
+// TestCrashChild is the process the crash test kills; it does nothing
+// unless started by TestCrashMidDeliveryConverges.
+func TestCrashChild(t *testing.T) {
+	if os.Getenv("CDP_CRASH_CHILD") != "1" {
+		t.Skip("helper process for TestCrashMidDeliveryConverges")
+	}
+	ctx := context.Background()
+	var w warehouse.Warehouse
+	var err error
+	if dsn := os.Getenv("CDP_CRASH_DSN"); dsn != "" {
+		w, err = postgres.Open(ctx, dsn)
+	} else {
+		w, err = duckdb.Open(ctx, os.Getenv("CDP_CRASH_PATH"))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := &engine.Engine{W: w, Project: project(os.Getenv("CDP_CRASH_URL"), os.Getenv("CDP_CRASH_SECRET"), "mirror"), Tables: tables(w)}
+	_, err = eng.Run(ctx, eng.Project.Syncs[0], engine.RunOptions{RunID: "crashing", LockTTL: time.Second, Delivery: fastDelivery})
+	t.Fatalf("the parent should have killed this process; the run ended with %v", err)
+}
+
+func TestCrashMidDeliveryConverges(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a subprocess")
+	}
+	forEachEngine(t, func(t *testing.T, e engineEnv) {
+		const killAfter = 8
+		var mu sync.Mutex
+		var child *exec.Cmd
+		killed := make(chan struct{})
+		srv := destinationtest.New(t, destinationtest.Options{MaxBatch: 50, OnBatch: func(n int) {
+			if n == killAfter {
+				mu.Lock()
+				_ = child.Process.Kill() // SIGKILL: no deferred cleanup, no lock release
+				mu.Unlock()
+				close(killed)
+			}
+		}})
+		w := baseWorld(2000)
+		load(t, e.w, w)
+		if e.path != "" { // DuckDB allows one process per file
+			e.w.Close()
+		}
+		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.v")
+		cmd.Env = append(os.Environ(), "CDP_CRASH_CHILD=1", "CDP_CRASH_DSN="+e.dsn, "CDP_CRASH_PATH="+e.path,
+			"CDP_CRASH_URL="+srv.URL(), "CDP_CRASH_SECRET="+srv.Secret)
+		mu.Lock()
+		child = cmd
+		if err := cmd.Start(); err != nil {
+			mu.Unlock()
+			t.Fatal(err)
+		}
+		mu.Unlock()
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			select {
+			case <-killed:
+			default:
+				t.Fatalf("the child finished before it was killed: %v", err)
+			}
+		case <-time.After(60 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Fatal("the child never reached the kill point")
+		}
+		applied := srv.BatchLog()
+		if e.path != "" {
+			var err error
+			if e.w, err = duckdb.Open(context.Background(), e.path); err != nil {
+				t.Fatal(err)
+			}
+			defer e.w.Close()
+		}
+		// the rerun waits for the dead run's lease to expire, then converges
+		eng := &engine.Engine{W: e.w, Project: project(srv.URL(), srv.Secret, "mirror"), Tables: tables(e.w)}
+		res := runSync(t, eng, engine.RunOptions{Wait: 20 * time.Second})
+		if res.Status != "success" {
+			t.Fatalf("rerun: %+v", res)
+		}
+		sameState(t, srv.State(), w.audience(), "after crash and rerun")
+
+		// duplicates only for the batches in flight when the process died
+		sentBefore := map[string]string{} // key → webhook-id of the crashed run's batch
+		for _, op := range srv.Ops() {
+			if op.Batch <= len(applied) {
+				sentBefore[op.Key] = op.WebhookID
+			}
+		}
+		dupBatches := map[string]bool{}
+		for _, op := range srv.Ops() {
+			if op.Batch > len(applied) {
+				if id, ok := sentBefore[op.Key]; ok {
+					dupBatches[id] = true
+				}
+			}
+		}
+		if len(dupBatches) == 0 || len(dupBatches) > fastDelivery.Concurrency+1 {
+			t.Fatalf("%d of the crashed run's batches were re-sent; only those in flight (1..%d) may be", len(dupBatches), fastDelivery.Concurrency+1)
+		}
+		h, err := eng.History(context.Background(), "vip_sync", 5)
+		if err != nil || len(h) < 2 || h[1].RunID != "crashing" || h[1].Status != "crashed" {
+			t.Fatalf("the killed run must show as crashed in history: %+v %v", h, err)
+		}
+		t.Logf("killed after %d batches; %d batches re-sent; rerun sent %d", killAfter, len(dupBatches), res.Added+res.Changed+res.Removed)
+	})
+}
+
+func TestConcurrentRunsNeverOverlap(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e engineEnv) {
+		srv := newServer(t, destinationtest.Faults{})
+		eng := &engine.Engine{W: e.w, Project: project(srv.URL(), srv.Secret, "mirror"), Tables: tables(e.w)}
+		w := baseWorld(300)
+		load(t, e.w, w)
+		srv.Pause()
+		first := make(chan *engine.Result, 1)
+		go func() {
+			res, err := eng.Run(context.Background(), eng.Project.Syncs[0], engine.RunOptions{RunID: "first", Delivery: fastDelivery})
+			if err != nil {
+				t.Error(err)
+			}
+			first <- res
+		}()
+		// wait until the first run holds the lease
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			n, _ := runner.Count(context.Background(), e.w, "SELECT COUNT(*) FROM "+e.w.Dialect().Table("cdp", "cdp_sync_locks")+" WHERE holder IS NOT NULL")
+			if n == 1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the first run never took the lock")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		_, err := eng.Run(context.Background(), eng.Project.Syncs[0], engine.RunOptions{RunID: "impatient", Delivery: fastDelivery})
+		if !errors.Is(err, engine.ErrLocked) {
+			t.Fatalf("a second run must fail clearly while the first holds the lock, got %v", err)
+		}
+		patient := make(chan *engine.Result, 1)
+		go func() {
+			res, err := eng.Run(context.Background(), eng.Project.Syncs[0], engine.RunOptions{RunID: "patient", Wait: 30 * time.Second, Delivery: fastDelivery})
+			if err != nil {
+				t.Error(err)
+			}
+			patient <- res
+		}()
+		time.Sleep(100 * time.Millisecond)
+		srv.Resume()
+		a, b := <-first, <-patient
+		if a == nil || b == nil {
+			t.FailNow()
+		}
+		if a.Added == 0 || b.Added+b.Changed+b.Removed != 0 {
+			t.Fatalf("the waiting run must start after the first and find nothing left: first %+v, second %+v", a, b)
+		}
+		if !b.Started.After(a.Started) {
+			t.Fatal("runs overlapped")
+		}
+		sameState(t, srv.State(), w.audience(), "after concurrent runs")
+		h, _ := eng.History(context.Background(), "vip_sync", 10)
+		for _, r := range h {
+			if r.RunID == "impatient" {
+				t.Fatal("a run refused by the lock must not write history")
+			}
+		}
+	})
+}
