@@ -64,7 +64,7 @@ func (b *builder) w(name string) string {
 	b.work = append(b.work, q)
 	return q
 }
-func (b *builder) q(s string) string    { return b.d.QuoteString(s) }
+func (b *builder) q(s string) string { return b.d.QuoteString(s) }
 
 func (b *builder) rounds(def int) int {
 	if b.o.MaxRounds > 0 {

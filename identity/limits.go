@@ -14,7 +14,9 @@ func (b *builder) limits() []program.Step {
 	te, tl, sv := b.w("tier_pairs"), b.w("tier_labels"), b.w("tier_over")
 	ec, cnt, lm := b.w("ec"), b.w("cnt"), b.w("lm")
 	tier := "(SELECT tier FROM " + cur + ")"
-	sumOne := func(i int) string { return fmt.Sprintf("COUNT(CASE WHEN n.id_type = %s THEN 1 END)", b.q(b.lims[i].Name)) }
+	sumOne := func(i int) string {
+		return fmt.Sprintf("COUNT(CASE WHEN n.id_type = %s THEN 1 END)", b.q(b.lims[i].Name))
+	}
 	sumTwo := func(i int) string { return fmt.Sprintf("x.lim_%d + y.lim_%d", i, i) }
 
 	var s []program.Step

@@ -35,7 +35,7 @@ type person struct {
 	holdout bool
 }
 
-func sp(s string) *string    { return &s }
+func sp(s string) *string   { return &s }
 func fp(f float64) *float64 { return &f }
 
 // world is the data a sync reads: profiles and one segment's memberships.
