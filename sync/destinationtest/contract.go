@@ -111,6 +111,7 @@ func (r *Receiver) validate(h *http.Request) (*request, error) {
 // client went away: not a contract violation.
 type errClientGone struct{ err error }
 
+// Error implements error.
 func (e errClientGone) Error() string { return "reading body: " + e.err.Error() }
 
 func (r *Receiver) checkTimestamp(s string) error {

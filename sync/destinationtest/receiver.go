@@ -66,27 +66,27 @@ type Receiver struct {
 
 // LoggedOp is one applied record operation.
 type LoggedOp struct {
-	Batch     int    // 1-based number of the applied batch
-	WebhookID string // the batch's webhook-id
-	Op        string // add, change or remove
-	Key       string
+	Batch     int            // 1-based number of the applied batch
+	WebhookID string         // the batch's webhook-id
+	Op        string         // add, change or remove
+	Key       string         // the record's key
 	Fields    map[string]any // as decoded from JSON: numbers are float64
 }
 
 // Batch describes one applied batch.
 type Batch struct {
-	N         int // 1-based number among applied batches
-	Request   int // 1-based number among all requests
-	WebhookID string
-	Sync      string
-	RunID     string
-	Records   int  // records in the request
-	Add       int  // applied adds
-	Change    int  // applied changes
-	Remove    int  // applied removes
-	Rejected  int  // records answered "rejected"
-	Retry     int  // records answered "retry"
-	Duplicate bool // the webhook-id had been applied before
+	N         int    // 1-based number among applied batches
+	Request   int    // 1-based number among all requests
+	WebhookID string // the webhook-id header (and "batch" member)
+	Sync      string // the "sync" member
+	RunID     string // the "run_id" member
+	Records   int    // records in the request
+	Add       int    // applied adds
+	Change    int    // applied changes
+	Remove    int    // applied removes
+	Rejected  int    // records answered "rejected"
+	Retry     int    // records answered "retry"
+	Duplicate bool   // the webhook-id had been applied before
 }
 
 // Stats counts requests by outcome.

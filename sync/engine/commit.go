@@ -59,15 +59,18 @@ func (c *committer) commit(ctx context.Context, outs []delivery.Outcome, res *Re
 				d.QuoteString(string(o.Record.Op)), d.QuoteString(truncate(o.Err.Error(), 2000)), boolLit(o.Retryable), now))
 			continue
 		}
-		del = append(del, key)
+		// an added key had no state row when the run planned it, and only
+		// this run (holding the lock) writes this sync's state
 		switch o.Record.Op {
 		case destination.OpRemove:
 			removed++
+			del = append(del, key)
 			continue
 		case destination.OpAdd:
 			added++
 		default:
 			changed++
+			del = append(del, key)
 		}
 		ins = append(ins, fmt.Sprintf("(%s, %s, %s, %s, %s)", sync, key, d.QuoteString(p.hash), d.QuoteString(p.fields), now))
 	}

@@ -7,15 +7,15 @@ import (
 
 func TestParseTable(t *testing.T) {
 	for in, want := range map[string]string{
-		"contacts":                      `"contacts"`,
-		"crm.Contacts":                  `"crm"."Contacts"`,
-		`"my.schema"."a ""b"""`:         `"my.schema"."a ""b"""`,
-		`evil"; DROP TABLE x; --`:       `"evil""; DROP TABLE x; --"`,
-		`s."t.u"`:                       `"s"."t.u"`,
-		`"x"`:                           `"x"`,
-		"ünïcode.tåble":                 `"ünïcode"."tåble"`,
-		`a"b.c`:                         `"a""b"."c"`,
-		`"";`:                           "",
+		"contacts":                     `"contacts"`,
+		"crm.Contacts":                 `"crm"."Contacts"`,
+		`"my.schema"."a ""b"""`:        `"my.schema"."a ""b"""`,
+		`evil"; DROP TABLE x; --`:      `"evil""; DROP TABLE x; --"`,
+		`s."t.u"`:                      `"s"."t.u"`,
+		`"x"`:                          `"x"`,
+		"ünïcode.tåble":                `"ünïcode"."tåble"`,
+		`a"b.c`:                        `"a""b"."c"`,
+		`"";`:                          "",
 		strings.Repeat("é", 31) + ".t": `"` + strings.Repeat("é", 31) + `"."t"`,
 	} {
 		got, err := parseTable(in)

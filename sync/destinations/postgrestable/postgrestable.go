@@ -177,7 +177,10 @@ type failure struct {
 	err error
 }
 
+// Error returns the description.
 func (e *failure) Error() string { return e.msg }
+
+// Unwrap returns the cause.
 func (e *failure) Unwrap() error { return e.err }
 
 // sqlState returns the SQLSTATE of a server error, "" for other errors.
