@@ -14,13 +14,9 @@ all: build
 build:
 	$(GO) build -o $(BIN) ./cmd/cdp
 
-## demo: seed the example into embedded DuckDB, build profiles and segments, show one person.
-demo: build
-	rm -rf $(EXAMPLE)/.cdp
-	$(CDP) validate
-	$(CDP) seed
-	$(CDP) run
-	$(CDP) profile email:$$(sed -n 's/^demo_email=//p' $(EXAMPLE)/testdata/demo.txt)
+## demo: the retail example end to end on embedded DuckDB: models, profiles, segments, syncs.
+demo:
+	./scripts/demo.sh
 
 ## test: vet, unit, golden and integration tests (DuckDB in-process, PostgreSQL started by the harness).
 test: vet
@@ -45,4 +41,4 @@ seeds:
 	$(GO) run ./$(EXAMPLE)/gen -out $(EXAMPLE)/seeds
 
 clean:
-	rm -rf bin $(EXAMPLE)/.cdp
+	rm -rf bin .demo $(EXAMPLE)/.cdp
