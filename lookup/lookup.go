@@ -37,12 +37,23 @@ type Membership struct {
 	EnteredAt *time.Time `json:"entered_at"`
 }
 
+// SyncStatus is where one sync stands for the profile.
+type SyncStatus struct {
+	Sync        string     `json:"sync"`
+	Key         *string    `json:"key"` // the key trait's value; nil: never synced (null key)
+	Delivered   bool       `json:"delivered"`
+	DeliveredAt *time.Time `json:"delivered_at"`
+	// LastError is the latest rejection of this key, if any.
+	LastError *string `json:"last_error"`
+}
+
 // View is the 360° view of one profile.
 type View struct {
 	ProfileID   string       `json:"profile_id"`
 	Identifiers []Identifier `json:"identifiers"`
 	Traits      []Trait      `json:"traits"`
 	Segments    []Membership `json:"segments"`
+	Syncs       []SyncStatus `json:"syncs"`
 }
 
 // ErrNotFound is returned when no profile matches.
@@ -97,7 +108,7 @@ func Resolve(ctx context.Context, w warehouse.Warehouse, p *models.Project, t la
 // Profile reads the full view of one profile ID.
 func Profile(ctx context.Context, w warehouse.Warehouse, p *models.Project, t layout.Tables, profileID string) (*View, error) {
 	d := t.D
-	v := &View{ProfileID: profileID, Identifiers: []Identifier{}, Traits: []Trait{}, Segments: []Membership{}}
+	v := &View{ProfileID: profileID, Identifiers: []Identifier{}, Traits: []Trait{}, Segments: []Membership{}, Syncs: []SyncStatus{}}
 	pid := d.QuoteString(profileID)
 	rows, err := w.Query(ctx, fmt.Sprintf(
 		"SELECT id_type, id_value, first_seen_at, last_seen_at, source_count FROM %s WHERE profile_id = %s ORDER BY %s, %s",
@@ -120,20 +131,65 @@ func Profile(ctx context.Context, w warehouse.Warehouse, p *models.Project, t la
 	if err := readTraits(ctx, w, p, t, pid, v); err != nil {
 		return nil, err
 	}
-	rows, err = w.Query(ctx, fmt.Sprintf("SELECT segment, in_holdout, entered_at FROM %s WHERE profile_id = %s ORDER BY segment",
-		t.Q(t.Segments()), pid))
-	if err != nil {
-		return v, nil // segments not built yet
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var m Membership
-		if err := rows.Scan(&m.Segment, &m.InHoldout, &m.EnteredAt); err != nil {
-			return nil, err
+	if rows, err = w.Query(ctx, fmt.Sprintf("SELECT segment, in_holdout, entered_at FROM %s WHERE profile_id = %s ORDER BY segment",
+		t.Q(t.Segments()), pid)); err == nil { // else: segments not built yet
+		for rows.Next() {
+			var m Membership
+			if err := rows.Scan(&m.Segment, &m.InHoldout, &m.EnteredAt); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			v.Segments = append(v.Segments, m)
 		}
-		v.Segments = append(v.Segments, m)
+		rows.Close()
 	}
-	return v, rows.Err()
+	return v, readSyncs(ctx, w, p, t, v)
+}
+
+// readSyncs fills the delivery status of every sync for the profile's key.
+func readSyncs(ctx context.Context, w warehouse.Warehouse, p *models.Project, t layout.Tables, v *View) error {
+	d := t.D
+	for _, s := range p.Syncs {
+		st := SyncStatus{Sync: s.Name}
+		key := v.traitText(s.Key)
+		if s.Key == "profile_id" {
+			key = &v.ProfileID
+		}
+		st.Key = key
+		if key != nil {
+			rows, err := w.Query(ctx, fmt.Sprintf("SELECT delivered_at FROM %s WHERE sync = %s AND key = %s",
+				t.Q(t.SyncState()), d.QuoteString(s.Name), d.QuoteString(*key)))
+			if err != nil {
+				break // no sync has run yet
+			}
+			if rows.Next() {
+				st.Delivered = true
+				_ = rows.Scan(&st.DeliveredAt)
+			}
+			rows.Close()
+			rows, err = w.Query(ctx, fmt.Sprintf("SELECT error FROM %s WHERE sync = %s AND key = %s ORDER BY rejected_at DESC LIMIT 1",
+				t.Q(t.SyncRejections()), d.QuoteString(s.Name), d.QuoteString(*key)))
+			if err == nil {
+				if rows.Next() {
+					_ = rows.Scan(&st.LastError)
+				}
+				rows.Close()
+			}
+		}
+		v.Syncs = append(v.Syncs, st)
+	}
+	return nil
+}
+
+// traitText is a trait's value as the sync engine keys it (text), or nil.
+func (v *View) traitText(name string) *string {
+	for _, t := range v.Traits {
+		if t.Name == name && t.Value != nil {
+			s := fmt.Sprint(t.Value)
+			return &s
+		}
+	}
+	return nil
 }
 
 func readTraits(ctx context.Context, w warehouse.Warehouse, p *models.Project, t layout.Tables, pid string, v *View) error {
@@ -163,11 +219,7 @@ func readTraits(ctx context.Context, w warehouse.Warehouse, p *models.Project, t
 		return err
 	}
 	for i, tr := range p.Traits {
-		val := vals[i]
-		if b, ok := val.([]byte); ok {
-			val = string(b)
-		}
-		v.Traits = append(v.Traits, Trait{Name: tr.Name, Value: val})
+		v.Traits = append(v.Traits, Trait{Name: tr.Name, Value: warehouse.Plain(vals[i])})
 	}
 	return rows.Err()
 }

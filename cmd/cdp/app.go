@@ -32,14 +32,6 @@ func globalsFirst(args []string) []string {
 			takesValue[n] = !isBool
 		}
 	}
-	// flagName returns the name of a -x, --x or --x=v argument, and whether the value is inline.
-	flagName := func(a string) (string, bool) {
-		if len(a) < 2 || a[0] != '-' || a == "--" {
-			return "", false
-		}
-		n, _, inline := strings.Cut(strings.TrimPrefix(a[1:], "-"), "=")
-		return n, inline
-	}
 	cmd := 1
 	for cmd < len(args) {
 		n, inline := flagName(args[cmd])
@@ -76,6 +68,89 @@ func globalsFirst(args []string) []string {
 	out = append(out, moved...)
 	out = append(out, args[cmd])
 	return append(out, rest...)
+}
+
+// commandFlagsFirst moves the flags of the command being run (say `sync plan`)
+// that come after its arguments in front of them, so `cdp sync plan vip
+// --detailed-exitcode` reads the flag as `cdp sync plan --detailed-exitcode
+// vip` does: urfave/cli stops reading flags at the first argument. It runs
+// after globalsFirst, so the global flags are already in front of the command
+// name. Only commands that declare flags are touched; arguments after `--`
+// are left alone, and a dash argument the command does not declare is moved
+// too, so it is reported as an undefined flag rather than taken for a name.
+func commandFlagsFirst(cmds []*cli.Command, args []string) []string {
+	globalValue := map[string]bool{}
+	for _, f := range globalFlags() {
+		_, isBool := f.(*cli.BoolFlag)
+		for _, n := range f.Names() {
+			globalValue[n] = !isBool
+		}
+	}
+	i := 1
+	for i < len(args) { // the global flags in front of the command name
+		n, inline := flagName(args[i])
+		if n == "" {
+			break
+		}
+		i++
+		if globalValue[n] && !inline {
+			i++
+		}
+	}
+	var cmd *cli.Command
+	for i < len(args) {
+		var next *cli.Command
+		for _, c := range cmds {
+			if c.HasName(args[i]) {
+				next = c
+			}
+		}
+		if next == nil {
+			break
+		}
+		cmd, cmds = next, next.Subcommands
+		i++
+	}
+	if cmd == nil || len(cmd.Flags) == 0 || len(cmd.Subcommands) > 0 {
+		return args
+	}
+	takesValue := map[string]bool{}
+	for _, f := range cmd.Flags {
+		_, isBool := f.(*cli.BoolFlag)
+		for _, n := range f.Names() {
+			takesValue[n] = !isBool
+		}
+	}
+	var flags, rest []string
+	for j := i; j < len(args); j++ {
+		if args[j] == "--" {
+			rest = append(rest, args[j:]...)
+			break
+		}
+		n, inline := flagName(args[j])
+		switch {
+		case n == "":
+			rest = append(rest, args[j])
+		case takesValue[n] && !inline && j+1 < len(args):
+			flags = append(flags, args[j], args[j+1])
+			j++
+		default:
+			flags = append(flags, args[j])
+		}
+	}
+	out := append([]string{}, args[:i]...)
+	out = append(out, flags...)
+	return append(out, rest...)
+}
+
+// flagName returns the name of a -x, --x or --x=v argument ("" when it is not
+// a flag), and whether the value is inline.
+func flagName(a string) (string, bool) {
+	if len(a) < 2 || a[0] != '-' || a == "--" {
+		return "", false
+	}
+	n, _, inline := strings.Cut(strings.TrimPrefix(a[1:], "-"), "=")
+	return n, inline
 }
 
 // newApp builds the CLI; *notFound is set when the command name is unknown.

@@ -36,6 +36,10 @@ func TestBinaryExitCodes(t *testing.T) {
 		{[]string{"--project", dir, "compile", "segment.nope"}, 2, `unknown node "segment.nope"`},
 		// Nothing seeded: the first source's table does not exist.
 		{[]string{"--project", dir, "run"}, 1, "error: source.crm_contacts: "},
+		{[]string{"--project", dir, "seed"}, 0, ""},
+		{[]string{"--project", dir, "run", "--as-of", asOf}, 0, ""},
+		{[]string{"--project", dir, "sync", "plan", "--detailed-exitcode", "customers_export"}, 3, ""},
+		{[]string{"--project", dir, "sync", "plan", "--detailed-exitcode", "nope"}, 2, `unknown sync "nope"`},
 	} {
 		cmd := exec.Command(bin, c.args...)
 		var stderr strings.Builder

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -45,9 +44,6 @@ func profileCommand() *cli.Command {
 			if err == nil {
 				var v *lookup.View
 				if v, err = lookup.Profile(ctx, w, e.project, g.Tables, id); err == nil {
-					for i := range v.Traits {
-						v.Traits[i].Value = plainValue(v.Traits[i].Value)
-					}
 					if e.json {
 						writeJSON(c.App.Writer, v)
 					} else {
@@ -99,19 +95,22 @@ func printProfile(w io.Writer, v *lookup.View) {
 		}
 		fmt.Fprintf(w, "  %-22s since %s%s\n", s.Segment, fmtTime(s.EnteredAt), hold)
 	}
-}
-
-// plainValue turns a driver's decimal (DuckDB returns DECIMAL columns as a
-// struct that JSON would print as {"Width":…,"Scale":…,"Value":…}) into an
-// exact JSON number.
-func plainValue(v any) any {
-	if d, ok := v.(interface {
-		Float64() float64
-		String() string
-	}); ok {
-		return json.Number(d.String())
+	if len(v.Syncs) > 0 {
+		fmt.Fprintf(w, "\nsyncs:\n")
 	}
-	return v
+	for _, s := range v.Syncs {
+		switch {
+		case s.Key == nil:
+			fmt.Fprintf(w, "  %-22s not synced: no key\n", s.Sync)
+		case s.Delivered:
+			fmt.Fprintf(w, "  %-22s delivered %s as %s\n", s.Sync, fmtTime(s.DeliveredAt), *s.Key)
+		default:
+			fmt.Fprintf(w, "  %-22s not delivered (%s)\n", s.Sync, *s.Key)
+		}
+		if s.LastError != nil {
+			fmt.Fprintf(w, "  %-22s last rejection: %s\n", "", *s.LastError)
+		}
+	}
 }
 
 func fmtTime(t *time.Time) string {

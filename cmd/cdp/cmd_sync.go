@@ -37,7 +37,7 @@ func syncCommand() *cli.Command {
 				Flags: []cli.Flag{
 					&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 3 when there are changes, 0 when none"},
 					&cli.BoolFlag{Name: "full", Usage: "plan a full resend"},
-					&cli.IntFlag{Name: "samples", Value: 3, Usage: "samples per operation"},
+					&cli.IntFlag{Name: "samples", Value: 3, Usage: "samples per operation (0: counts only)"},
 				},
 				Action: syncPlan,
 			},
@@ -58,7 +58,7 @@ func syncCommand() *cli.Command {
 				Name:      "history",
 				Usage:     "recent runs with counts, failures, durations",
 				ArgsUsage: "[SYNC]",
-				Flags:     []cli.Flag{&cli.IntFlag{Name: "limit", Value: 20}},
+				Flags:     []cli.Flag{&cli.IntFlag{Name: "limit", Value: 20, Usage: "most runs to list, newest first"}},
 				Action:    syncHistory,
 			},
 		},
@@ -120,14 +120,21 @@ func syncPlan(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	samples := c.Int("samples")
+	if samples < 0 {
+		return usageErr("--samples must be 0 or more")
+	}
 	ctx, stop := signalContext(c.Context)
 	defer stop()
 	var plans []*engine.Plan
 	changes := false
 	for _, s := range syncs {
-		p, err := eng.Plan(ctx, s, engine.PlanOptions{Full: c.Bool("full"), Samples: c.Int("samples")})
+		p, err := eng.Plan(ctx, s, engine.PlanOptions{Full: c.Bool("full"), Samples: max(samples, 1)})
 		if err != nil {
 			return err
+		}
+		if samples == 0 { // the engine reads 0 as its default
+			p.Samples = []engine.Sample{}
 		}
 		plans = append(plans, p)
 		changes = changes || p.Counts.Total() > 0
@@ -152,7 +159,7 @@ func printPlan(w io.Writer, p *engine.Plan) {
 		fmt.Fprintf(w, "  %s %s %s\n", sym, s.Key, fieldsText(s.Fields))
 	}
 	more := c.Total() - int64(len(p.Samples))
-	if more > 0 {
+	if more > 0 && len(p.Samples) > 0 {
 		fmt.Fprintf(w, "  … and %d more\n", more)
 	}
 	fmt.Fprintf(w, "  %d to add, %d to change, %d to remove", c.Add, c.Change, c.Remove)
@@ -192,6 +199,15 @@ func syncRun(c *cli.Context) error {
 	if c.Bool("full") && c.Bool("baseline") {
 		return usageErr("--full and --baseline exclude each other")
 	}
+	if c.Bool("all") && c.NArg() > 0 {
+		return usageErr("--all and SYNC names exclude each other")
+	}
+	if c.Duration("wait") < 0 {
+		return usageErr("--wait must not be negative")
+	}
+	if c.Duration("lock-ttl") < time.Second {
+		return usageErr("--lock-ttl must be at least 1s")
+	}
 	ctx, stop := signalContext(c.Context)
 	defer stop()
 	out := c.App.Writer
@@ -199,12 +215,14 @@ func syncRun(c *cli.Context) error {
 	var failed []string
 	for _, s := range syncs {
 		runID := runner.NewRunID(time.Now(), rand.Uint32())
+		drawn := false // a progress line is on the terminal
 		progress := func(p engine.Progress) {
 			switch {
 			case e.json:
 				writeJSONLine(out, map[string]any{"event": "progress", "run_id": runID, "progress": p})
 			case tty:
 				fmt.Fprintf(out, "\r  %s", progressText(p))
+				drawn = true
 			}
 		}
 		if !e.json {
@@ -212,7 +230,7 @@ func syncRun(c *cli.Context) error {
 		}
 		res, err := eng.Run(ctx, s, engine.RunOptions{RunID: runID, Full: c.Bool("full"), Baseline: c.Bool("baseline"),
 			Wait: c.Duration("wait"), LockTTL: c.Duration("lock-ttl"), Progress: progress})
-		if tty && !e.json {
+		if drawn {
 			fmt.Fprintln(out)
 		}
 		if e.json {
@@ -255,7 +273,7 @@ func progressText(p engine.Progress) string {
 		s += fmt.Sprintf(" (%d%%)", p.Done*100/p.Planned)
 	}
 	if rate > 0 {
-		eta := time.Duration(float64(p.Planned-p.Done)/rate) * time.Second
+		eta := time.Duration(float64(p.Planned-p.Done) / rate * float64(time.Second))
 		s += fmt.Sprintf(", %.0f rows/s, ETA %s", rate, eta.Round(time.Second))
 	}
 	if p.Stats.Retries > 0 {
@@ -289,17 +307,32 @@ func syncHistory(c *cli.Context) error {
 	if c.NArg() > 1 {
 		return usageErr("history takes at most one SYNC")
 	}
+	if c.NArg() == 1 {
+		if _, err := selectSyncs(e.project, c.Args().Slice()); err != nil {
+			return err
+		}
+	}
+	if c.Int("limit") < 1 {
+		return usageErr("--limit must be at least 1")
+	}
 	ctx, stop := signalContext(c.Context)
 	defer stop()
 	runs, err := eng.History(ctx, c.Args().First(), c.Int("limit"))
 	if err != nil {
 		return err
 	}
+	if runs == nil {
+		runs = []engine.RunRecord{}
+	}
 	if e.json {
 		writeJSON(c.App.Writer, map[string]any{"runs": runs})
 		return nil
 	}
 	w := c.App.Writer
+	if len(runs) == 0 {
+		fmt.Fprintln(w, "no sync runs recorded yet")
+		return nil
+	}
 	fmt.Fprintf(w, "%-28s %-22s %-9s %20s %7s %7s %7s %7s %7s %8s\n", "run", "sync", "status", "started", "added", "changed", "removed", "failed", "skipped", "seconds")
 	for _, r := range runs {
 		secs := "-"

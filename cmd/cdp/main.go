@@ -40,7 +40,7 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	var notFound bool
 	app := newApp(stdout, stderr, &notFound)
-	err := app.Run(globalsFirst(args))
+	err := app.Run(commandFlagsFirst(app.Commands, globalsFirst(args)))
 	if err == nil {
 		if notFound {
 			return exitUsage

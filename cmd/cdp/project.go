@@ -35,6 +35,11 @@ func load(c *cli.Context) (*env, error) {
 	// The selected target goes to the loader: its ${VAR}s must be set.
 	name := c.String("target")
 	p, diags := models.LoadWithOptions(c.String("project"), models.LoadOptions{Target: name})
+	// Destinations are checked against the settings their type declares.
+	if more := checkDestinations(p); len(more) > 0 {
+		diags = append(diags, more...)
+		diags.Sort()
+	}
 	e.project, e.diags = p, diags
 	if diags.HasErrors() {
 		if !e.json {

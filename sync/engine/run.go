@@ -85,7 +85,10 @@ func (e *Engine) Run(ctx context.Context, s *models.Sync, o RunOptions) (*Result
 		}
 	} else if res.Status == "running" {
 		res.Status = "success"
-		if res.Failed > 0 {
+		switch {
+		case res.Failed > 0 && res.Added+res.Changed+res.Removed == 0:
+			res.Status = "failed" // nothing was confirmed: the destination is down or refuses everything
+		case res.Failed > 0:
 			res.Status = "partial"
 		}
 	}

@@ -4,11 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/big"
-	"time"
 
 	"github.com/cdpkit/cdp/models"
 	"github.com/cdpkit/cdp/sync/destination"
+	"github.com/cdpkit/cdp/warehouse"
 )
 
 // stream reads the diff rows of ops in key order and calls fn with each
@@ -55,7 +54,7 @@ func toRecord(s *models.Sync, vals []any) (destination.Record, string, error) {
 		return r, hash, nil
 	}
 	for i, f := range s.Fields {
-		r.Fields[f.Field] = normalize(vals[4+i])
+		r.Fields[f.Field] = warehouse.Plain(vals[4+i])
 	}
 	return r, hash, nil
 }
@@ -70,41 +69,6 @@ func str(v any) string {
 		return string(x)
 	}
 	return fmt.Sprint(v)
-}
-
-// normalize maps driver values to the record value types.
-func normalize(v any) any {
-	switch x := v.(type) {
-	case []byte:
-		return string(x)
-	case int:
-		return int64(x)
-	case int8:
-		return int64(x)
-	case int16:
-		return int64(x)
-	case int32:
-		return int64(x)
-	case uint8:
-		return int64(x)
-	case uint16:
-		return int64(x)
-	case uint32:
-		return int64(x)
-	case uint64:
-		return int64(x)
-	case float32:
-		return float64(x)
-	case *big.Int:
-		if x.IsInt64() {
-			return x.Int64()
-		}
-		f, _ := new(big.Float).SetInt(x).Float64()
-		return f
-	case time.Time:
-		return x.UTC()
-	}
-	return v
 }
 
 // payload applies null_values: skip drops NULL fields from what is sent.

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -104,6 +105,13 @@ func (r *Rows) values() ([]any, error) {
 			pgtype.TextOID, pgtype.VarcharOID, pgtype.BPCharOID, pgtype.NameOID,
 			pgtype.TimestampOID, pgtype.TimestamptzOID, pgtype.DateOID:
 			out[i] = normalize(v)
+		case pgtype.NumericOID:
+			// numeric reaches Go as a float64, like DuckDB's DECIMAL through warehouse.Plain
+			if f, err := strconv.ParseFloat(string(raw[i]), 64); err == nil {
+				out[i] = f
+			} else {
+				out[i] = string(raw[i])
+			}
 		default:
 			out[i] = string(raw[i])
 		}
