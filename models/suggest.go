@@ -116,3 +116,7 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// Closest returns the candidate that is a plausible typo of s (by edit
+// distance, or a prefix), or "" — for "did you mean" hints outside models.
+func Closest(s string, candidates []string) string { return closest(s, candidates) }

@@ -1,6 +1,9 @@
 package warehouse
 
 import (
+	"fmt"
+
+	"github.com/cdpkit/cdp/models"
 	"math/big"
 	"time"
 )
@@ -45,4 +48,38 @@ func Plain(v any) any {
 		return x.Float64()
 	}
 	return v
+}
+
+// CheckValue checks that a bulk-loaded value has the Go type of its column's
+// CDP type (nil, string, int64, float64, bool, time.Time), normalizes
+// timestamps to UTC and keeps only the calendar day of dates.
+func CheckValue(v any, cdpType string) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	ok := false
+	switch cdpType {
+	case models.TypeInteger:
+		_, ok = v.(int64)
+	case models.TypeNumber:
+		_, ok = v.(float64)
+	case models.TypeBoolean:
+		_, ok = v.(bool)
+	case models.TypeTimestamp:
+		var t time.Time
+		if t, ok = v.(time.Time); ok {
+			return t.UTC(), nil
+		}
+	case models.TypeDate:
+		var t time.Time
+		if t, ok = v.(time.Time); ok {
+			return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC), nil
+		}
+	default:
+		_, ok = v.(string)
+	}
+	if !ok {
+		return nil, fmt.Errorf("%T value for a %s column", v, cdpType)
+	}
+	return v, nil
 }

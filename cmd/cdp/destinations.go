@@ -26,7 +26,7 @@ func checkDestinations(p *models.Project) models.Diagnostics {
 		if err != nil {
 			known := destination.Types()
 			hint := "known types: " + strings.Join(known, ", ")
-			if c := closest(d.Type, known); c != "" {
+			if c := models.Closest(d.Type, known); c != "" {
 				hint = "did you mean `" + c + "`? " + hint
 			}
 			ds = append(ds, models.Diagnostic{Pos: d.Pos, Severity: models.SeverityError, Hint: hint,
@@ -62,7 +62,7 @@ func checkDestinations(p *models.Project) models.Diagnostics {
 				continue
 			}
 			hint := takes
-			if c := closest(k, settings); c != "" {
+			if c := models.Closest(k, settings); c != "" {
 				hint = "did you mean `" + c + "`? " + hint
 			}
 			ds = append(ds, models.Diagnostic{Pos: d.Pos, Severity: models.SeverityWarning, Hint: hint,
@@ -83,41 +83,4 @@ func settingNames(spec destination.Spec) []string {
 		}
 	}
 	return out
-}
-
-// closest returns the candidate within a small edit distance of s (a
-// plausible typo), or "".
-func closest(s string, candidates []string) string {
-	best, bestDist := "", 1<<30
-	limit := min(3, max(1, (len(s)+2)/3))
-	for _, c := range candidates {
-		if d := editDistance(strings.ToLower(s), strings.ToLower(c)); d < bestDist {
-			best, bestDist = c, d
-		}
-	}
-	if bestDist <= limit {
-		return best
-	}
-	return ""
-}
-
-// editDistance is the Levenshtein distance between a and b, by bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

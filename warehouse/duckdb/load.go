@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
@@ -94,7 +93,7 @@ func appendAll(ctx context.Context, app *duckdb.Appender, cols []warehouse.Colum
 			return n, fmt.Errorf("row %d has %d values for %d columns", n+1, len(row), len(cols))
 		}
 		for i, v := range row {
-			cv, err := convert(v, cols[i].Type)
+			cv, err := warehouse.CheckValue(v, cols[i].Type)
 			if err != nil {
 				return n, fmt.Errorf("row %d, column %s: %w", n+1, cols[i].Name, err)
 			}
@@ -112,38 +111,6 @@ func appendAll(ctx context.Context, app *duckdb.Appender, cols []warehouse.Colum
 	}
 }
 
-// convert checks that v has the Go type of the CDP type, normalizes
-// timestamps to UTC and keeps the calendar day of dates.
-func convert(v any, cdpType string) (driver.Value, error) {
-	if v == nil {
-		return nil, nil
-	}
-	ok := false
-	switch cdpType {
-	case models.TypeInteger:
-		_, ok = v.(int64)
-	case models.TypeNumber:
-		_, ok = v.(float64)
-	case models.TypeBoolean:
-		_, ok = v.(bool)
-	case models.TypeTimestamp:
-		var t time.Time
-		if t, ok = v.(time.Time); ok {
-			return t.UTC(), nil
-		}
-	case models.TypeDate:
-		var t time.Time
-		if t, ok = v.(time.Time); ok {
-			return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC), nil
-		}
-	default:
-		_, ok = v.(string)
-	}
-	if !ok {
-		return nil, fmt.Errorf("%T value for a %s column", v, cdpType)
-	}
-	return v, nil
-}
 
 func typeInfos(cols []warehouse.Column) ([]duckdb.TypeInfo, error) {
 	out := make([]duckdb.TypeInfo, len(cols))

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -85,7 +84,7 @@ func copyInTx(ctx context.Context, tx pgx.Tx, table string, ident, defs, names [
 		}
 		out := make([]any, len(vals))
 		for i, v := range vals {
-			cv, err := convert(v, cols[i].Type)
+			cv, err := warehouse.CheckValue(v, cols[i].Type)
 			if err != nil {
 				srcErr = fmt.Errorf("row %d, column %s: %w", row, cols[i].Name, err)
 				return nil, srcErr
@@ -110,35 +109,3 @@ func knownType(t string) bool {
 	return false
 }
 
-// convert checks that v has the Go type of the CDP type, normalizes
-// timestamps to UTC and keeps the calendar day of dates.
-func convert(v any, cdpType string) (any, error) {
-	if v == nil {
-		return nil, nil
-	}
-	ok := false
-	switch cdpType {
-	case models.TypeInteger:
-		_, ok = v.(int64)
-	case models.TypeNumber:
-		_, ok = v.(float64)
-	case models.TypeBoolean:
-		_, ok = v.(bool)
-	case models.TypeTimestamp:
-		var t time.Time
-		if t, ok = v.(time.Time); ok {
-			return t.UTC(), nil
-		}
-	case models.TypeDate:
-		var t time.Time
-		if t, ok = v.(time.Time); ok {
-			return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC), nil
-		}
-	default:
-		_, ok = v.(string)
-	}
-	if !ok {
-		return nil, fmt.Errorf("%T value for a %s column", v, cdpType)
-	}
-	return v, nil
-}
