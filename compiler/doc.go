@@ -1,0 +1,7 @@
+// Package compiler turns a validated project into a DAG of nodes —
+// source.<name> (a view with normalized identifiers), identity.<entity>,
+// profiles.<entity> and segment.<name> — each holding a deterministic SQL
+// program built only through the target's warehouse.Dialect. Render prints
+// those programs for `cdp compile`; golden files in testdata/golden pin the
+// retail example's SQL for every dialect (`go test ./compiler -run Golden -update`).
+package compiler
