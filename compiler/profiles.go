@@ -7,6 +7,7 @@ import (
 
 	"github.com/cdpkit/cdp/layout"
 	"github.com/cdpkit/cdp/models"
+	"github.com/cdpkit/cdp/program"
 	"github.com/cdpkit/cdp/warehouse"
 )
 
@@ -37,7 +38,7 @@ func ProfilesSQL(p *models.Project, t layout.Tables, asOf time.Time) []Step {
 	t = newlineSafe(t)
 	b := &profileBuilder{p: p, t: t, d: t.D, asOf: t.D.TimestampLiteral(asOf)}
 	label := "build " + safeComment(t.Profiles())
-	return Stmts(label, releaseNewlines(t.D.CreateTableAs(t.Q(t.Profiles()), b.query()))...)
+	return []Step{program.Atomic(label, releaseNewlines(t.D.CreateTableAs(t.Q(t.Profiles()), b.query()))...)}
 }
 
 // Column names private to the compiled profile SQL.

@@ -5,6 +5,7 @@ package compiler
 import (
 	"context"
 	"fmt"
+	"github.com/cdpkit/cdp/program"
 	"sort"
 	"strconv"
 	"strings"
@@ -117,9 +118,9 @@ func newDuckFixture(t *testing.T) *duckFixture {
 
 func (f *duckFixture) exec(steps []Step) {
 	f.t.Helper()
-	for _, st := range steps {
-		if _, err := f.w.Exec(context.Background(), st.Stmt.SQL); err != nil {
-			f.t.Fatalf("%s: %v\n%s", st.Stmt.Label, err, st.Stmt.SQL)
+	for _, st := range program.Flatten(steps) {
+		if _, err := f.w.Exec(context.Background(), st.SQL); err != nil {
+			f.t.Fatalf("%s: %v\n%s", st.Label, err, st.SQL)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"github.com/cdpkit/cdp/program"
 	"strconv"
 	"strings"
 	"testing"
@@ -105,14 +106,14 @@ func testProject() *models.Project {
 
 func profileSQL(t *testing.T, p *models.Project) string {
 	t.Helper()
-	steps := ProfilesSQL(p, testTables(), testAsOf)
-	if len(steps) != 2 || steps[0].Stmt == nil || steps[1].Stmt == nil {
+	steps := program.Flatten(ProfilesSQL(p, testTables(), testAsOf))
+	if len(steps) != 2 {
 		t.Fatalf("want the dialect's two CREATE TABLE AS statements, got %d steps", len(steps))
 	}
-	if want := "CREATE TABLE \"cdp\".\"customer_profiles\" AS\n"; !strings.HasPrefix(steps[1].Stmt.SQL, want) {
-		t.Fatalf("statement does not start with %q:\n%s", want, steps[1].Stmt.SQL)
+	if want := "CREATE TABLE \"cdp\".\"customer_profiles\" AS\n"; !strings.HasPrefix(steps[1].SQL, want) {
+		t.Fatalf("statement does not start with %q:\n%s", want, steps[1].SQL)
 	}
-	return steps[1].Stmt.SQL
+	return steps[1].SQL
 }
 
 func mustContain(t *testing.T, sql string, parts ...string) {
@@ -253,14 +254,14 @@ func TestExprRefs(t *testing.T) {
 }
 
 func TestProfilesDeterministic(t *testing.T) {
-	a := ProfilesSQL(testProject(), testTables(), testAsOf)
+	a := program.Flatten(ProfilesSQL(testProject(), testTables(), testAsOf))
 	for i := 0; i < 5; i++ {
-		b := ProfilesSQL(testProject(), testTables(), testAsOf)
+		b := program.Flatten(ProfilesSQL(testProject(), testTables(), testAsOf))
 		if len(a) != len(b) {
 			t.Fatal("step counts differ")
 		}
 		for j := range a {
-			if *a[j].Stmt != *b[j].Stmt {
+			if a[j] != b[j] {
 				t.Fatalf("run %d differs at step %d", i, j)
 			}
 		}
@@ -278,10 +279,10 @@ func TestProfilesHostileNames(t *testing.T) {
 		{Name: evil + "3", From: []models.ColumnRef{{Source: evil, Column: evil}}, Pick: models.PickMostFrequent},
 	}
 	steps := ProfilesSQL(p, layout.Tables{D: ansiDialect{}, Schema: evil, Entity: evil}, testAsOf)
-	for _, st := range steps {
-		assertNoInjection(t, "-- "+st.Stmt.Label+"\n"+st.Stmt.SQL)
-		if strings.Contains(st.Stmt.Label, "\n") {
-			t.Errorf("label spans lines: %q", st.Stmt.Label)
+	for _, st := range program.Flatten(steps) {
+		assertNoInjection(t, "-- "+st.Label+"\n"+st.SQL)
+		if strings.Contains(st.Label, "\n") {
+			t.Errorf("label spans lines: %q", st.Label)
 		}
 	}
 }
@@ -294,8 +295,8 @@ func TestProfilesHostileSuiteNames(t *testing.T) {
 			&models.Trait{Name: n, From: []models.ColumnRef{{Source: "crm", Column: n}}, Where: "1 = 1"},
 			&models.Trait{Name: n + "_n", From: []models.ColumnRef{{Source: n, Column: n}}, Aggregate: models.AggCount})
 	}
-	for _, st := range ProfilesSQL(p, testTables(), testAsOf) {
-		assertNoInjection(t, "-- "+st.Stmt.Label+"\n"+st.Stmt.SQL)
+	for _, st := range program.Flatten(ProfilesSQL(p, testTables(), testAsOf)) {
+		assertNoInjection(t, "-- "+st.Label+"\n"+st.SQL)
 	}
 }
 

@@ -37,6 +37,17 @@ func renderSteps(sb *strings.Builder, steps []program.Step, depth string) {
 			last = st.Stmt.Label
 			sb.WriteString(st.Stmt.SQL)
 			sb.WriteString(";\n")
+		case st.Tx != nil:
+			last = ""
+			if st.Tx.Label != "" {
+				fmt.Fprintf(sb, "%s-- %s (atomic)\n", depth, st.Tx.Label)
+			}
+			sb.WriteString("BEGIN;\n")
+			for _, q := range st.Tx.SQL {
+				sb.WriteString(q)
+				sb.WriteString(";\n")
+			}
+			sb.WriteString("COMMIT;\n")
 		case st.Loop != nil:
 			last = ""
 			fmt.Fprintf(sb, "%s-- repeat: %s\n", depth, st.Loop.Label)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cdpkit/cdp/layout"
 	"github.com/cdpkit/cdp/models"
+	"github.com/cdpkit/cdp/program"
 	"github.com/cdpkit/cdp/warehouse"
 )
 
@@ -53,10 +54,11 @@ func SegmentSQL(p *models.Project, t layout.Tables, seg *models.Segment, asOf ti
 	members := held.D.CreateTableAs(held.Q(held.Entity+"__seg_"+seg.Name), segmentQuery(p, held, seg, asOf))
 	steps = append(steps, Stmts(label+": compute members", releaseNewlines(members)...)...)
 	steps = append(steps,
-		S(label+": replace rows", "DELETE FROM "+table+" WHERE "+q("segment")+" = "+name),
-		S(label+": replace rows", "INSERT INTO "+table+" ("+cols+")\n"+
-			"SELECT "+name+", "+q("profile_id")+", "+q("in_holdout")+", "+q("entered_at")+"\n"+
-			"FROM "+scratch),
+		program.Atomic(label+": replace rows",
+			"DELETE FROM "+table+" WHERE "+q("segment")+" = "+name,
+			"INSERT INTO "+table+" ("+cols+")\n"+
+				"SELECT "+name+", "+q("profile_id")+", "+q("in_holdout")+", "+q("entered_at")+"\n"+
+				"FROM "+scratch),
 		S(label+": drop scratch table", d.DropTable(scratch)))
 	return steps
 }

@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"github.com/cdpkit/cdp/program"
 	"math"
 	"strings"
 	"testing"
@@ -119,8 +120,8 @@ func vipSegment() *models.Segment {
 func TestSegmentSQLSteps(t *testing.T) {
 	steps := SegmentSQL(testProject(), testTables(), vipSegment(), testAsOf)
 	var sqls []string
-	for _, st := range steps {
-		sqls = append(sqls, st.Stmt.SQL)
+	for _, st := range program.Flatten(steps) {
+		sqls = append(sqls, st.SQL)
 	}
 	if len(sqls) != 6 {
 		t.Fatalf("want 6 statements, got %d:\n%s", len(sqls), strings.Join(sqls, ";\n"))
@@ -187,10 +188,10 @@ func TestSegmentConditionEdges(t *testing.T) {
 }
 
 func TestSegmentDeterministicAndHostile(t *testing.T) {
-	a := SegmentSQL(testProject(), testTables(), vipSegment(), testAsOf)
-	b := SegmentSQL(testProject(), testTables(), vipSegment(), testAsOf)
+	a := program.Flatten(SegmentSQL(testProject(), testTables(), vipSegment(), testAsOf))
+	b := program.Flatten(SegmentSQL(testProject(), testTables(), vipSegment(), testAsOf))
 	for i := range a {
-		if *a[i].Stmt != *b[i].Stmt {
+		if a[i] != b[i] {
 			t.Fatalf("statement %d differs between two compilations", i)
 		}
 	}
@@ -223,10 +224,10 @@ func TestSegmentDeterministicAndHostile(t *testing.T) {
 		if tables {
 			tt.Schema, tt.Entity = evil, evil
 		}
-		for _, st := range SegmentSQL(p, tt, seg, testAsOf) {
-			assertNoInjection(t, "-- "+st.Stmt.Label+"\n"+st.Stmt.SQL)
-			if strings.Contains(st.Stmt.Label, "\n") {
-				t.Errorf("label spans lines: %q", st.Stmt.Label)
+		for _, st := range program.Flatten(SegmentSQL(p, tt, seg, testAsOf)) {
+			assertNoInjection(t, "-- "+st.Label+"\n"+st.SQL)
+			if strings.Contains(st.Label, "\n") {
+				t.Errorf("label spans lines: %q", st.Label)
 			}
 		}
 	}
@@ -238,7 +239,7 @@ func TestNewlinesInsideQuotesSurviveIndentation(t *testing.T) {
 		{Name: "new\nline", From: []models.ColumnRef{{Source: "crm", Column: "a\nb"}}, Where: "note = 'x\ny'"},
 		{Name: "e", Expr: "CASE WHEN \"new\nline\" = 'p\nq' THEN 1 END"},
 	}
-	prof := ProfilesSQL(p, testTables(), testAsOf)[1].Stmt.SQL
+	prof := program.Flatten(ProfilesSQL(p, testTables(), testAsOf))[1].SQL
 	if strings.Contains(prof, "\x00") {
 		t.Error("held newline left in the profiles SQL")
 	}
@@ -251,10 +252,10 @@ func TestNewlinesInsideQuotesSurviveIndentation(t *testing.T) {
 		{Kind: models.CondEvent, Event: "ev\nent", EventWhere: "k = 'w\nz'"},
 	}}}
 	var all []string
-	for _, st := range SegmentSQL(p, testTables(), seg, testAsOf) {
-		all = append(all, st.Stmt.SQL)
-		if strings.Contains(st.Stmt.SQL, "\x00") {
-			t.Errorf("held newline left in:\n%s", st.Stmt.SQL)
+	for _, st := range program.Flatten(SegmentSQL(p, testTables(), seg, testAsOf)) {
+		all = append(all, st.SQL)
+		if strings.Contains(st.SQL, "\x00") {
+			t.Errorf("held newline left in:\n%s", st.SQL)
 		}
 	}
 	mustContain(t, strings.Join(all, ";\n"),

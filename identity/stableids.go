@@ -87,10 +87,10 @@ func (b *builder) outputs() []program.Step {
 	nodes, text := b.w("nodes"), b.d.CastText("NULL")
 	run := b.q(b.o.RunID)
 	var s []program.Step
-	s = append(s, program.Stmts("identifiers: one row per normalized identifier", b.d.CreateTableAs(
+	s = append(s, program.Atomic("identifiers: one row per normalized identifier", b.d.CreateTableAs(
 		b.t.Q(b.t.Identifiers()), fmt.Sprintf(
 			`SELECT m.id_type, m.id_value, p.profile_id, m.first_seen_at, m.last_seen_at, m.source_count
-FROM %s m JOIN %s p ON p.label = m.label`, b.w("members"), b.w("pids")))...)...)
+FROM %s m JOIN %s p ON p.label = m.label`, b.w("members"), b.w("pids")))...))
 	audit := fmt.Sprintf(
 		`SELECT %[1]s AS run_id, %[2]s AS kind, id_type AS id_type_a, id_value AS id_value_a,
   %[3]s AS id_type_b, %[3]s AS id_value_b, excluded_by AS reason
@@ -108,8 +108,8 @@ SELECT %s, %s, o.id_type, o.id_value, %s, %s,
   'profile has ' || %s || ' identifiers, above max_profile_identifiers %d'
 FROM %s o WHERE o.n > %d`, run, b.q("oversized"), text, text, b.d.CastText("o.n"),
 		b.p.Identity.MaxProfileIdentifiers, b.w("oldest"), b.p.Identity.MaxProfileIdentifiers)
-	s = append(s, program.Stmts("audit: excluded values, links dropped by limits, oversized profiles",
-		b.d.CreateTableAs(b.t.Q(b.t.Audit()), audit)...)...)
+	s = append(s, program.Atomic("audit: excluded values, links dropped by limits, oversized profiles",
+		b.d.CreateTableAs(b.t.Q(b.t.Audit()), audit)...))
 	return s
 }
 

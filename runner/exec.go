@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/cdpkit/cdp/program"
@@ -51,6 +52,24 @@ func (e *Executor) run(ctx context.Context, steps []program.Step, stats *[]LoopS
 		case st.Loop != nil:
 			if err := e.loop(ctx, st.Loop, stats, idx); err != nil {
 				return err
+			}
+		case st.Tx != nil:
+			start := time.Now()
+			var failed string
+			err := warehouse.InTx(ctx, e.W, func(exec warehouse.ExecFunc) error {
+				for _, q := range st.Tx.SQL {
+					if _, err := exec(ctx, q); err != nil {
+						failed = q
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return &StatementError{Label: st.Tx.Label, SQL: failed, Err: err}
+			}
+			if e.Trace != nil {
+				e.Trace(st.Tx.Label, strings.Join(st.Tx.SQL, ";\n"), time.Since(start))
 			}
 		}
 	}

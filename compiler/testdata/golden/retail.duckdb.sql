@@ -257,10 +257,13 @@ CREATE OR REPLACE TABLE "cdp"."customer__id_oldest" AS SELECT label, id_type, id
 CREATE OR REPLACE TABLE "cdp"."customer__id_pids" AS SELECT o.label, COALESCE(ch.profile_id,
   CASE WHEN SUBSTR(md5(o.id_type || ':' || o.id_value), 1, 16) IN (SELECT profile_id FROM "cdp"."customer_identifiers") THEN SUBSTR(md5(o.id_type || ':' || o.id_value || ':' || 'compile'), 1, 16) ELSE SUBSTR(md5(o.id_type || ':' || o.id_value), 1, 16) END) AS profile_id
 FROM "cdp"."customer__id_oldest" o LEFT JOIN "cdp"."customer__id_chosen" ch ON ch.label = o.label;
--- identifiers: one row per normalized identifier
+-- identifiers: one row per normalized identifier (atomic)
+BEGIN;
 CREATE OR REPLACE TABLE "cdp"."customer_identifiers" AS SELECT m.id_type, m.id_value, p.profile_id, m.first_seen_at, m.last_seen_at, m.source_count
 FROM "cdp"."customer__id_members" m JOIN "cdp"."customer__id_pids" p ON p.label = m.label;
--- audit: excluded values, links dropped by limits, oversized profiles
+COMMIT;
+-- audit: excluded values, links dropped by limits, oversized profiles (atomic)
+BEGIN;
 CREATE OR REPLACE TABLE "cdp"."customer_identity_audit" AS SELECT 'compile' AS run_id, 'excluded' AS kind, id_type AS id_type_a, id_value AS id_value_a,
   CAST(NULL AS VARCHAR) AS id_type_b, CAST(NULL AS VARCHAR) AS id_value_b, excluded_by AS reason
 FROM "cdp"."customer__id_nodes" WHERE excluded_by IS NOT NULL
@@ -271,6 +274,7 @@ UNION ALL
 SELECT 'compile', 'oversized', o.id_type, o.id_value, CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR),
   'profile has ' || CAST(o.n AS VARCHAR) || ' identifiers, above max_profile_identifiers 200'
 FROM "cdp"."customer__id_oldest" o WHERE o.n > 200;
+COMMIT;
 -- drop scratch table
 DROP TABLE IF EXISTS "cdp"."customer__id_occ";
 DROP TABLE IF EXISTS "cdp"."customer__id_nodes";
@@ -302,7 +306,8 @@ DROP TABLE IF EXISTS "cdp"."customer__id_oldest";
 DROP TABLE IF EXISTS "cdp"."customer__id_pids";
 
 -- node: profiles.customer (models/traits.yml:11)
--- build customer_profiles
+-- build customer_profiles (atomic)
+BEGIN;
 CREATE OR REPLACE TABLE "cdp"."customer_profiles" AS WITH
 -- rows of source shop_customers with their profile
 s1 AS (
@@ -839,6 +844,7 @@ SELECT
   "display_name",
   TIMESTAMP '2026-11-01 00:00:00.000000' AS "updated_at"
 FROM x1;
+COMMIT;
 
 -- node: segment.frequent_refunders (models/segments.yml:7)
 -- segment frequent_refunders: create customer_segments if missing
@@ -868,11 +874,13 @@ SELECT
   COALESCE(prev."entered_at", TIMESTAMP '2026-11-01 00:00:00.000000') AS "entered_at"
 FROM members AS m
 LEFT JOIN prev ON prev."profile_id" = m."profile_id";
--- segment frequent_refunders: replace rows
+-- segment frequent_refunders: replace rows (atomic)
+BEGIN;
 DELETE FROM "cdp"."customer_segments" WHERE "segment" = 'frequent_refunders';
 INSERT INTO "cdp"."customer_segments" ("segment", "profile_id", "in_holdout", "entered_at")
 SELECT 'frequent_refunders', "profile_id", "in_holdout", "entered_at"
 FROM "cdp"."customer__seg_frequent_refunders";
+COMMIT;
 -- segment frequent_refunders: drop scratch table
 DROP TABLE IF EXISTS "cdp"."customer__seg_frequent_refunders";
 
@@ -913,11 +921,13 @@ SELECT
   COALESCE(prev."entered_at", TIMESTAMP '2026-11-01 00:00:00.000000') AS "entered_at"
 FROM members AS m
 LEFT JOIN prev ON prev."profile_id" = m."profile_id";
--- segment vip_customers: replace rows
+-- segment vip_customers: replace rows (atomic)
+BEGIN;
 DELETE FROM "cdp"."customer_segments" WHERE "segment" = 'vip_customers';
 INSERT INTO "cdp"."customer_segments" ("segment", "profile_id", "in_holdout", "entered_at")
 SELECT 'vip_customers', "profile_id", "in_holdout", "entered_at"
 FROM "cdp"."customer__seg_vip_customers";
+COMMIT;
 -- segment vip_customers: drop scratch table
 DROP TABLE IF EXISTS "cdp"."customer__seg_vip_customers";
 
@@ -982,11 +992,13 @@ SELECT
   COALESCE(prev."entered_at", TIMESTAMP '2026-11-01 00:00:00.000000') AS "entered_at"
 FROM members AS m
 LEFT JOIN prev ON prev."profile_id" = m."profile_id";
--- segment cart_abandoners: replace rows
+-- segment cart_abandoners: replace rows (atomic)
+BEGIN;
 DELETE FROM "cdp"."customer_segments" WHERE "segment" = 'cart_abandoners';
 INSERT INTO "cdp"."customer_segments" ("segment", "profile_id", "in_holdout", "entered_at")
 SELECT 'cart_abandoners', "profile_id", "in_holdout", "entered_at"
 FROM "cdp"."customer__seg_cart_abandoners";
+COMMIT;
 -- segment cart_abandoners: drop scratch table
 DROP TABLE IF EXISTS "cdp"."customer__seg_cart_abandoners";
 
@@ -1042,11 +1054,13 @@ SELECT
   COALESCE(prev."entered_at", TIMESTAMP '2026-11-01 00:00:00.000000') AS "entered_at"
 FROM members AS m
 LEFT JOIN prev ON prev."profile_id" = m."profile_id";
--- segment high_value_eu: replace rows
+-- segment high_value_eu: replace rows (atomic)
+BEGIN;
 DELETE FROM "cdp"."customer_segments" WHERE "segment" = 'high_value_eu';
 INSERT INTO "cdp"."customer_segments" ("segment", "profile_id", "in_holdout", "entered_at")
 SELECT 'high_value_eu', "profile_id", "in_holdout", "entered_at"
 FROM "cdp"."customer__seg_high_value_eu";
+COMMIT;
 -- segment high_value_eu: drop scratch table
 DROP TABLE IF EXISTS "cdp"."customer__seg_high_value_eu";
 
@@ -1084,11 +1098,13 @@ SELECT
   COALESCE(prev."entered_at", TIMESTAMP '2026-11-01 00:00:00.000000') AS "entered_at"
 FROM members AS m
 LEFT JOIN prev ON prev."profile_id" = m."profile_id";
--- segment mid_value_regulars: replace rows
+-- segment mid_value_regulars: replace rows (atomic)
+BEGIN;
 DELETE FROM "cdp"."customer_segments" WHERE "segment" = 'mid_value_regulars';
 INSERT INTO "cdp"."customer_segments" ("segment", "profile_id", "in_holdout", "entered_at")
 SELECT 'mid_value_regulars', "profile_id", "in_holdout", "entered_at"
 FROM "cdp"."customer__seg_mid_value_regulars";
+COMMIT;
 -- segment mid_value_regulars: drop scratch table
 DROP TABLE IF EXISTS "cdp"."customer__seg_mid_value_regulars";
 
@@ -1145,11 +1161,13 @@ SELECT
   COALESCE(prev."entered_at", TIMESTAMP '2026-11-01 00:00:00.000000') AS "entered_at"
 FROM members AS m
 LEFT JOIN prev ON prev."profile_id" = m."profile_id";
--- segment lapsed_buyers: replace rows
+-- segment lapsed_buyers: replace rows (atomic)
+BEGIN;
 DELETE FROM "cdp"."customer_segments" WHERE "segment" = 'lapsed_buyers';
 INSERT INTO "cdp"."customer_segments" ("segment", "profile_id", "in_holdout", "entered_at")
 SELECT 'lapsed_buyers', "profile_id", "in_holdout", "entered_at"
 FROM "cdp"."customer__seg_lapsed_buyers";
+COMMIT;
 -- segment lapsed_buyers: drop scratch table
 DROP TABLE IF EXISTS "cdp"."customer__seg_lapsed_buyers";
 
@@ -1187,11 +1205,13 @@ SELECT
   COALESCE(prev."entered_at", TIMESTAMP '2026-11-01 00:00:00.000000') AS "entered_at"
 FROM members AS m
 LEFT JOIN prev ON prev."profile_id" = m."profile_id";
--- segment new_customers: replace rows
+-- segment new_customers: replace rows (atomic)
+BEGIN;
 DELETE FROM "cdp"."customer_segments" WHERE "segment" = 'new_customers';
 INSERT INTO "cdp"."customer_segments" ("segment", "profile_id", "in_holdout", "entered_at")
 SELECT 'new_customers', "profile_id", "in_holdout", "entered_at"
 FROM "cdp"."customer__seg_new_customers";
+COMMIT;
 -- segment new_customers: drop scratch table
 DROP TABLE IF EXISTS "cdp"."customer__seg_new_customers";
 
@@ -1227,11 +1247,13 @@ SELECT
   COALESCE(prev."entered_at", TIMESTAMP '2026-11-01 00:00:00.000000') AS "entered_at"
 FROM members AS m
 LEFT JOIN prev ON prev."profile_id" = m."profile_id";
--- segment store_regulars: replace rows
+-- segment store_regulars: replace rows (atomic)
+BEGIN;
 DELETE FROM "cdp"."customer_segments" WHERE "segment" = 'store_regulars';
 INSERT INTO "cdp"."customer_segments" ("segment", "profile_id", "in_holdout", "entered_at")
 SELECT 'store_regulars', "profile_id", "in_holdout", "entered_at"
 FROM "cdp"."customer__seg_store_regulars";
+COMMIT;
 -- segment store_regulars: drop scratch table
 DROP TABLE IF EXISTS "cdp"."customer__seg_store_regulars";
 
@@ -1274,11 +1296,13 @@ SELECT
   COALESCE(prev."entered_at", TIMESTAMP '2026-11-01 00:00:00.000000') AS "entered_at"
 FROM members AS m
 LEFT JOIN prev ON prev."profile_id" = m."profile_id";
--- segment winback_eu_optin: replace rows
+-- segment winback_eu_optin: replace rows (atomic)
+BEGIN;
 DELETE FROM "cdp"."customer_segments" WHERE "segment" = 'winback_eu_optin';
 INSERT INTO "cdp"."customer_segments" ("segment", "profile_id", "in_holdout", "entered_at")
 SELECT 'winback_eu_optin', "profile_id", "in_holdout", "entered_at"
 FROM "cdp"."customer__seg_winback_eu_optin";
+COMMIT;
 -- segment winback_eu_optin: drop scratch table
 DROP TABLE IF EXISTS "cdp"."customer__seg_winback_eu_optin";
 
@@ -1333,11 +1357,13 @@ SELECT
   COALESCE(prev."entered_at", TIMESTAMP '2026-11-01 00:00:00.000000') AS "entered_at"
 FROM members AS m
 LEFT JOIN prev ON prev."profile_id" = m."profile_id";
--- segment anonymous_browsers: replace rows
+-- segment anonymous_browsers: replace rows (atomic)
+BEGIN;
 DELETE FROM "cdp"."customer_segments" WHERE "segment" = 'anonymous_browsers';
 INSERT INTO "cdp"."customer_segments" ("segment", "profile_id", "in_holdout", "entered_at")
 SELECT 'anonymous_browsers', "profile_id", "in_holdout", "entered_at"
 FROM "cdp"."customer__seg_anonymous_browsers";
+COMMIT;
 -- segment anonymous_browsers: drop scratch table
 DROP TABLE IF EXISTS "cdp"."customer__seg_anonymous_browsers";
 
@@ -1390,10 +1416,12 @@ SELECT
   COALESCE(prev."entered_at", TIMESTAMP '2026-11-01 00:00:00.000000') AS "entered_at"
 FROM members AS m
 LEFT JOIN prev ON prev."profile_id" = m."profile_id";
--- segment newsletter_no_order: replace rows
+-- segment newsletter_no_order: replace rows (atomic)
+BEGIN;
 DELETE FROM "cdp"."customer_segments" WHERE "segment" = 'newsletter_no_order';
 INSERT INTO "cdp"."customer_segments" ("segment", "profile_id", "in_holdout", "entered_at")
 SELECT 'newsletter_no_order', "profile_id", "in_holdout", "entered_at"
 FROM "cdp"."customer__seg_newsletter_no_order";
+COMMIT;
 -- segment newsletter_no_order: drop scratch table
 DROP TABLE IF EXISTS "cdp"."customer__seg_newsletter_no_order";
