@@ -178,7 +178,8 @@ func (b *profileBuilder) traitBody(tr *models.Trait, ref models.ColumnRef, src s
 		filters = append(filters, value+" IS NOT NULL")
 	}
 	if tr.Within != nil {
-		filters = append(filters, ts+" >= "+d.SubtractHours(b.asOf, tr.Within.Hours()))
+		// the window ends at the run's as-of time: replays ignore later rows
+		filters = append(filters, ts+" >= "+d.SubtractHours(b.asOf, tr.Within.Hours()), ts+" <= "+b.asOf)
 	}
 	if strings.TrimSpace(tr.Where) != "" {
 		filters = append(filters, userPredicate(tr.Where))

@@ -186,7 +186,8 @@ func (b *segmentBuilder) eventCond(c *models.Condition) string {
 	filters := []string{q(src.Event) + " = " + d.QuoteString(c.Event)}
 	comment := "event " + c.Event + " in " + src.Name
 	if c.EventWithin != nil {
-		filters = append(filters, q(layout.SourceTSColumn)+" >= "+d.SubtractHours(b.asOf, c.EventWithin.Hours()))
+		filters = append(filters, q(layout.SourceTSColumn)+" >= "+d.SubtractHours(b.asOf, c.EventWithin.Hours()),
+			q(layout.SourceTSColumn)+" <= "+b.asOf)
 		comment += " within " + c.EventWithin.Text
 	}
 	if strings.TrimSpace(c.EventWhere) != "" {
@@ -283,7 +284,7 @@ func traitCond(d warehouse.Dialect, asOf, col, op string, v any) string {
 		return notNull
 	case "within":
 		if dur := durationValue(v); dur != nil {
-			return guard(col + " >= " + d.SubtractHours(asOf, dur.Hours()))
+			return guard(col + " >= " + d.SubtractHours(asOf, dur.Hours()) + " AND " + col + " <= " + asOf)
 		}
 	case "before", "after":
 		if lit, ok := timeLiteral(d, asOf, v); ok {

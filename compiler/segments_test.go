@@ -50,8 +50,8 @@ func TestTraitCondOperators(t *testing.T) {
 		{"between", []any{nil, int64(1)}, `FALSE`},
 		{"is_set", true, `p."x" IS NOT NULL`},
 		{"is_set", false, `p."x" IS NULL`},
-		{"within", &models.Duration{N: 7, Unit: 'd', Text: "7d"}, `(p."x" IS NOT NULL AND p."x" >= (TIMESTAMP '2024-05-01 12:00:00' - INTERVAL '168 hours'))`},
-		{"within", models.Duration{N: 2, Unit: 'h', Text: "2h"}, `(p."x" IS NOT NULL AND p."x" >= (TIMESTAMP '2024-05-01 12:00:00' - INTERVAL '2 hours'))`},
+		{"within", &models.Duration{N: 7, Unit: 'd', Text: "7d"}, `(p."x" IS NOT NULL AND p."x" >= (TIMESTAMP '2024-05-01 12:00:00' - INTERVAL '168 hours') AND p."x" <= TIMESTAMP '2024-05-01 12:00:00')`},
+		{"within", models.Duration{N: 2, Unit: 'h', Text: "2h"}, `(p."x" IS NOT NULL AND p."x" >= (TIMESTAMP '2024-05-01 12:00:00' - INTERVAL '2 hours') AND p."x" <= TIMESTAMP '2024-05-01 12:00:00')`},
 		{"within", "7d", `FALSE`},
 		{"before", "2024-01-02", `(p."x" IS NOT NULL AND p."x" < TIMESTAMP '2024-01-02 00:00:00')`},
 		{"after", "2024-01-02T03:04:05+02:00", `(p."x" IS NOT NULL AND p."x" > TIMESTAMP '2024-01-02 01:04:05')`},
@@ -143,7 +143,7 @@ func TestSegmentSQLSteps(t *testing.T) {
 	mustContain(t, sqls[2],
 		"CREATE TABLE \"cdp\".\"customer__seg_vip_buyers\" AS\nWITH\n-- rows of source web with their profile\ns1 AS (",
 		"-- event order_completed in web within 30d\nev1 AS (\n  SELECT \"_cdp_profile_id\", COUNT(*) AS \"_cdp_n\"\n  FROM s1\n"+
-			"  WHERE \"event_name\" = 'order_completed'\n    AND \"_cdp_ts\" >= (TIMESTAMP '2024-05-01 12:00:00' - INTERVAL '720 hours')\n"+
+			"  WHERE \"event_name\" = 'order_completed'\n    AND \"_cdp_ts\" >= (TIMESTAMP '2024-05-01 12:00:00' - INTERVAL '720 hours')\n    AND \"_cdp_ts\" <= TIMESTAMP '2024-05-01 12:00:00'\n"+
 			"    AND (total > 20)\n  GROUP BY \"_cdp_profile_id\"\n)",
 		"-- event page_view in web\nev2 AS (",
 		"  FROM \"cdp\".\"customer_profiles\" AS p\n  LEFT JOIN ev1 ON ev1.\"_cdp_profile_id\" = p.\"profile_id\"\n  LEFT JOIN ev2 ON ev2.\"_cdp_profile_id\" = p.\"profile_id\"\n",
@@ -154,7 +154,7 @@ func TestSegmentSQLSteps(t *testing.T) {
 			"    AND NOT (p.\"profile_id\" IN (SELECT \"profile_id\" FROM \"cdp\".\"customer_segments\" WHERE \"segment\" = 'churned'))\n"+
 			"    AND (\n"+
 			"      (p.\"email_opt_in\" IS NOT NULL AND p.\"email_opt_in\" = TRUE)\n"+
-			"      OR (p.\"last_seen_at\" IS NOT NULL AND p.\"last_seen_at\" >= (TIMESTAMP '2024-05-01 12:00:00' - INTERVAL '168 hours'))\n"+
+			"      OR (p.\"last_seen_at\" IS NOT NULL AND p.\"last_seen_at\" >= (TIMESTAMP '2024-05-01 12:00:00' - INTERVAL '168 hours') AND p.\"last_seen_at\" <= TIMESTAMP '2024-05-01 12:00:00')\n"+
 			"      OR NOT (COALESCE(ev2.\"_cdp_n\", 0) = 0)\n"+
 			"    )\n"+
 			"  )\n",

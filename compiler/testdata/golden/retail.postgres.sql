@@ -667,6 +667,7 @@ t15 AS (
   SELECT "_cdp_profile_id", COUNT(*) AS "_cdp_value"
   FROM s5
   WHERE "_cdp_ts" >= (TIMESTAMP '2026-11-01 00:00:00.000000' - INTERVAL '2160 hours')
+    AND "_cdp_ts" <= TIMESTAMP '2026-11-01 00:00:00.000000'
     AND (status = 'paid')
   GROUP BY "_cdp_profile_id"
 ),
@@ -708,6 +709,7 @@ t21 AS (
   SELECT "_cdp_profile_id", COUNT(*) AS "_cdp_value"
   FROM s3
   WHERE "_cdp_ts" >= (TIMESTAMP '2026-11-01 00:00:00.000000' - INTERVAL '8736 hours')
+    AND "_cdp_ts" <= TIMESTAMP '2026-11-01 00:00:00.000000'
   GROUP BY "_cdp_profile_id"
 ),
 -- trait stores_visited: count_distinct of pos_transactions.store_id
@@ -754,6 +756,7 @@ t26 AS (
   SELECT "_cdp_profile_id", COUNT(*) AS "_cdp_value"
   FROM s4
   WHERE "_cdp_ts" >= (TIMESTAMP '2026-11-01 00:00:00.000000' - INTERVAL '336 hours')
+    AND "_cdp_ts" <= TIMESTAMP '2026-11-01 00:00:00.000000'
     AND (event_name = 'product_viewed')
   GROUP BY "_cdp_profile_id"
 ),
@@ -762,6 +765,7 @@ t27 AS (
   SELECT "_cdp_profile_id", COUNT(*) AS "_cdp_value"
   FROM s4
   WHERE "_cdp_ts" >= (TIMESTAMP '2026-11-01 00:00:00.000000' - INTERVAL '48 hours')
+    AND "_cdp_ts" <= TIMESTAMP '2026-11-01 00:00:00.000000'
   GROUP BY "_cdp_profile_id"
 ),
 -- every profile with its source-based traits
@@ -944,7 +948,7 @@ members AS (
     AND NOT (p."profile_id" IN (SELECT "profile_id" FROM "cdp"."customer_segments" WHERE "segment" = 'frequent_refunders'))
     AND (
       (p."email_opt_in" IS NOT NULL AND p."email_opt_in" = TRUE)
-      OR (p."last_seen_at" IS NOT NULL AND p."last_seen_at" >= (TIMESTAMP '2026-11-01 00:00:00.000000' - INTERVAL '720 hours'))
+      OR (p."last_seen_at" IS NOT NULL AND p."last_seen_at" >= (TIMESTAMP '2026-11-01 00:00:00.000000' - INTERVAL '720 hours') AND p."last_seen_at" <= TIMESTAMP '2026-11-01 00:00:00.000000')
       OR (p."store_visits_12m" IS NOT NULL AND p."store_visits_12m" >= 3)
     )
   )
@@ -998,6 +1002,7 @@ ev1 AS (
   FROM s1
   WHERE "event_name" = 'added_to_cart'
     AND "_cdp_ts" >= (TIMESTAMP '2026-11-01 00:00:00.000000' - INTERVAL '168 hours')
+    AND "_cdp_ts" <= TIMESTAMP '2026-11-01 00:00:00.000000'
   GROUP BY "_cdp_profile_id"
 ),
 -- event order_completed in web_events within 7d
@@ -1006,6 +1011,7 @@ ev2 AS (
   FROM s1
   WHERE "event_name" = 'order_completed'
     AND "_cdp_ts" >= (TIMESTAMP '2026-11-01 00:00:00.000000' - INTERVAL '168 hours')
+    AND "_cdp_ts" <= TIMESTAMP '2026-11-01 00:00:00.000000'
   GROUP BY "_cdp_profile_id"
 ),
 -- profiles matching segment cart_abandoners
@@ -1070,6 +1076,7 @@ ev1 AS (
   FROM s1
   WHERE "event_name" = 'order_completed'
     AND "_cdp_ts" >= (TIMESTAMP '2026-11-01 00:00:00.000000' - INTERVAL '2160 hours')
+    AND "_cdp_ts" <= TIMESTAMP '2026-11-01 00:00:00.000000'
     AND (properties_total >= 150)
   GROUP BY "_cdp_profile_id"
 ),
@@ -1178,6 +1185,7 @@ ev1 AS (
   FROM s1
   WHERE "event_name" = 'order_completed'
     AND "_cdp_ts" >= (TIMESTAMP '2026-11-01 00:00:00.000000' - INTERVAL '4368 hours')
+    AND "_cdp_ts" <= TIMESTAMP '2026-11-01 00:00:00.000000'
   GROUP BY "_cdp_profile_id"
 ),
 -- profiles matching segment lapsed_buyers
@@ -1189,7 +1197,7 @@ members AS (
     (p."orders_count" IS NOT NULL AND p."orders_count" >= 2)
     AND (p."last_order_at" IS NOT NULL AND p."last_order_at" < TIMESTAMP '2026-05-01 00:00:00.000000')
     AND COALESCE(ev1."_cdp_n", 0) = 0
-    AND NOT ((p."last_seen_at" IS NOT NULL AND p."last_seen_at" >= (TIMESTAMP '2026-11-01 00:00:00.000000' - INTERVAL '720 hours')))
+    AND NOT ((p."last_seen_at" IS NOT NULL AND p."last_seen_at" >= (TIMESTAMP '2026-11-01 00:00:00.000000' - INTERVAL '720 hours') AND p."last_seen_at" <= TIMESTAMP '2026-11-01 00:00:00.000000'))
     AND NOT (p."profile_id" IN (SELECT "profile_id" FROM "cdp"."customer_segments" WHERE "segment" = 'frequent_refunders'))
   )
 ),
@@ -1322,7 +1330,7 @@ members AS (
     (p."email_opt_in" IS NOT NULL AND p."email_opt_in" = TRUE)
     AND (p."country" IS NULL OR p."country" NOT IN ('US', 'GB'))
     AND (p."crm_created_at" IS NOT NULL AND p."crm_created_at" < TIMESTAMP '2025-06-01 00:00:00.000000')
-    AND NOT ((p."last_seen_at" IS NOT NULL AND p."last_seen_at" >= (TIMESTAMP '2026-11-01 00:00:00.000000' - INTERVAL '1440 hours')))
+    AND NOT ((p."last_seen_at" IS NOT NULL AND p."last_seen_at" >= (TIMESTAMP '2026-11-01 00:00:00.000000' - INTERVAL '1440 hours') AND p."last_seen_at" <= TIMESTAMP '2026-11-01 00:00:00.000000'))
     AND (
       (p."email" IS NOT NULL AND (right(CAST(p."email" AS TEXT), 3) = '.fr'))
       OR (p."email" IS NOT NULL AND (right(CAST(p."email" AS TEXT), 3) = '.de'))
@@ -1380,6 +1388,7 @@ ev1 AS (
   FROM s1
   WHERE "event_name" = 'product_viewed'
     AND "_cdp_ts" >= (TIMESTAMP '2026-11-01 00:00:00.000000' - INTERVAL '72 hours')
+    AND "_cdp_ts" <= TIMESTAMP '2026-11-01 00:00:00.000000'
   GROUP BY "_cdp_profile_id"
 ),
 -- profiles matching segment anonymous_browsers
