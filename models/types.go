@@ -26,6 +26,37 @@ type Project struct {
 	Segments     []*Segment
 	Destinations []*Destination
 	Syncs        []*Sync
+
+	// Serve configures `cdp serve` (cdp.yml `serve:`); nil means defaults.
+	Serve *ServeConfig
+	// Alerts lists where `cdp serve` reports failures (cdp.yml `alerts:`).
+	Alerts []*Alert
+}
+
+// ServeConfig is cdp.yml's `serve:` block.
+type ServeConfig struct {
+	Address        string        // HTTP listen address, default 127.0.0.1:9464
+	MaxConcurrent  int           // syncs running at once, default 2
+	GracePeriod    time.Duration // SIGTERM: time to finish the batch in flight, default 30s
+	TimeZone       string        // IANA zone for cron schedules, default UTC
+	ModelsSchedule string        // cron for `cdp run`; "" = model runs only when a sync needs one
+	Pos            Pos
+}
+
+// Alert is one alert channel of cdp.yml's `alerts:` list.
+type Alert struct {
+	Name   string
+	Type   string   // slack | webhook
+	URL    string   // Slack incoming webhook or any HTTPS endpoint
+	Secret string   // webhook only: Standard Webhooks signing secret
+	On     []string // failure | rejections | stale; default all three
+	// RejectionShare: alert when a run's failed records exceed this share of
+	// its planned records (default 0.05).
+	RejectionShare float64
+	// StaleAfter: alert when a sync has not succeeded within this many of its
+	// schedule intervals (default 3).
+	StaleAfter float64
+	Pos        Pos
 }
 
 // Target is one warehouse connection from cdp.yml.
@@ -202,6 +233,7 @@ type Destination struct {
 	Name      string
 	Type      string
 	RateLimit string // e.g. "20/s"; empty = destination default
+	Paused    bool   // stops every sync to it without touching state
 	// Settings holds every other scalar key (url, secret, …) after ${ENV} interpolation.
 	Settings map[string]string
 	Pos      Pos
@@ -220,7 +252,11 @@ type Sync struct {
 	MaxRemovals string // "10%" or a count
 	NullValues  string // skip | send
 	Options     map[string]any
-	Pos         Pos
+	Paused      bool // stops its runs without touching its state
+	// DependsOnRun (default true): under `cdp serve`, a run waits for — or
+	// triggers — a model run that started after its last delivery.
+	DependsOnRun bool
+	Pos          Pos
 }
 
 // FieldMap maps a destination field to a trait.
