@@ -454,6 +454,39 @@ func TestSync(t *testing.T) {
 				}
 			}
 		})
+		t.Run("profile shows sync status", func(t *testing.T) {
+			var key string
+			for k := range audience {
+				key = k
+				break
+			}
+			r := mustCDP(t, 0, "--project", dir, "--json", "profile", "email:"+key)
+			var v struct {
+				Syncs []struct {
+					Sync      string  `json:"sync"`
+					Key       *string `json:"key"`
+					Delivered bool    `json:"delivered"`
+				} `json:"syncs"`
+			}
+			if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, s := range v.Syncs {
+				if s.Sync == "vip_to_crm" {
+					found = true
+					if !s.Delivered || s.Key == nil || *s.Key != key {
+						t.Errorf("vip_to_crm status for %s: %+v", key, s)
+					}
+				}
+				if s.Sync == "vip_to_ops_db" && s.Delivered {
+					t.Errorf("vip_to_ops_db never ran, yet shows delivered")
+				}
+			}
+			if !found {
+				t.Errorf("no vip_to_crm status in %s", r.stdout)
+			}
+		})
 		if n := duckCount(t, dir, "SELECT COUNT(*) FROM cdp.cdp_sync_state WHERE sync = 'vip_to_crm'"); n != int64(len(audience)) {
 			t.Errorf("cdp_sync_state holds %d rows, want %d", n, len(audience))
 		}
