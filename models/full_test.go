@@ -5,12 +5,14 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 )
 
 // fullEnv is the environment the testdata/full project is loaded with. The
 // postgres, snowflake and bigquery variables are deliberately unset: only the
 // selected target (local) needs its variables.
-var fullEnv = map[string]string{"CRM_HOOK_URL": "https://crm.example/hook", "CRM_HOOK_SECRET": "whsec_1", "MIN_ORDERS": "3", "ADS_TAG": "cdp"}
+var fullEnv = map[string]string{"CRM_HOOK_URL": "https://crm.example/hook", "CRM_HOOK_SECRET": "whsec_1", "MIN_ORDERS": "3", "ADS_TAG": "cdp",
+	"SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T0/B0/x", "ALERT_SECRET": "whsec_2"}
 
 func loadFull(t *testing.T) *Project {
 	t.Helper()
@@ -40,7 +42,10 @@ func TestFullProjectPositions(t *testing.T) {
 		{p.Segment("vip_buyers").Pos, "models/marketing/segments.yaml:2:5"},
 		{p.Segment("vip_buyers").Where.Children[2].Pos, "models/marketing/segments.yaml:8:11"},
 		{p.Destination("ads").Pos, "models/marketing/syncs.yml:11:5"},
-		{p.Sync("everyone_to_ads").Pos, "models/marketing/syncs.yml:26:5"},
+		{p.Sync("everyone_to_ads").Pos, "models/marketing/syncs.yml:28:5"},
+		{p.Serve.Pos, "cdp.yml:21:3"},
+		{p.Alerts[0].Pos, "cdp.yml:27:5"},
+		{p.Alerts[2].Pos, "cdp.yml:36:5"},
 	} {
 		if tc.got.String() != tc.want {
 			t.Errorf("got %s, want %s", tc.got, tc.want)
@@ -66,6 +71,8 @@ func TestFullProjectModel(t *testing.T) {
 		{"segments", p.Segments, want.Segments},
 		{"destinations", p.Destinations, want.Destinations},
 		{"syncs", p.Syncs, want.Syncs},
+		{"serve", p.Serve, want.Serve},
+		{"alerts", p.Alerts, want.Alerts},
 	} {
 		if !reflect.DeepEqual(part.got, part.want) {
 			g, _ := json.MarshalIndent(part.got, "", "  ")
@@ -129,6 +136,12 @@ func clearPositions(p *Project) {
 	}
 	for _, s := range p.Syncs {
 		s.Pos = Pos{}
+	}
+	if p.Serve != nil {
+		p.Serve.Pos = Pos{}
+	}
+	for _, a := range p.Alerts {
+		a.Pos = Pos{}
 	}
 }
 
@@ -213,15 +226,25 @@ func fullProjectWant() *Project {
 		},
 		Destinations: []*Destination{
 			{Name: "crm_hook", Type: "webhook", RateLimit: "20/s", Settings: map[string]string{"url": "https://crm.example/hook", "secret": "whsec_1"}},
-			{Name: "ads", Type: "google_ads", RateLimit: "100/m", Settings: map[string]string{"customer_id": "1234567890"}},
+			{Name: "ads", Type: "google_ads", RateLimit: "100/m", Paused: true, Settings: map[string]string{"customer_id": "1234567890"}},
 		},
 		Syncs: []*Sync{
 			{Name: "vip_to_crm", Segment: "vip_buyers", Destination: "crm_hook", Mode: "mirror", Key: "email",
 				Fields:   []FieldMap{{"email", "email"}, {"first_name", "first_name"}, {"ltv", "lifetime_value"}},
-				Schedule: "*/30 * * * *", MaxRemovals: "10%", NullValues: "skip", Options: map[string]any{}},
+				Schedule: "*/30 * * * *", MaxRemovals: "10%", NullValues: "skip", Options: map[string]any{}, DependsOnRun: false},
 			{Name: "everyone_to_ads", AllProfiles: true, Destination: "ads", Mode: "upsert", Key: "email",
 				Fields: []FieldMap{{"Email", "email"}, {"id", "profile_id"}}, Schedule: "*/30 * * * *", MaxRemovals: "500", NullValues: "send",
-				Options: map[string]any{"list_id": int64(42), "nested": map[string]any{"flag": true, "ratio": 0.5, "tags": []any{"a", "cdp"}, "none": nil}}},
+				Options:      map[string]any{"list_id": int64(42), "nested": map[string]any{"flag": true, "ratio": 0.5, "tags": []any{"a", "cdp"}, "none": nil}},
+				DependsOnRun: true},
+		},
+		Serve: &ServeConfig{Address: "0.0.0.0:9500", MaxConcurrent: 4, GracePeriod: 2 * time.Minute, TimeZone: "Europe/Paris",
+			ModelsSchedule: "CRON_TZ=America/New_York 0 */6 * * *"},
+		Alerts: []*Alert{
+			{Name: "ops_slack", Type: "slack", URL: "https://hooks.slack.com/services/T0/B0/x", On: []string{"failure", "rejections", "stale"},
+				RejectionShare: 0.05, StaleAfter: 3},
+			{Name: "pager", Type: "webhook", URL: "https://alerts.example.com/cdp", Secret: "whsec_2", On: []string{"failure", "rejections"},
+				RejectionShare: 0.025, StaleAfter: 3},
+			{Name: "stale_watch", Type: "webhook", URL: "http://localhost:8080/hook", On: []string{"stale"}, RejectionShare: 0.05, StaleAfter: 1.5},
 		},
 	}
 }

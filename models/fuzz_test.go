@@ -9,8 +9,9 @@ import (
 )
 
 // FuzzLoad writes the input as a model file next to a valid cdp.yml and the
-// base models, and loads the project: whatever the input, Load must not panic
-// and must return well-formed, sorted diagnostics.
+// base models, and loads the project; then it loads the project again with the
+// input appended to cdp.yml instead (reaching `serve:` and `alerts:`). Whatever
+// the input, Load must not panic and must return well-formed, sorted diagnostics.
 func FuzzLoad(f *testing.F) {
 	seeds := []string{
 		baseModels,
@@ -30,45 +31,60 @@ func FuzzLoad(f *testing.F) {
 		"- a\n- b\n",
 		"--- \n...\n---\nsources: []\n",
 		"segments:\n  - { name: s, where: { trait: email, before: 9999999999999999999d } }\n",
+		"serve:\n  address: \":${X}\"\n  max_concurrent: 3\n  grace_period: 1m\n  timezone: Europe/Paris\n  models_schedule: \"CRON_TZ=Asia/Tokyo @every 2h\"\n" +
+			"alerts:\n  - { name: a, type: webhook, url: \"https://x\", secret: s, on: [failure, stale], rejection_share: 5%, stale_after: 2.5 }\n" +
+			"  - { name: b, type: slack, url: \"http://y\" }\n",
+		"serve: { models_schedule: \"TZ=UTC\", timezone: \"../../etc/passwd\" }\nalerts: [{ on: [stale, stale] }, x]\n",
+		"syncs:\n  - { name: s, all_profiles: true, destination: hook, key: email, paused: true, depends_on_run: false, schedule: \"CRON_TZ= \" }\n",
 	}
 	for _, s := range seeds {
 		f.Add(s)
 	}
-	cdp := []byte(defaultCdpYML)
 	base := []byte(baseModels)
 	env := mapEnv(map[string]string{"X": "x"})
 	f.Fuzz(func(t *testing.T, model string) {
-		root := t.TempDir()
-		if err := os.MkdirAll(filepath.Join(root, "models"), 0o755); err != nil {
+		checkFuzzLoad(t, env, []byte(defaultCdpYML), base, []byte(model))
+		checkFuzzLoad(t, env, []byte(defaultCdpYML+model), base, nil)
+	})
+}
+
+// checkFuzzLoad loads a project made of cdp, the base models and, unless nil,
+// a fuzz model file, and checks the diagnostics are well-formed and sorted.
+func checkFuzzLoad(t *testing.T, env func(string) (string, bool), cdp, base, model []byte) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "models"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{"cdp.yml": cdp, "models/base.yml": base}
+	if model != nil {
+		files["models/fuzz.yml"] = model
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(root, name), data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		for name, data := range map[string][]byte{"cdp.yml": cdp, "models/base.yml": base, "models/fuzz.yml": []byte(model)} {
-			if err := os.WriteFile(filepath.Join(root, name), data, 0o644); err != nil {
-				t.Fatal(err)
-			}
+	}
+	p, ds := LoadWithOptions(root, LoadOptions{Getenv: env})
+	if p == nil || p.Serve == nil {
+		t.Fatal("nil project or serve settings")
+	}
+	for _, d := range ds {
+		if d.Message == "" || d.Pos.File == "" || (d.Severity != SeverityError && d.Severity != SeverityWarning) {
+			t.Fatalf("malformed diagnostic %#v", d)
 		}
-		p, ds := LoadWithOptions(root, LoadOptions{Getenv: env})
-		if p == nil {
-			t.Fatal("nil project")
+	}
+	if !sort.SliceIsSorted(ds, func(i, j int) bool {
+		a, b := ds[i].Pos, ds[j].Pos
+		if a.File != b.File {
+			return a.File < b.File
 		}
-		for _, d := range ds {
-			if d.Message == "" || d.Pos.File == "" || (d.Severity != SeverityError && d.Severity != SeverityWarning) {
-				t.Fatalf("malformed diagnostic %#v", d)
-			}
+		if a.Line != b.Line {
+			return a.Line < b.Line
 		}
-		if !sort.SliceIsSorted(ds, func(i, j int) bool {
-			a, b := ds[i].Pos, ds[j].Pos
-			if a.File != b.File {
-				return a.File < b.File
-			}
-			if a.Line != b.Line {
-				return a.Line < b.Line
-			}
-			return a.Col < b.Col
-		}) {
-			t.Fatalf("diagnostics not sorted:\n%s", ds.Error())
-		}
-	})
+		return a.Col < b.Col
+	}) {
+		t.Fatalf("diagnostics not sorted:\n%s", ds.Error())
+	}
 }
 
 // FuzzInterpolate checks that interpolation never panics and that strings

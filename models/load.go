@@ -85,7 +85,7 @@ func newLoader(root string, opts LoadOptions) *loader {
 	}
 	return &loader{
 		opts:       opts,
-		p:          &Project{Root: root, Targets: map[string]*Target{}},
+		p:          &Project{Root: root, Targets: map[string]*Target{}, Serve: defaultServe()},
 		declared:   map[string]map[string]Pos{},
 		sources:    map[string]*Source{},
 		traits:     map[string]*Trait{},

@@ -5,7 +5,7 @@ import (
 )
 
 var (
-	projectKeys = []string{"name", "entity", "model_paths", "seed_paths", "target", "targets"}
+	projectKeys = []string{"name", "entity", "model_paths", "seed_paths", "target", "targets", "serve", "alerts"}
 	targetKeys  = []string{"type", "schema"}
 	targetTypes = []string{"duckdb", "postgres", "snowflake", "bigquery"}
 )
@@ -72,6 +72,10 @@ func (l *loader) parseProjectFile(root *yaml.Node) {
 		}
 	}
 	l.parseTargets(m, at)
+	if n := m.get("serve"); n != nil {
+		l.parseServe(n)
+	}
+	l.eachItem(m.get("alerts"), "`alerts`", l.parseAlert)
 }
 
 // pathList decodes a list of folder paths.

@@ -4,18 +4,16 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 
 	"gopkg.in/yaml.v3"
 )
 
 var (
-	destinationKeys = []string{"name", "type", "rate_limit"}
-	syncKeys        = []string{"name", "segment", "all_profiles", "destination", "mode", "key", "fields", "schedule", "max_removals", "null_values", "options"}
+	destinationKeys = []string{"name", "type", "rate_limit", "paused"}
+	syncKeys        = []string{"name", "segment", "all_profiles", "destination", "mode", "key", "fields", "schedule", "max_removals", "null_values", "options", "paused", "depends_on_run"}
 	syncModes       = []string{"upsert", "mirror", "insert", "update"}
 	nullValueModes  = []string{"skip", "send"}
 	rateLimitRe     = regexp.MustCompile(`^([0-9]+)/(s|m|h)$`)
-	cronFieldRe     = regexp.MustCompile(`^[0-9A-Za-z*/,?#-]+$`)
 )
 
 // Sync defaults.
@@ -50,6 +48,9 @@ func (l *loader) parseDestination(n *yaml.Node) {
 			}
 		}
 	}
+	if n := m.get("paused"); n != nil {
+		d.Paused, _ = l.boolean(n, "`paused`")
+	}
 	for _, x := range m.extra {
 		switch {
 		case isNull(x.v):
@@ -73,7 +74,7 @@ func (l *loader) parseSync(n *yaml.Node) {
 	if !ok {
 		return
 	}
-	s := &Sync{Pos: l.pos(m.node), Options: map[string]any{}}
+	s := &Sync{Pos: l.pos(m.node), Options: map[string]any{}, DependsOnRun: true}
 	name, namePos := l.name(m, "sync")
 	s.Name = name
 	s.Segment = l.optText(m, "segment")
@@ -102,11 +103,14 @@ func (l *loader) parseSync(n *yaml.Node) {
 		s.Fields, fields = l.fieldMaps(n)
 	}
 	if n := m.get("schedule"); n != nil {
-		if v, ok := l.text(n, "`schedule`"); ok {
-			s.Schedule = v
-			if !validSchedule(v) {
-				l.errorf(l.pos(n), "5 cron fields such as `*/30 * * * *`, or @hourly, @daily, @weekly, @monthly, `@every 15m`", "bad schedule `%s`", v)
-			}
+		s.Schedule = l.schedule(n, "`schedule`")
+	}
+	if n := m.get("paused"); n != nil {
+		s.Paused, _ = l.boolean(n, "`paused`")
+	}
+	if n := m.get("depends_on_run"); n != nil {
+		if b, ok := l.boolean(n, "`depends_on_run`"); ok {
+			s.DependsOnRun = b
 		}
 	}
 	if n := m.get("max_removals"); n != nil {
@@ -196,26 +200,4 @@ func (l *loader) maxRemovals(n *yaml.Node) string {
 	}
 	l.errorf(l.pos(n), hint, "bad max_removals `%s`", deref(n).Value)
 	return ""
-}
-
-// validSchedule is a light check of a cron expression: 5 fields, or a descriptor.
-func validSchedule(s string) bool {
-	if every, ok := strings.CutPrefix(s, "@every "); ok {
-		d, err := time.ParseDuration(strings.TrimSpace(every))
-		return err == nil && d > 0
-	}
-	switch s {
-	case "@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly":
-		return true
-	}
-	fields := strings.Fields(s)
-	if len(fields) != 5 {
-		return false
-	}
-	for _, f := range fields {
-		if !cronFieldRe.MatchString(f) {
-			return false
-		}
-	}
-	return true
 }
