@@ -214,6 +214,14 @@ func syncRun(c *cli.Context) error {
 	tty := isTTY(out)
 	var failed []string
 	for _, s := range syncs {
+		if why := pausedReason(e.project, s); why != "" {
+			if e.json {
+				writeJSONLine(out, map[string]any{"event": "skipped", "sync": s.Name, "reason": why})
+			} else {
+				fmt.Fprintf(out, "sync %s skipped: %s (set paused: false to run it; its state is kept)\n", s.Name, why)
+			}
+			continue
+		}
 		runID := runner.NewRunID(time.Now(), rand.Uint32())
 		drawn := false // a progress line is on the terminal
 		progress := func(p engine.Progress) {
@@ -356,4 +364,15 @@ func isTTY(w io.Writer) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// pausedReason says why a sync must not run ("" when it may).
+func pausedReason(p *models.Project, s *models.Sync) string {
+	if s.Paused {
+		return "the sync is paused"
+	}
+	if d := p.Destination(s.Destination); d != nil && d.Paused {
+		return "destination " + d.Name + " is paused"
+	}
+	return ""
 }

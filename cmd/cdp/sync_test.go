@@ -855,3 +855,21 @@ func TestProgressText(t *testing.T) {
 		}
 	}
 }
+
+// A paused sync is skipped by `sync run` (named or not) without an error and
+// without touching its state or history.
+func TestSyncRunSkipsPaused(t *testing.T) {
+	dir := newProject(t)
+	r := mustCDP(t, 0, "--project", dir, "sync", "run", "vip_to_ops_db")
+	if !strings.Contains(r.stdout, "sync vip_to_ops_db skipped: the sync is paused") {
+		t.Errorf("want a skipped line, got %q", r.stdout)
+	}
+	r = mustCDP(t, 0, "--project", dir, "--json", "sync", "run", "vip_to_ops_db")
+	if !strings.Contains(r.stdout, `"event":"skipped"`) {
+		t.Errorf("want a skipped JSON event, got %q", r.stdout)
+	}
+	r = mustCDP(t, 0, "--project", dir, "sync", "history", "vip_to_ops_db")
+	if r.stdout != "no sync runs recorded yet\n" {
+		t.Errorf("a paused sync must not write history: %q", r.stdout)
+	}
+}
