@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"github.com/cdpkit/cdp/internal/pgtest"
 	"io"
 	"net"
 	"net/http"
@@ -76,19 +77,33 @@ func appendRows(t *testing.T, from, to string) {
 	}
 }
 
-// TestServeEndToEnd runs the real binary as a daemon against DuckDB: first
-// delivery, clean SIGTERM, restart with day-2 data behind a failing
-// destination (one alert for several failing runs), recovery with exactly
-// the day-2 changes, /metrics and /healthz.
+// TestServeEndToEnd runs the real binary as a daemon, on DuckDB and on
+// PostgreSQL: first delivery, a SIGHUP with a broken file that keeps the old
+// configuration running, clean SIGTERM, restart with day-2 data behind a
+// failing destination (one alert for several failing runs), recovery with
+// exactly the day-2 changes, /metrics and /healthz.
 func TestServeEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: skipping the cdp serve subprocess test")
 	}
+	t.Run("duckdb", func(t *testing.T) { serveEndToEnd(t, nil) })
+	t.Run("postgres", func(t *testing.T) {
+		serveEndToEnd(t, func() {
+			t.Setenv("CDP_TARGET", "pg")
+			t.Setenv("CDP_POSTGRES_DSN", pgtest.DSN(t))
+		})
+	})
+}
+
+func serveEndToEnd(t *testing.T, target func()) {
 	goTool, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("no go tool on PATH:", err)
 	}
 	cleanEnv(t)
+	if target != nil {
+		target()
+	}
 	bin := filepath.Join(t.TempDir(), "cdp")
 	if out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
@@ -208,6 +223,26 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 	if runs := get("/runs?sync=vip_to_crm"); !strings.Contains(runs, `"sync": "vip_to_crm"`) {
 		t.Errorf("/runs: %s", runs)
+	}
+	// A broken edit + SIGHUP: the error is logged, the old config keeps running.
+	orig, err := os.ReadFile(syncsFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(syncsFile, append(append([]byte{}, orig...), []byte("\n  - name: broken\n    mode: sideways\n")...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the rejected reload", 20*time.Second, func() bool {
+		return strings.Contains(logs.String(), "reload failed; the previous configuration keeps running")
+	})
+	if strings.TrimSpace(get("/healthz")) != "ok" {
+		t.Fatal("serve must keep running after a bad reload")
+	}
+	if err := os.WriteFile(syncsFile, orig, 0o644); err != nil {
+		t.Fatal(err)
 	}
 	stop(cmd, logs)
 	if strings.Contains(logs.String(), recv.Secret) {
