@@ -6,12 +6,9 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
-)
 
-// parser reads five fields (minute hour day-of-month month day-of-week) and
-// descriptors (@hourly, @daily, @every 5m …); CRON_TZ=/TZ= prefixes are
-// understood by robfig/cron itself.
-var parser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+	"github.com/cdpkit/cdp/models"
+)
 
 // Schedule is a parsed cron expression.
 type Schedule struct {
@@ -20,20 +17,15 @@ type Schedule struct {
 }
 
 // Parse reads spec in the time zone loc (nil: UTC) unless the spec starts
-// with its own CRON_TZ= prefix.
+// with its own CRON_TZ= prefix. It is models.ParseSchedule — the parser
+// `cdp validate` checks schedules with — so what validates is what runs:
+// five fields "m h dom mon dow", or @hourly, @daily, @every 10m ….
 func Parse(spec string, loc *time.Location) (*Schedule, error) {
 	spec = strings.TrimSpace(spec)
 	if spec == "" {
 		return nil, fmt.Errorf("empty schedule")
 	}
-	if loc == nil {
-		loc = time.UTC
-	}
-	full := spec
-	if !strings.HasPrefix(spec, "CRON_TZ=") && !strings.HasPrefix(spec, "TZ=") && !strings.HasPrefix(spec, "@every") {
-		full = "CRON_TZ=" + loc.String() + " " + spec
-	}
-	s, err := parser.Parse(full)
+	s, err := models.ParseSchedule(spec, loc)
 	if err != nil {
 		return nil, fmt.Errorf("schedule %q: %v (five fields \"m h dom mon dow\", or @hourly, @daily, @every 10m …)", spec, err)
 	}
