@@ -45,34 +45,18 @@ type line struct {
 }
 
 func (jsonl) record(r destination.Record, _ []string) ([]byte, error) {
-	if err := checkOp(r.Op); err != nil {
+	if err := destination.CheckOp(r.Op); err != nil {
 		return nil, err
 	}
-	fields := make(map[string]any, len(r.Fields))
-	for k, v := range r.Fields {
-		switch x := v.(type) {
-		case time.Time:
-			v = x.UTC()
-		case float64:
-			if math.IsNaN(x) || math.IsInf(x, 0) {
-				return nil, fmt.Errorf("field %q is %v, which JSON cannot hold", k, x)
-			}
-		}
-		fields[k] = v
+	fields, err := destination.JSONFields(r.Fields)
+	if err != nil {
+		return nil, err
 	}
 	b, err := json.Marshal(line{Op: r.Op, Key: r.Key, Fields: fields})
 	if err != nil {
 		return nil, err
 	}
 	return append(b, '\n'), nil
-}
-
-func checkOp(op destination.Op) error {
-	switch op {
-	case destination.OpAdd, destination.OpChange, destination.OpRemove:
-		return nil
-	}
-	return fmt.Errorf("unknown operation %q", op)
 }
 
 // csvFormat writes a header and one row per record.
@@ -127,7 +111,7 @@ func (csvFormat) header(columns []string) []byte {
 }
 
 func (csvFormat) record(r destination.Record, columns []string) ([]byte, error) {
-	if err := checkOp(r.Op); err != nil {
+	if err := destination.CheckOp(r.Op); err != nil {
 		return nil, err
 	}
 	for k := range r.Fields {

@@ -111,12 +111,11 @@ func (d *Destination) statement(r destination.Record) (statement, error) {
 	}
 	t := d.table.quoted()
 	key := dialect.QuoteIdent(KeyColumn)
-	switch r.Op {
-	case destination.OpRemove:
+	if err := destination.CheckOp(r.Op); err != nil {
+		return statement{}, err
+	}
+	if r.Op == destination.OpRemove {
 		return statement{key: r.Key, sql: "DELETE FROM " + t + " WHERE " + key + " = $1", args: []any{r.Key}}, nil
-	case destination.OpAdd, destination.OpChange:
-	default:
-		return statement{}, fmt.Errorf("unknown operation %q", r.Op)
 	}
 	names := make([]string, 0, len(r.Fields))
 	for f := range r.Fields {

@@ -73,26 +73,12 @@ func (d *Destination) Apply(ctx context.Context, batch []destination.Record) ([]
 
 // encodeRecord renders one record, times in UTC.
 func encodeRecord(r destination.Record) (json.RawMessage, error) {
-	switch r.Op {
-	case destination.OpAdd, destination.OpChange, destination.OpRemove:
-	default:
-		return nil, fmt.Errorf("unknown operation %q", r.Op)
+	if err := destination.CheckOp(r.Op); err != nil {
+		return nil, err
 	}
-	fields := make(map[string]any, len(r.Fields))
-	for k, v := range r.Fields {
-		switch x := v.(type) {
-		case time.Time:
-			v = x.UTC()
-		case float64:
-			if math.IsNaN(x) || math.IsInf(x, 0) {
-				return nil, fmt.Errorf("field %q is %v, which JSON cannot carry", k, x)
-			}
-		case float32:
-			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-				return nil, fmt.Errorf("field %q is %v, which JSON cannot carry", k, x)
-			}
-		}
-		fields[k] = v
+	fields, err := destination.JSONFields(r.Fields)
+	if err != nil {
+		return nil, err
 	}
 	b, err := json.Marshal(wireRecord{Op: r.Op, Key: r.Key, Fields: fields})
 	if err != nil {
