@@ -111,7 +111,6 @@ func appendAll(ctx context.Context, app *duckdb.Appender, cols []warehouse.Colum
 	}
 }
 
-
 func typeInfos(cols []warehouse.Column) ([]duckdb.TypeInfo, error) {
 	out := make([]duckdb.TypeInfo, len(cols))
 	for i, c := range cols {

@@ -15,20 +15,7 @@ func (w *Warehouse) InTx(ctx context.Context, fn func(exec warehouse.ExecFunc) e
 	if err != nil {
 		return err
 	}
-	exec := func(ctx context.Context, stmt string) (int64, error) {
-		if err := checkStmt(stmt); err != nil {
-			return -1, err
-		}
-		res, err := tx.ExecContext(ctx, stmt)
-		if err != nil {
-			return -1, err
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return -1, nil
-		}
-		return n, nil
-	}
+	exec := func(ctx context.Context, stmt string) (int64, error) { return execOn(ctx, tx, stmt) }
 	if err := fn(exec); err != nil {
 		return errors.Join(err, tx.Rollback())
 	}

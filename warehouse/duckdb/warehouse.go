@@ -93,10 +93,21 @@ func (w *Warehouse) Dialect() warehouse.Dialect { return Dialect{} }
 // later calls; use DB().Conn for that. It returns the number of rows it changed (DuckDB
 // reports 0 for DDL) or -1 when the driver cannot tell.
 func (w *Warehouse) Exec(ctx context.Context, stmt string) (int64, error) {
+	return execOn(ctx, w.db, stmt)
+}
+
+// execer is what *sql.DB and *sql.Tx share.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// execOn runs one statement on a database or a transaction and returns the
+// rows it changed, or -1 when the driver cannot tell.
+func execOn(ctx context.Context, e execer, stmt string) (int64, error) {
 	if err := checkStmt(stmt); err != nil {
 		return -1, err
 	}
-	res, err := w.db.ExecContext(ctx, stmt)
+	res, err := e.ExecContext(ctx, stmt)
 	if err != nil {
 		return -1, err
 	}

@@ -108,4 +108,3 @@ func knownType(t string) bool {
 	}
 	return false
 }
-

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/cdpkit/cdp/warehouse"
 )
 
@@ -11,27 +13,24 @@ var _ warehouse.Transactor = (*Warehouse)(nil)
 
 // InTx runs fn's statements in one transaction on one connection.
 func (w *Warehouse) InTx(ctx context.Context, fn func(exec warehouse.ExecFunc) error) error {
-	c, err := w.acquire(ctx)
-	if err != nil {
-		return err
-	}
-	defer w.release(c)
-	tx, err := c.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	exec := func(ctx context.Context, stmt string) (int64, error) {
-		if err := checkStmt(stmt); err != nil {
-			return -1, err
-		}
-		tag, err := tx.Exec(ctx, stmt)
+	return w.WithConn(ctx, func(c *pgx.Conn) error {
+		tx, err := c.Begin(ctx)
 		if err != nil {
-			return -1, err
+			return err
 		}
-		return tag.RowsAffected(), nil
-	}
-	if err := fn(exec); err != nil {
-		return errors.Join(err, tx.Rollback(context.WithoutCancel(ctx)))
-	}
-	return tx.Commit(ctx)
+		exec := func(ctx context.Context, stmt string) (int64, error) {
+			if err := checkStmt(stmt); err != nil {
+				return -1, err
+			}
+			tag, err := tx.Exec(ctx, stmt)
+			if err != nil {
+				return -1, err
+			}
+			return rowCount(tag), nil
+		}
+		if err := fn(exec); err != nil {
+			return errors.Join(err, tx.Rollback(context.WithoutCancel(ctx)))
+		}
+		return tx.Commit(ctx)
+	})
 }

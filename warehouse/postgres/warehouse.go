@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/cdpkit/cdp/models"
 	"github.com/cdpkit/cdp/warehouse"
@@ -107,11 +108,17 @@ func (w *Warehouse) Exec(ctx context.Context, stmt string) (int64, error) {
 	if err != nil {
 		return -1, err
 	}
+	return rowCount(tag), nil
+}
+
+// rowCount is the row count of INSERT, UPDATE, DELETE, MERGE, COPY and SELECT
+// (including CREATE TABLE AS), else -1.
+func rowCount(tag pgconn.CommandTag) int64 {
 	switch strings.SplitN(tag.String(), " ", 2)[0] {
 	case "INSERT", "UPDATE", "DELETE", "MERGE", "COPY", "SELECT":
-		return tag.RowsAffected(), nil
+		return tag.RowsAffected()
 	}
-	return -1, nil
+	return -1
 }
 
 // Query runs one statement returning rows. Errors the server reports before
