@@ -72,7 +72,7 @@ func Compile(p *models.Project, d warehouse.Dialect, o Options) (*Graph, error) 
 	for _, s := range order {
 		n := &Node{ID: "segment." + s.Name, Kind: "segment", Pos: s.Pos, Output: t.Segments(),
 			Deps: append([]string{profNode.ID}, srcIDs...)}
-		for _, ref := range segmentRefs(s.Where) {
+		for _, ref := range segmentRefs(p, s) {
 			n.Deps = append(n.Deps, "segment."+ref)
 		}
 		n.Steps = SegmentSQL(p, t, s, o.AsOf)
@@ -95,7 +95,7 @@ func segmentOrder(p *models.Project) ([]*models.Segment, error) {
 			return nil
 		}
 		state[s.Name] = 1
-		for _, ref := range segmentRefs(s.Where) {
+		for _, ref := range segmentRefs(p, s) {
 			r := p.Segment(ref)
 			if r == nil {
 				return fmt.Errorf("segment %s references unknown segment %s", s.Name, ref)
@@ -116,28 +116,12 @@ func segmentOrder(p *models.Project) ([]*models.Segment, error) {
 	return out, nil
 }
 
-// segmentRefs lists the segments a condition tree references, sorted.
-func segmentRefs(c *models.Condition) []string {
-	seen := map[string]bool{}
-	var walk func(c *models.Condition)
-	walk = func(c *models.Condition) {
-		if c == nil {
-			return
-		}
-		if c.Kind == models.CondSegment {
-			seen[c.Segment] = true
-		}
-		for _, ch := range c.Children {
-			walk(ch)
-		}
-	}
-	walk(c)
-	out := make([]string, 0, len(seen))
-	for k := range seen {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+// segmentRefs lists the segments a segment references, sorted (the order of
+// its dependencies and of the DAG does not depend on how the YAML lists them).
+func segmentRefs(p *models.Project, s *models.Segment) []string {
+	refs := p.SegmentDeps(s)
+	sort.Strings(refs)
+	return refs
 }
 
 var nodeIDPattern = regexp.MustCompile(`^\+?[a-z]+\.[a-z][a-z0-9_]*$`)

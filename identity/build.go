@@ -2,7 +2,6 @@ package identity
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -241,5 +240,3 @@ func (b *builder) limitReason(sum func(i int) string) string {
 }
 
 func indent(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ") }
-
-func itoa(i int) string { return strconv.Itoa(i) }

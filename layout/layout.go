@@ -2,7 +2,11 @@
 // schema (see docs/tables.md). Shared code asks layout, never spells names.
 package layout
 
-import "github.com/cdpkit/cdp/warehouse"
+import (
+	"strconv"
+
+	"github.com/cdpkit/cdp/warehouse"
+)
 
 // Tables names the CDP's relations for one project and target.
 type Tables struct {
@@ -36,25 +40,13 @@ func (t Tables) Work(name string) string { return t.Entity + "__id_" + name }
 func (t Tables) Runs() string { return "cdp_runs" }
 
 // SourceIdentColumn is the view column holding a source's i-th normalized identifier.
-func SourceIdentColumn(i int) string { return "_cdp_id_" + itoa(i) }
+func SourceIdentColumn(i int) string { return "_cdp_id_" + strconv.Itoa(i) }
 
 // SourceTSColumn is the view column holding a source row's timestamp (or NULL).
 const SourceTSColumn = "_cdp_ts"
 
 // ProfileIDColumn is the column that carries a row's profile in mapped sources.
 const ProfileIDColumn = "_cdp_profile_id"
-
-func itoa(i int) string {
-	if i == 0 {
-		return "0"
-	}
-	var b []byte
-	for i > 0 {
-		b = append([]byte{byte('0' + i%10)}, b...)
-		i /= 10
-	}
-	return string(b)
-}
 
 // SyncState is `cdp_sync_state`: one row per (sync, key) delivered.
 func (t Tables) SyncState() string { return "cdp_sync_state" }

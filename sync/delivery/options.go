@@ -91,7 +91,7 @@ func resolve(o Options, c destination.Capabilities) settings {
 	s := settings{
 		maxBatch:    lowerPositive(o.MaxBatch, c.MaxBatch),
 		concurrency: lowerPositive(o.Concurrency, c.Concurrency),
-		rate:        lowerPositiveFloat(o.RateLimit, c.RateLimit),
+		rate:        lowerPositive(o.RateLimit, c.RateLimit),
 		burst:       orDefault(o.Burst, 1),
 		maxAttempts: orDefault(o.MaxAttempts, DefaultMaxAttempts),
 		base:        orDefault(o.BaseBackoff, DefaultBaseBackoff),
@@ -134,17 +134,7 @@ func fullJitter(d time.Duration) time.Duration {
 }
 
 // lowerPositive is the lower of a and b among those > 0 (0 when neither).
-func lowerPositive(a, b int) int {
-	switch {
-	case a > 0 && b > 0:
-		return min(a, b)
-	case a > 0:
-		return a
-	}
-	return max(b, 0)
-}
-
-func lowerPositiveFloat(a, b float64) float64 {
+func lowerPositive[T int | float64](a, b T) T {
 	switch {
 	case a > 0 && b > 0:
 		return min(a, b)
