@@ -64,13 +64,11 @@ type Plan struct {
 	Samples     []Sample `json:"samples"`
 }
 
-// prepare builds the diff table and counts it; the table is left for the caller.
+// prepare builds the diff table and counts it; the table is left for the
+// caller, which has created the state tables (ensureState).
 func (e *Engine) prepare(ctx context.Context, s *models.Sync, table string, full bool) (Counts, error) {
 	var c Counts
 	t, d := e.Tables, e.Tables.D
-	if err := ensureState(ctx, e.W, t); err != nil {
-		return c, err
-	}
 	for _, q := range d.CreateTableAs(t.Q(table), diffSQL(t, s, full)) {
 		if _, err := e.W.Exec(ctx, q); err != nil {
 			return c, fmt.Errorf("sync %s: diff: %w", s.Name, err)
@@ -141,6 +139,9 @@ type PlanOptions struct {
 func (e *Engine) Plan(ctx context.Context, s *models.Sync, o PlanOptions) (*Plan, error) {
 	if o.Samples == 0 {
 		o.Samples = 3
+	}
+	if err := ensureState(ctx, e.W, e.Tables); err != nil {
+		return nil, err
 	}
 	table := e.Tables.SyncDiff(s.Name) + "_plan"
 	defer e.W.Exec(context.WithoutCancel(ctx), e.Tables.D.DropTable(e.Tables.Q(table)))
