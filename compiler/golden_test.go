@@ -4,6 +4,8 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -70,7 +72,7 @@ func TestGoldenRetail(t *testing.T) {
 
 // firstDiff shows the first differing line.
 func firstDiff(a, b string) string {
-	la, lb := splitLines(a), splitLines(b)
+	la, lb := strings.Split(a, "\n"), strings.Split(b, "\n")
 	for i := 0; i < len(la) || i < len(lb); i++ {
 		var x, y string
 		if i < len(la) {
@@ -80,29 +82,8 @@ func firstDiff(a, b string) string {
 			y = lb[i]
 		}
 		if x != y {
-			return "line " + itoa(i+1) + ":\n  golden: " + x + "\n  now:    " + y
+			return "line " + strconv.Itoa(i+1) + ":\n  golden: " + x + "\n  now:    " + y
 		}
 	}
 	return ""
-}
-
-func splitLines(s string) []string {
-	var out []string
-	start := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\n' {
-			out = append(out, s[start:i])
-			start = i + 1
-		}
-	}
-	return append(out, s[start:])
-}
-
-func itoa(i int) string {
-	b := []byte{}
-	for i > 0 || len(b) == 0 {
-		b = append([]byte{byte('0' + i%10)}, b...)
-		i /= 10
-	}
-	return string(b)
 }
