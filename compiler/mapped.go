@@ -19,13 +19,24 @@ import (
 // in the source); rows whose identifiers resolve to no profile are left out.
 // Profiles and segments read sources through it.
 func MappedSource(p *models.Project, t layout.Tables, s *models.Source) string {
+	return mappedSource(p, t, s, nil, "")
+}
+
+// mappedSource is MappedSource keeping only the rows that pass every row
+// condition (SQL over the view's row, alias v) and, when profileIn names a
+// relation, whose profile is one of its profile_id values.
+func mappedSource(p *models.Project, t layout.Tables, s *models.Source, rowConds []string, profileIn string) string {
 	d := t.D
+	extra := ""
+	for _, c := range rowConds {
+		extra += "\n  AND " + c
+	}
 	view := t.Q(t.SourceView(s.Name))
 	if len(s.Identifiers) == 0 {
 		// No identifier, no profile: keep the columns, return no row.
 		return "SELECT v.*, " + d.CastText("NULL") + " AS " + d.QuoteIdent(layout.ProfileIDColumn) + "\n" +
 			"FROM " + view + " AS v\n" +
-			"WHERE 1 = 0"
+			"WHERE 1 = 0" + extra
 	}
 	ids := t.Q(t.Identifiers())
 	pid := d.QuoteIdent("profile_id")
@@ -41,10 +52,13 @@ func MappedSource(p *models.Project, t layout.Tables, s *models.Source) string {
 	if len(picks) == 1 {
 		profile = picks[0]
 	}
+	if profileIn != "" {
+		extra += "\n  AND " + profile + " IN (SELECT " + pid + " FROM " + profileIn + ")"
+	}
 	return "SELECT v.*, " + profile + " AS " + d.QuoteIdent(layout.ProfileIDColumn) + "\n" +
 		"FROM " + view + " AS v\n" +
 		strings.Join(joins, "\n") + "\n" +
-		"WHERE " + profile + " IS NOT NULL"
+		"WHERE " + profile + " IS NOT NULL" + extra
 }
 
 // mappedCTEs renders each source's MappedSource once, as a CTE named s1,
@@ -52,6 +66,9 @@ func MappedSource(p *models.Project, t layout.Tables, s *models.Source) string {
 type mappedCTEs struct {
 	names map[string]string // source name → CTE name
 	ctes  []string          // rendered CTEs in first-use order
+	// only, when set, names a relation of profile_id values: the CTEs keep
+	// only the rows of those profiles.
+	only string
 }
 
 // name returns the CTE name of s, rendering its CTE on first use.
@@ -64,7 +81,7 @@ func (m *mappedCTEs) name(p *models.Project, t layout.Tables, s *models.Source) 
 	}
 	cte := "s" + strconv.Itoa(len(m.ctes)+1)
 	m.names[s.Name] = cte
-	m.ctes = append(m.ctes, cteBlock("rows of source "+s.Name+" with their profile", cte, MappedSource(p, t, s)))
+	m.ctes = append(m.ctes, cteBlock("rows of source "+s.Name+" with their profile", cte, mappedSource(p, t, s, nil, m.only)))
 	return cte
 }
 

@@ -84,8 +84,11 @@ func compileCommand() *cli.Command {
 func runCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "run",
-		Usage:     "build identity graph, profiles and segments in the warehouse",
+		Usage:     "build identity graph, profiles and segments in the warehouse (incrementally when it can)",
 		ArgsUsage: "[NODE…]",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "full-refresh", Usage: "rebuild everything from every source row instead of only new rows"},
+		},
 		Action: func(c *cli.Context) error {
 			e, err := load(c)
 			if err != nil {
@@ -107,9 +110,13 @@ func runCommand() *cli.Command {
 				return err
 			}
 			defer w.Close()
+			if g, nodes, err = e.planRun(ctx, w, runID, c.Args().Slice(), c.Bool("full-refresh")); err != nil {
+				return err
+			}
 			out := c.App.Writer
 			if !e.json {
 				fmt.Fprintf(out, "run %s: %d nodes on %s (%s), as of %s\n", runID, len(nodes), e.target.Name, e.target.Type, e.asOf.Format(time.RFC3339))
+				fmt.Fprintf(out, "mode: %s (%s)\n", g.Mode.Name(), g.Mode.Reason)
 			}
 			progress := func(i, total int, r runner.NodeResult) {
 				if e.json {
