@@ -51,12 +51,16 @@ func compileCommand() *cli.Command {
 		Name:      "compile",
 		Usage:     "print the SQL of the selected nodes (default all) in run order",
 		ArgsUsage: "[NODE…]  (kind.name, +kind.name includes its dependencies)",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "incremental", Usage: "show the program of an incremental run instead of a full one"},
+		},
 		Action: func(c *cli.Context) error {
 			e, err := load(c)
 			if err != nil {
 				return err
 			}
-			g, err := e.compile("compile")
+			mode := compiler.Mode{Incremental: c.Bool("incremental")}
+			g, err := e.compileMode("compile", mode)
 			if err != nil {
 				return err
 			}
@@ -73,9 +77,12 @@ func compileCommand() *cli.Command {
 				writeJSON(c.App.Writer, map[string]any{"target": e.target.Name, "dialect": e.target.Type, "nodes": out})
 				return nil
 			}
-			fmt.Fprintf(c.App.Writer, "-- cdp compile: project %s, target %s (%s), as of %s\n\n",
-				e.project.Name, e.target.Name, e.target.Type, e.asOf.Format(time.RFC3339))
+			fmt.Fprintf(c.App.Writer, "-- cdp compile: project %s, target %s (%s), as of %s, %s run\n\n",
+				e.project.Name, e.target.Name, e.target.Type, e.asOf.Format(time.RFC3339), mode.Name())
 			fmt.Fprint(c.App.Writer, compiler.Render(nodes))
+			if len(nodes) == len(g.Nodes) {
+				fmt.Fprint(c.App.Writer, "\n"+compiler.RenderFinish(g.Finish))
+			}
 			return nil
 		},
 	}
