@@ -77,8 +77,12 @@ func compileCommand() *cli.Command {
 				writeJSON(c.App.Writer, map[string]any{"target": e.target.Name, "dialect": e.target.Type, "nodes": out})
 				return nil
 			}
-			fmt.Fprintf(c.App.Writer, "-- cdp compile: project %s, target %s (%s), as of %s, %s run\n\n",
-				e.project.Name, e.target.Name, e.target.Type, e.asOf.Format(time.RFC3339), mode.Name())
+			incr := ""
+			if mode.Incremental {
+				incr = ", incremental run"
+			}
+			fmt.Fprintf(c.App.Writer, "-- cdp compile: project %s, target %s (%s), as of %s%s\n\n",
+				e.project.Name, e.target.Name, e.target.Type, e.asOf.Format(time.RFC3339), incr)
 			fmt.Fprint(c.App.Writer, compiler.Render(nodes))
 			if len(nodes) == len(g.Nodes) {
 				fmt.Fprint(c.App.Writer, "\n"+compiler.RenderFinish(g.Finish))
@@ -122,8 +126,8 @@ func runCommand() *cli.Command {
 			}
 			out := c.App.Writer
 			if !e.json {
-				fmt.Fprintf(out, "run %s: %d nodes on %s (%s), as of %s\n", runID, len(nodes), e.target.Name, e.target.Type, e.asOf.Format(time.RFC3339))
-				fmt.Fprintf(out, "mode: %s (%s)\n", g.Mode.Name(), g.Mode.Reason)
+				fmt.Fprintf(out, "run %s: %d nodes on %s (%s), as of %s; %s: %s\n", runID, len(nodes), e.target.Name, e.target.Type,
+					e.asOf.Format(time.RFC3339), g.Mode.Name(), g.Mode.Reason)
 			}
 			progress := func(i, total int, r runner.NodeResult) {
 				if e.json {
