@@ -62,7 +62,8 @@ func Compile(p *models.Project, d warehouse.Dialect, o Options) (*Graph, error) 
 	}
 	idNode := &Node{ID: "identity." + p.Entity, Kind: "identity", Pos: p.Identity.Pos,
 		Deps: srcIDs, Output: t.Identifiers()}
-	idNode.Steps = identity.Steps(p, t, identity.Options{RunID: o.RunID, AsOf: o.AsOf, Incremental: o.Mode.Incremental})
+	idNode.Steps = identity.Steps(p, t, identity.Options{RunID: o.RunID, AsOf: o.AsOf,
+		Incremental: o.Mode.Incremental, Watermarks: o.Mode.Watermarks})
 	g.Nodes = append(g.Nodes, idNode)
 
 	profNode := &Node{ID: "profiles." + p.Entity, Kind: "profiles", Deps: append([]string{idNode.ID}, srcIDs...),
@@ -72,7 +73,7 @@ func Compile(p *models.Project, d warehouse.Dialect, o Options) (*Graph, error) 
 	}
 	profNode.Steps = ProfilesSQL(p, t, o.AsOf)
 	if o.Mode.Incremental {
-		profNode.Steps = ProfilesIncrementalSQL(p, t, o.AsOf)
+		profNode.Steps = ProfilesIncrementalSQL(p, t, o.AsOf, o.Mode.Watermarks)
 	}
 	g.Nodes = append(g.Nodes, profNode)
 

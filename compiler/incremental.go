@@ -20,6 +20,9 @@ import (
 type Mode struct {
 	Incremental bool   `json:"incremental"`
 	Reason      string `json:"reason,omitempty"` // why this mode, for `cdp run` output
+	// Watermarks of an incremental run, compiled as literals (nil: the SQL
+	// reads them from `<e>_watermarks`).
+	Watermarks *identity.Watermarks `json:"-"`
 }
 
 // Name is "incremental" or "full".
@@ -97,10 +100,12 @@ func finishSteps(p *models.Project, t layout.Tables, o Options) []Step {
 		if s.Timestamp != "" {
 			view := t.Q(t.SourceView(s.Name))
 			mark = "(SELECT MAX(v." + ts + ") FROM " + view + " AS v)"
-			if o.Mode.Incremental {
+			if f := identity.BatchFilter(p, t, s, "v."+ts, o.Mode.Watermarks); o.Mode.Incremental && f != "" {
 				old := "(SELECT w." + q("watermark") + " FROM " + wm + " AS w WHERE w." + q("source") + " = " + d.QuoteString(s.Name) + ")"
-				mark = "(SELECT COALESCE(MAX(v." + ts + "), " + old + ") FROM " + view + " AS v WHERE " +
-					identity.BatchFilter(p, t, s, "v."+ts) + ")"
+				if o.Mode.Watermarks != nil {
+					old = d.TimestampLiteral(o.Mode.Watermarks.Source[s.Name])
+				}
+				mark = "(SELECT COALESCE(MAX(v." + ts + "), " + old + ") FROM " + view + " AS v WHERE " + f + ")"
 			}
 		}
 		parts = append(parts, "SELECT "+d.QuoteString(s.Name)+" AS "+q("source")+", "+mark+" AS "+q("watermark"))
@@ -130,24 +135,25 @@ func finishSteps(p *models.Project, t layout.Tables, o Options) []Step {
 //   - a source a trait reads has a row of it read by this run, or
 //   - a windowed trait's source has a row of it that entered or left the
 //     window between the previous run's as-of and this one's.
-func ProfilesIncrementalSQL(p *models.Project, t layout.Tables, asOf time.Time) []Step {
+func ProfilesIncrementalSQL(p *models.Project, t layout.Tables, asOf time.Time, wm *identity.Watermarks) []Step {
 	t = newlineSafe(t)
 	d, q := t.D, t.D.QuoteIdent
 	pid := q("profile_id")
 	dirty := t.Q(t.Entity + "__prof_dirty")
 	parts := []string{"SELECT " + pid + " FROM " + t.Q(t.ChangedProfiles())}
 	for _, s := range traitSources(p) {
-		if f := identity.BatchFilter(p, t, s, "v."+q(layout.SourceTSColumn)); f != "" {
+		if f := identity.BatchFilter(p, t, s, "v."+q(layout.SourceTSColumn), wm); f != "" {
 			parts = append(parts, dirtyRows(p, t, s, f))
 		} else {
 			parts = append(parts, dirtyRows(p, t, s, "TRUE"))
 		}
 	}
 	for _, w := range windows(p) {
-		parts = append(parts, dirtyRows(p, t, w.source, crossing(t, w.hours, asOf)))
+		parts = append(parts, dirtyRows(p, t, w.source, crossing(t, w.hours, asOf, wm)))
 	}
 	b := &profileBuilder{p: p, t: t, d: d, asOf: d.TimestampLiteral(asOf)}
-	b.sources.only = dirty
+	dirtyIDs := t.Q(t.Entity + "__prof_dirty_ids")
+	b.sources.only, b.sources.onlyIDs = dirty, dirtyIDs
 	cols := []string{pid}
 	for _, tr := range p.Traits {
 		cols = append(cols, q(tr.Name))
@@ -157,11 +163,14 @@ func ProfilesIncrementalSQL(p *models.Project, t layout.Tables, asOf time.Time) 
 	var steps []Step
 	steps = append(steps, Stmts(label+": profiles that may have changed",
 		releaseNewlines(d.CreateTableAs(dirty, strings.Join(parts, "\nUNION\n")))...)...)
+	steps = append(steps, Stmts(label+": their identifiers", releaseNewlines(d.CreateTableAs(dirtyIDs,
+		"SELECT "+q("id_type")+", "+q("id_value")+" FROM "+t.Q(t.Identifiers())+
+			" WHERE "+pid+" IN (SELECT "+pid+" FROM "+dirty+")"))...)...)
 	steps = append(steps, program.Atomic(label+": replace their rows", releaseNewlines([]string{
 		"DELETE FROM " + t.Q(t.Profiles()) + " WHERE " + pid + " IN (SELECT " + pid + " FROM " + dirty + ")",
 		"INSERT INTO " + t.Q(t.Profiles()) + " (" + strings.Join(cols, ", ") + ")\n" + b.query(),
 	})...))
-	steps = append(steps, S(label+": drop scratch tables", d.DropTable(dirty)),
+	steps = append(steps, S(label+": drop scratch tables", d.DropTable(dirty)), S(label+": drop scratch tables", d.DropTable(dirtyIDs)),
 		S(label+": drop scratch tables", d.DropTable(t.Q(t.ChangedProfiles()))))
 	return steps
 }
@@ -175,10 +184,13 @@ func dirtyRows(p *models.Project, t layout.Tables, s *models.Source, cond string
 
 // crossing is true for a row whose time entered or left a window of the
 // given hours between the previous run's as-of and asOf.
-func crossing(t layout.Tables, hours int, asOf time.Time) string {
+func crossing(t layout.Tables, hours int, asOf time.Time, wm *identity.Watermarks) string {
 	d, q := t.D, t.D.QuoteIdent
 	ts := "v." + q(layout.SourceTSColumn)
 	prev := "(SELECT MAX(w." + q("as_of") + ") FROM " + t.Q(t.Watermarks()) + " AS w)"
+	if wm != nil {
+		prev = d.TimestampLiteral(wm.PrevAsOf)
+	}
 	in := func(at string) string {
 		return "(" + ts + " >= " + d.SubtractHours(at, hours) + " AND " + ts + " <= " + at + ")"
 	}

@@ -69,6 +69,25 @@ type mappedCTEs struct {
 	// only, when set, names a relation of profile_id values: the CTEs keep
 	// only the rows of those profiles.
 	only string
+	// onlyIDs names the relation of those profiles' (id_type, id_value): a
+	// row of theirs carries one of them, so rows without any are skipped
+	// before the join to the identifiers table.
+	onlyIDs string
+}
+
+// carriesOneOf is the condition that a row of s (alias v) carries one of
+// the identifiers of ids (a relation of id_type, id_value).
+func carriesOneOf(t layout.Tables, s *models.Source, ids string) string {
+	d := t.D
+	if len(s.Identifiers) == 0 {
+		return "FALSE"
+	}
+	var ors []string
+	for i, id := range s.Identifiers {
+		ors = append(ors, "v."+d.QuoteIdent(layout.SourceIdentColumn(i))+" IN (SELECT "+d.QuoteIdent("id_value")+
+			" FROM "+ids+" WHERE "+d.QuoteIdent("id_type")+" = "+d.QuoteString(id.Type)+")")
+	}
+	return "(" + strings.Join(ors, " OR ") + ")"
 }
 
 // name returns the CTE name of s, rendering its CTE on first use.
@@ -81,8 +100,16 @@ func (m *mappedCTEs) name(p *models.Project, t layout.Tables, s *models.Source) 
 	}
 	cte := "s" + strconv.Itoa(len(m.ctes)+1)
 	m.names[s.Name] = cte
-	m.ctes = append(m.ctes, cteBlock("rows of source "+s.Name+" with their profile", cte, mappedSource(p, t, s, nil, m.only)))
+	m.ctes = append(m.ctes, cteBlock("rows of source "+s.Name+" with their profile", cte, mappedSource(p, t, s, m.rowConds(t, s), m.only)))
 	return cte
+}
+
+// rowConds are the row conditions of a mapped CTE.
+func (m *mappedCTEs) rowConds(t layout.Tables, s *models.Source) []string {
+	if m.onlyIDs == "" {
+		return nil
+	}
+	return []string{carriesOneOf(t, s, m.onlyIDs)}
 }
 
 // identifierPriority returns the indexes of s.Identifiers, strongest first:

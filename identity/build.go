@@ -20,6 +20,8 @@ type Options struct {
 	// Incremental builds from the rows newer than each source's watermark
 	// and the stored graph (see incremental.go) instead of every row.
 	Incremental bool
+	// Watermarks of an incremental build (nil: read from the table by the SQL).
+	Watermarks *Watermarks
 }
 
 // builder accumulates the identity program for one project.
@@ -171,7 +173,7 @@ func (b *builder) batch(src *models.Source) string {
 	if !b.o.Incremental {
 		return ""
 	}
-	if f := BatchFilter(b.p, b.t, src, b.d.QuoteIdent(layout.SourceTSColumn)); f != "" {
+	if f := BatchFilter(b.p, b.t, src, b.d.QuoteIdent(layout.SourceTSColumn), b.o.Watermarks); f != "" {
 		return " AND " + f
 	}
 	return ""

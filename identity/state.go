@@ -2,6 +2,7 @@ package identity
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/cdpkit/cdp/layout"
 	"github.com/cdpkit/cdp/models"
@@ -41,18 +42,36 @@ FROM %s s JOIN %s n ON n.id_type = s.id_type AND n.id_value = s.id_value AND n.e
 	return s
 }
 
+// Watermarks are the state an incremental run starts from, read from
+// `<e>_watermarks` before compiling: per source its watermark (sources
+// without one are read whole), and the previous run's as-of. A nil
+// *Watermarks makes the SQL read them from the table instead (what `cdp
+// compile --incremental` shows without a connection).
+type Watermarks struct {
+	Source   map[string]time.Time
+	PrevAsOf time.Time
+}
+
 // BatchFilter is the condition on a source's rows (tsCol is their time) that
 // an incremental run reads: rows at or after the source's watermark minus its
-// overlap, rows without a time, and every row when the source has no
-// watermark. It is empty for a source without a timestamp (every row).
-func BatchFilter(p *models.Project, t layout.Tables, s *models.Source, tsCol string) string {
+// overlap, and rows without a time. It is empty when every row is read: a
+// source without a timestamp or without a watermark.
+func BatchFilter(p *models.Project, t layout.Tables, s *models.Source, tsCol string, wm *Watermarks) string {
 	if s.Timestamp == "" {
 		return ""
 	}
 	d := t.D
+	h := p.OverlapHours(s)
+	if wm != nil {
+		mark, ok := wm.Source[s.Name]
+		if !ok {
+			return ""
+		}
+		return fmt.Sprintf("(%s >= %s OR %s IS NULL)", tsCol, d.TimestampLiteral(mark.Add(-time.Duration(h)*time.Hour)), tsCol)
+	}
 	bound := fmt.Sprintf("(SELECT w.%s FROM %s AS w WHERE w.%s = %s)",
 		d.QuoteIdent("watermark"), t.Q(t.Watermarks()), d.QuoteIdent("source"), d.QuoteString(s.Name))
-	if h := p.OverlapHours(s); h > 0 {
+	if h > 0 {
 		bound = d.SubtractHours(bound, h)
 	}
 	return fmt.Sprintf("COALESCE(%s >= %s, TRUE)", tsCol, bound)

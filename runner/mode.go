@@ -58,8 +58,31 @@ func DecideMode(ctx context.Context, w warehouse.Warehouse, t layout.Tables, r M
 		return full(fmt.Sprintf("--as-of %s is earlier than run %s's (%s)", r.AsOf.Format(time.RFC3339),
 			st.runID, st.asOf.Format(time.RFC3339)))
 	}
-	return compiler.Mode{Incremental: true, Reason: fmt.Sprintf(
-		"rows since the watermarks of run %s (deleted or updated-in-place rows need --full-refresh)", st.runID)}, nil
+	marks, err := readWatermarks(ctx, w, t)
+	if err != nil {
+		return compiler.Mode{}, fmt.Errorf("read %s: %w", t.Watermarks(), err)
+	}
+	return compiler.Mode{Incremental: true, Watermarks: &identity.Watermarks{Source: marks, PrevAsOf: st.asOf},
+		Reason: fmt.Sprintf("rows since the watermarks of run %s (deleted or updated-in-place rows need --full-refresh)", st.runID)}, nil
+}
+
+// readWatermarks returns every source's non-NULL watermark.
+func readWatermarks(ctx context.Context, w warehouse.Warehouse, t layout.Tables) (map[string]time.Time, error) {
+	rows, err := w.Query(ctx, "SELECT source, watermark FROM "+t.Q(t.Watermarks())+" WHERE watermark IS NOT NULL")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]time.Time{}
+	for rows.Next() {
+		var src string
+		var mark time.Time
+		if err := rows.Scan(&src, &mark); err != nil {
+			return nil, err
+		}
+		out[src] = mark.UTC()
+	}
+	return out, rows.Err()
 }
 
 // state is the recorded state of the last successful complete run.
@@ -82,6 +105,7 @@ func readState(ctx context.Context, w warehouse.Warehouse, t layout.Tables) (sta
 		if err := rows.Scan(&st.runID, &st.fingerprint, &st.asOf); err != nil {
 			return state{}, false, err
 		}
+		st.asOf = st.asOf.UTC()
 		n++
 	}
 	if err := rows.Err(); err != nil {

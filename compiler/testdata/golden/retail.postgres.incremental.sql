@@ -558,6 +558,9 @@ SELECT "_cdp_profile_id" AS "profile_id" FROM (
   WHERE COALESCE(i1."profile_id", i0."profile_id") IS NOT NULL
     AND COALESCE((v."_cdp_ts" >= ((SELECT MAX(w."as_of") FROM "cdp"."customer_watermarks" AS w) - INTERVAL '336 hours') AND v."_cdp_ts" <= (SELECT MAX(w."as_of") FROM "cdp"."customer_watermarks" AS w)) <> (v."_cdp_ts" >= (TIMESTAMP '2026-11-01 00:00:00.000000' - INTERVAL '336 hours') AND v."_cdp_ts" <= TIMESTAMP '2026-11-01 00:00:00.000000'), FALSE)
 ) AS r;
+-- update customer_profiles: their identifiers
+DROP TABLE IF EXISTS "cdp"."customer__prof_dirty_ids";
+CREATE TABLE "cdp"."customer__prof_dirty_ids" AS SELECT "id_type", "id_value" FROM "cdp"."customer_identifiers" WHERE "profile_id" IN (SELECT "profile_id" FROM "cdp"."customer__prof_dirty");
 -- update customer_profiles: replace their rows (atomic)
 BEGIN;
 DELETE FROM "cdp"."customer_profiles" WHERE "profile_id" IN (SELECT "profile_id" FROM "cdp"."customer__prof_dirty");
@@ -574,6 +577,7 @@ s1 AS (
   LEFT JOIN "cdp"."customer_identifiers" AS i2
     ON i2."id_type" = 'phone' AND i2."id_value" = v."_cdp_id_2"
   WHERE COALESCE(i0."profile_id", i1."profile_id", i2."profile_id") IS NOT NULL
+    AND (v."_cdp_id_0" IN (SELECT "id_value" FROM "cdp"."customer__prof_dirty_ids" WHERE "id_type" = 'user_id') OR v."_cdp_id_1" IN (SELECT "id_value" FROM "cdp"."customer__prof_dirty_ids" WHERE "id_type" = 'email') OR v."_cdp_id_2" IN (SELECT "id_value" FROM "cdp"."customer__prof_dirty_ids" WHERE "id_type" = 'phone'))
     AND COALESCE(i0."profile_id", i1."profile_id", i2."profile_id") IN (SELECT "profile_id" FROM "cdp"."customer__prof_dirty")
 ),
 -- rows of source crm_contacts with their profile
@@ -589,6 +593,7 @@ s2 AS (
   LEFT JOIN "cdp"."customer_identifiers" AS i1
     ON i1."id_type" = 'phone' AND i1."id_value" = v."_cdp_id_1"
   WHERE COALESCE(i0."profile_id", i3."profile_id", i2."profile_id", i1."profile_id") IS NOT NULL
+    AND (v."_cdp_id_0" IN (SELECT "id_value" FROM "cdp"."customer__prof_dirty_ids" WHERE "id_type" = 'email') OR v."_cdp_id_1" IN (SELECT "id_value" FROM "cdp"."customer__prof_dirty_ids" WHERE "id_type" = 'phone') OR v."_cdp_id_2" IN (SELECT "id_value" FROM "cdp"."customer__prof_dirty_ids" WHERE "id_type" = 'loyalty_card') OR v."_cdp_id_3" IN (SELECT "id_value" FROM "cdp"."customer__prof_dirty_ids" WHERE "id_type" = 'crm_id'))
     AND COALESCE(i0."profile_id", i3."profile_id", i2."profile_id", i1."profile_id") IN (SELECT "profile_id" FROM "cdp"."customer__prof_dirty")
 ),
 -- rows of source pos_transactions with their profile
@@ -602,6 +607,7 @@ s3 AS (
   LEFT JOIN "cdp"."customer_identifiers" AS i2
     ON i2."id_type" = 'phone' AND i2."id_value" = v."_cdp_id_2"
   WHERE COALESCE(i1."profile_id", i0."profile_id", i2."profile_id") IS NOT NULL
+    AND (v."_cdp_id_0" IN (SELECT "id_value" FROM "cdp"."customer__prof_dirty_ids" WHERE "id_type" = 'loyalty_card') OR v."_cdp_id_1" IN (SELECT "id_value" FROM "cdp"."customer__prof_dirty_ids" WHERE "id_type" = 'email') OR v."_cdp_id_2" IN (SELECT "id_value" FROM "cdp"."customer__prof_dirty_ids" WHERE "id_type" = 'phone'))
     AND COALESCE(i1."profile_id", i0."profile_id", i2."profile_id") IN (SELECT "profile_id" FROM "cdp"."customer__prof_dirty")
 ),
 -- rows of source web_events with their profile
@@ -613,6 +619,7 @@ s4 AS (
   LEFT JOIN "cdp"."customer_identifiers" AS i0
     ON i0."id_type" = 'anonymous_id' AND i0."id_value" = v."_cdp_id_0"
   WHERE COALESCE(i1."profile_id", i0."profile_id") IS NOT NULL
+    AND (v."_cdp_id_0" IN (SELECT "id_value" FROM "cdp"."customer__prof_dirty_ids" WHERE "id_type" = 'anonymous_id') OR v."_cdp_id_1" IN (SELECT "id_value" FROM "cdp"."customer__prof_dirty_ids" WHERE "id_type" = 'user_id'))
     AND COALESCE(i1."profile_id", i0."profile_id") IN (SELECT "profile_id" FROM "cdp"."customer__prof_dirty")
 ),
 -- rows of source orders with their profile
@@ -624,6 +631,7 @@ s5 AS (
   LEFT JOIN "cdp"."customer_identifiers" AS i1
     ON i1."id_type" = 'email' AND i1."id_value" = v."_cdp_id_1"
   WHERE COALESCE(i0."profile_id", i1."profile_id") IS NOT NULL
+    AND (v."_cdp_id_0" IN (SELECT "id_value" FROM "cdp"."customer__prof_dirty_ids" WHERE "id_type" = 'user_id') OR v."_cdp_id_1" IN (SELECT "id_value" FROM "cdp"."customer__prof_dirty_ids" WHERE "id_type" = 'email'))
     AND COALESCE(i0."profile_id", i1."profile_id") IN (SELECT "profile_id" FROM "cdp"."customer__prof_dirty")
 ),
 -- trait email: latest of shop_customers.email (source priority 1)
@@ -1111,6 +1119,7 @@ FROM x1;
 COMMIT;
 -- update customer_profiles: drop scratch tables
 DROP TABLE IF EXISTS "cdp"."customer__prof_dirty";
+DROP TABLE IF EXISTS "cdp"."customer__prof_dirty_ids";
 DROP TABLE IF EXISTS "cdp"."customer__changed_profiles";
 
 -- node: segment.frequent_refunders (models/segments.yml:7)
