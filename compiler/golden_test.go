@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cdpkit/cdp/compiler"
+	"github.com/cdpkit/cdp/identity"
 	"github.com/cdpkit/cdp/models"
 	"github.com/cdpkit/cdp/warehouse"
 	_ "github.com/cdpkit/cdp/warehouse/duckdb"
@@ -42,7 +43,14 @@ func TestGoldenRetail(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			o := compiler.Options{Schema: "cdp", AsOf: asOf, RunID: "compile", Mode: compiler.Mode{Incremental: run.suffix != ""}}
+			o := compiler.Options{Schema: "cdp", AsOf: asOf, RunID: "compile"}
+			if run.suffix != "" { // as `cdp run` compiles it: the state's watermarks as literals
+				marks := map[string]time.Time{}
+				for _, s := range p.Sources {
+					marks[s.Name] = asOf.Add(-time.Hour)
+				}
+				o.Mode = compiler.Mode{Incremental: true, Watermarks: &identity.Watermarks{Source: marks, PrevAsOf: asOf.Add(-24 * time.Hour)}}
+			}
 			g, err := compiler.Compile(p, d, o)
 			if err != nil {
 				t.Fatal(err)

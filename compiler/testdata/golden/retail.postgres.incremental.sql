@@ -63,33 +63,33 @@ FROM "cdp"."seed_web_events" AS src;
 -- node: identity.customer (models/identity.yml:9)
 -- occurrences: the identifiers of the rows read this run
 DROP TABLE IF EXISTS "cdp"."customer__id_occ";
-CREATE TABLE "cdp"."customer__id_occ" AS SELECT 'email' AS id_type, "_cdp_id_0" AS id_value, "_cdp_ts" AS ts, 'crm_contacts' AS source FROM "cdp"."customer_src_crm_contacts" WHERE "_cdp_id_0" IS NOT NULL AND COALESCE("_cdp_ts" >= ((SELECT w."watermark" FROM "cdp"."customer_watermarks" AS w WHERE w."source" = 'crm_contacts') - INTERVAL '48 hours'), TRUE)
+CREATE TABLE "cdp"."customer__id_occ" AS SELECT 'email' AS id_type, "_cdp_id_0" AS id_value, "_cdp_ts" AS ts, 'crm_contacts' AS source FROM "cdp"."customer_src_crm_contacts" WHERE "_cdp_id_0" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
 UNION ALL
-SELECT 'phone' AS id_type, "_cdp_id_1" AS id_value, "_cdp_ts" AS ts, 'crm_contacts' AS source FROM "cdp"."customer_src_crm_contacts" WHERE "_cdp_id_1" IS NOT NULL AND COALESCE("_cdp_ts" >= ((SELECT w."watermark" FROM "cdp"."customer_watermarks" AS w WHERE w."source" = 'crm_contacts') - INTERVAL '48 hours'), TRUE)
+SELECT 'phone' AS id_type, "_cdp_id_1" AS id_value, "_cdp_ts" AS ts, 'crm_contacts' AS source FROM "cdp"."customer_src_crm_contacts" WHERE "_cdp_id_1" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
 UNION ALL
-SELECT 'loyalty_card' AS id_type, "_cdp_id_2" AS id_value, "_cdp_ts" AS ts, 'crm_contacts' AS source FROM "cdp"."customer_src_crm_contacts" WHERE "_cdp_id_2" IS NOT NULL AND COALESCE("_cdp_ts" >= ((SELECT w."watermark" FROM "cdp"."customer_watermarks" AS w WHERE w."source" = 'crm_contacts') - INTERVAL '48 hours'), TRUE)
+SELECT 'loyalty_card' AS id_type, "_cdp_id_2" AS id_value, "_cdp_ts" AS ts, 'crm_contacts' AS source FROM "cdp"."customer_src_crm_contacts" WHERE "_cdp_id_2" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
 UNION ALL
-SELECT 'crm_id' AS id_type, "_cdp_id_3" AS id_value, "_cdp_ts" AS ts, 'crm_contacts' AS source FROM "cdp"."customer_src_crm_contacts" WHERE "_cdp_id_3" IS NOT NULL AND COALESCE("_cdp_ts" >= ((SELECT w."watermark" FROM "cdp"."customer_watermarks" AS w WHERE w."source" = 'crm_contacts') - INTERVAL '48 hours'), TRUE)
+SELECT 'crm_id' AS id_type, "_cdp_id_3" AS id_value, "_cdp_ts" AS ts, 'crm_contacts' AS source FROM "cdp"."customer_src_crm_contacts" WHERE "_cdp_id_3" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
 UNION ALL
-SELECT 'user_id' AS id_type, "_cdp_id_0" AS id_value, "_cdp_ts" AS ts, 'shop_customers' AS source FROM "cdp"."customer_src_shop_customers" WHERE "_cdp_id_0" IS NOT NULL AND COALESCE("_cdp_ts" >= ((SELECT w."watermark" FROM "cdp"."customer_watermarks" AS w WHERE w."source" = 'shop_customers') - INTERVAL '48 hours'), TRUE)
+SELECT 'user_id' AS id_type, "_cdp_id_0" AS id_value, "_cdp_ts" AS ts, 'shop_customers' AS source FROM "cdp"."customer_src_shop_customers" WHERE "_cdp_id_0" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
 UNION ALL
-SELECT 'email' AS id_type, "_cdp_id_1" AS id_value, "_cdp_ts" AS ts, 'shop_customers' AS source FROM "cdp"."customer_src_shop_customers" WHERE "_cdp_id_1" IS NOT NULL AND COALESCE("_cdp_ts" >= ((SELECT w."watermark" FROM "cdp"."customer_watermarks" AS w WHERE w."source" = 'shop_customers') - INTERVAL '48 hours'), TRUE)
+SELECT 'email' AS id_type, "_cdp_id_1" AS id_value, "_cdp_ts" AS ts, 'shop_customers' AS source FROM "cdp"."customer_src_shop_customers" WHERE "_cdp_id_1" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
 UNION ALL
-SELECT 'phone' AS id_type, "_cdp_id_2" AS id_value, "_cdp_ts" AS ts, 'shop_customers' AS source FROM "cdp"."customer_src_shop_customers" WHERE "_cdp_id_2" IS NOT NULL AND COALESCE("_cdp_ts" >= ((SELECT w."watermark" FROM "cdp"."customer_watermarks" AS w WHERE w."source" = 'shop_customers') - INTERVAL '48 hours'), TRUE)
+SELECT 'phone' AS id_type, "_cdp_id_2" AS id_value, "_cdp_ts" AS ts, 'shop_customers' AS source FROM "cdp"."customer_src_shop_customers" WHERE "_cdp_id_2" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
 UNION ALL
-SELECT 'user_id' AS id_type, "_cdp_id_0" AS id_value, "_cdp_ts" AS ts, 'orders' AS source FROM "cdp"."customer_src_orders" WHERE "_cdp_id_0" IS NOT NULL AND COALESCE("_cdp_ts" >= ((SELECT w."watermark" FROM "cdp"."customer_watermarks" AS w WHERE w."source" = 'orders') - INTERVAL '48 hours'), TRUE)
+SELECT 'user_id' AS id_type, "_cdp_id_0" AS id_value, "_cdp_ts" AS ts, 'orders' AS source FROM "cdp"."customer_src_orders" WHERE "_cdp_id_0" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
 UNION ALL
-SELECT 'email' AS id_type, "_cdp_id_1" AS id_value, "_cdp_ts" AS ts, 'orders' AS source FROM "cdp"."customer_src_orders" WHERE "_cdp_id_1" IS NOT NULL AND COALESCE("_cdp_ts" >= ((SELECT w."watermark" FROM "cdp"."customer_watermarks" AS w WHERE w."source" = 'orders') - INTERVAL '48 hours'), TRUE)
+SELECT 'email' AS id_type, "_cdp_id_1" AS id_value, "_cdp_ts" AS ts, 'orders' AS source FROM "cdp"."customer_src_orders" WHERE "_cdp_id_1" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
 UNION ALL
-SELECT 'loyalty_card' AS id_type, "_cdp_id_0" AS id_value, "_cdp_ts" AS ts, 'pos_transactions' AS source FROM "cdp"."customer_src_pos_transactions" WHERE "_cdp_id_0" IS NOT NULL AND COALESCE("_cdp_ts" >= ((SELECT w."watermark" FROM "cdp"."customer_watermarks" AS w WHERE w."source" = 'pos_transactions') - INTERVAL '48 hours'), TRUE)
+SELECT 'loyalty_card' AS id_type, "_cdp_id_0" AS id_value, "_cdp_ts" AS ts, 'pos_transactions' AS source FROM "cdp"."customer_src_pos_transactions" WHERE "_cdp_id_0" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
 UNION ALL
-SELECT 'email' AS id_type, "_cdp_id_1" AS id_value, "_cdp_ts" AS ts, 'pos_transactions' AS source FROM "cdp"."customer_src_pos_transactions" WHERE "_cdp_id_1" IS NOT NULL AND COALESCE("_cdp_ts" >= ((SELECT w."watermark" FROM "cdp"."customer_watermarks" AS w WHERE w."source" = 'pos_transactions') - INTERVAL '48 hours'), TRUE)
+SELECT 'email' AS id_type, "_cdp_id_1" AS id_value, "_cdp_ts" AS ts, 'pos_transactions' AS source FROM "cdp"."customer_src_pos_transactions" WHERE "_cdp_id_1" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
 UNION ALL
-SELECT 'phone' AS id_type, "_cdp_id_2" AS id_value, "_cdp_ts" AS ts, 'pos_transactions' AS source FROM "cdp"."customer_src_pos_transactions" WHERE "_cdp_id_2" IS NOT NULL AND COALESCE("_cdp_ts" >= ((SELECT w."watermark" FROM "cdp"."customer_watermarks" AS w WHERE w."source" = 'pos_transactions') - INTERVAL '48 hours'), TRUE)
+SELECT 'phone' AS id_type, "_cdp_id_2" AS id_value, "_cdp_ts" AS ts, 'pos_transactions' AS source FROM "cdp"."customer_src_pos_transactions" WHERE "_cdp_id_2" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
 UNION ALL
-SELECT 'anonymous_id' AS id_type, "_cdp_id_0" AS id_value, "_cdp_ts" AS ts, 'web_events' AS source FROM "cdp"."customer_src_web_events" WHERE "_cdp_id_0" IS NOT NULL AND COALESCE("_cdp_ts" >= ((SELECT w."watermark" FROM "cdp"."customer_watermarks" AS w WHERE w."source" = 'web_events') - INTERVAL '48 hours'), TRUE)
+SELECT 'anonymous_id' AS id_type, "_cdp_id_0" AS id_value, "_cdp_ts" AS ts, 'web_events' AS source FROM "cdp"."customer_src_web_events" WHERE "_cdp_id_0" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
 UNION ALL
-SELECT 'user_id' AS id_type, "_cdp_id_1" AS id_value, "_cdp_ts" AS ts, 'web_events' AS source FROM "cdp"."customer_src_web_events" WHERE "_cdp_id_1" IS NOT NULL AND COALESCE("_cdp_ts" >= ((SELECT w."watermark" FROM "cdp"."customer_watermarks" AS w WHERE w."source" = 'web_events') - INTERVAL '48 hours'), TRUE);
+SELECT 'user_id' AS id_type, "_cdp_id_1" AS id_value, "_cdp_ts" AS ts, 'web_events' AS source FROM "cdp"."customer_src_web_events" WHERE "_cdp_id_1" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL);
 -- per identifier and source: earliest and latest row
 DROP TABLE IF EXISTS "cdp"."customer__id_srcnodes";
 CREATE TABLE "cdp"."customer__id_srcnodes" AS SELECT id_type, id_value, source, MIN(ts) AS min_ts, MAX(ts) AS max_ts
@@ -130,33 +130,33 @@ DROP TABLE IF EXISTS "cdp"."customer__id_bedges";
 CREATE TABLE "cdp"."customer__id_bedges" AS SELECT LEAST(na.node_id, nb.node_id) AS a, GREATEST(na.node_id, nb.node_id) AS b,
   GREATEST(na.type_rank, nb.type_rank) AS tier, MIN(p.ts) AS ts
 FROM (
-  SELECT 'email' AS ta, "_cdp_id_0" AS va, 'phone' AS tb, "_cdp_id_1" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer_src_crm_contacts" WHERE "_cdp_id_0" IS NOT NULL AND "_cdp_id_1" IS NOT NULL AND COALESCE("_cdp_ts" >= ((SELECT w."watermark" FROM "cdp"."customer_watermarks" AS w WHERE w."source" = 'crm_contacts') - INTERVAL '48 hours'), TRUE)
+  SELECT 'email' AS ta, "_cdp_id_0" AS va, 'phone' AS tb, "_cdp_id_1" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer_src_crm_contacts" WHERE "_cdp_id_0" IS NOT NULL AND "_cdp_id_1" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
   UNION ALL
-  SELECT 'email' AS ta, "_cdp_id_0" AS va, 'loyalty_card' AS tb, "_cdp_id_2" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer_src_crm_contacts" WHERE "_cdp_id_0" IS NOT NULL AND "_cdp_id_2" IS NOT NULL AND COALESCE("_cdp_ts" >= ((SELECT w."watermark" FROM "cdp"."customer_watermarks" AS w WHERE w."source" = 'crm_contacts') - INTERVAL '48 hours'), TRUE)
+  SELECT 'email' AS ta, "_cdp_id_0" AS va, 'loyalty_card' AS tb, "_cdp_id_2" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer_src_crm_contacts" WHERE "_cdp_id_0" IS NOT NULL AND "_cdp_id_2" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
   UNION ALL
-  SELECT 'email' AS ta, "_cdp_id_0" AS va, 'crm_id' AS tb, "_cdp_id_3" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer_src_crm_contacts" WHERE "_cdp_id_0" IS NOT NULL AND "_cdp_id_3" IS NOT NULL AND COALESCE("_cdp_ts" >= ((SELECT w."watermark" FROM "cdp"."customer_watermarks" AS w WHERE w."source" = 'crm_contacts') - INTERVAL '48 hours'), TRUE)
+  SELECT 'email' AS ta, "_cdp_id_0" AS va, 'crm_id' AS tb, "_cdp_id_3" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer_src_crm_contacts" WHERE "_cdp_id_0" IS NOT NULL AND "_cdp_id_3" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
   UNION ALL
-  SELECT 'phone' AS ta, "_cdp_id_1" AS va, 'loyalty_card' AS tb, "_cdp_id_2" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer_src_crm_contacts" WHERE "_cdp_id_1" IS NOT NULL AND "_cdp_id_2" IS NOT NULL AND COALESCE("_cdp_ts" >= ((SELECT w."watermark" FROM "cdp"."customer_watermarks" AS w WHERE w."source" = 'crm_contacts') - INTERVAL '48 hours'), TRUE)
+  SELECT 'phone' AS ta, "_cdp_id_1" AS va, 'loyalty_card' AS tb, "_cdp_id_2" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer_src_crm_contacts" WHERE "_cdp_id_1" IS NOT NULL AND "_cdp_id_2" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
   UNION ALL
-  SELECT 'phone' AS ta, "_cdp_id_1" AS va, 'crm_id' AS tb, "_cdp_id_3" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer_src_crm_contacts" WHERE "_cdp_id_1" IS NOT NULL AND "_cdp_id_3" IS NOT NULL AND COALESCE("_cdp_ts" >= ((SELECT w."watermark" FROM "cdp"."customer_watermarks" AS w WHERE w."source" = 'crm_contacts') - INTERVAL '48 hours'), TRUE)
+  SELECT 'phone' AS ta, "_cdp_id_1" AS va, 'crm_id' AS tb, "_cdp_id_3" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer_src_crm_contacts" WHERE "_cdp_id_1" IS NOT NULL AND "_cdp_id_3" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
   UNION ALL
-  SELECT 'loyalty_card' AS ta, "_cdp_id_2" AS va, 'crm_id' AS tb, "_cdp_id_3" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer_src_crm_contacts" WHERE "_cdp_id_2" IS NOT NULL AND "_cdp_id_3" IS NOT NULL AND COALESCE("_cdp_ts" >= ((SELECT w."watermark" FROM "cdp"."customer_watermarks" AS w WHERE w."source" = 'crm_contacts') - INTERVAL '48 hours'), TRUE)
+  SELECT 'loyalty_card' AS ta, "_cdp_id_2" AS va, 'crm_id' AS tb, "_cdp_id_3" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer_src_crm_contacts" WHERE "_cdp_id_2" IS NOT NULL AND "_cdp_id_3" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
   UNION ALL
-  SELECT 'user_id' AS ta, "_cdp_id_0" AS va, 'email' AS tb, "_cdp_id_1" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer_src_shop_customers" WHERE "_cdp_id_0" IS NOT NULL AND "_cdp_id_1" IS NOT NULL AND COALESCE("_cdp_ts" >= ((SELECT w."watermark" FROM "cdp"."customer_watermarks" AS w WHERE w."source" = 'shop_customers') - INTERVAL '48 hours'), TRUE)
+  SELECT 'user_id' AS ta, "_cdp_id_0" AS va, 'email' AS tb, "_cdp_id_1" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer_src_shop_customers" WHERE "_cdp_id_0" IS NOT NULL AND "_cdp_id_1" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
   UNION ALL
-  SELECT 'user_id' AS ta, "_cdp_id_0" AS va, 'phone' AS tb, "_cdp_id_2" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer_src_shop_customers" WHERE "_cdp_id_0" IS NOT NULL AND "_cdp_id_2" IS NOT NULL AND COALESCE("_cdp_ts" >= ((SELECT w."watermark" FROM "cdp"."customer_watermarks" AS w WHERE w."source" = 'shop_customers') - INTERVAL '48 hours'), TRUE)
+  SELECT 'user_id' AS ta, "_cdp_id_0" AS va, 'phone' AS tb, "_cdp_id_2" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer_src_shop_customers" WHERE "_cdp_id_0" IS NOT NULL AND "_cdp_id_2" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
   UNION ALL
-  SELECT 'email' AS ta, "_cdp_id_1" AS va, 'phone' AS tb, "_cdp_id_2" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer_src_shop_customers" WHERE "_cdp_id_1" IS NOT NULL AND "_cdp_id_2" IS NOT NULL AND COALESCE("_cdp_ts" >= ((SELECT w."watermark" FROM "cdp"."customer_watermarks" AS w WHERE w."source" = 'shop_customers') - INTERVAL '48 hours'), TRUE)
+  SELECT 'email' AS ta, "_cdp_id_1" AS va, 'phone' AS tb, "_cdp_id_2" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer_src_shop_customers" WHERE "_cdp_id_1" IS NOT NULL AND "_cdp_id_2" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
   UNION ALL
-  SELECT 'user_id' AS ta, "_cdp_id_0" AS va, 'email' AS tb, "_cdp_id_1" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer_src_orders" WHERE "_cdp_id_0" IS NOT NULL AND "_cdp_id_1" IS NOT NULL AND COALESCE("_cdp_ts" >= ((SELECT w."watermark" FROM "cdp"."customer_watermarks" AS w WHERE w."source" = 'orders') - INTERVAL '48 hours'), TRUE)
+  SELECT 'user_id' AS ta, "_cdp_id_0" AS va, 'email' AS tb, "_cdp_id_1" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer_src_orders" WHERE "_cdp_id_0" IS NOT NULL AND "_cdp_id_1" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
   UNION ALL
-  SELECT 'loyalty_card' AS ta, "_cdp_id_0" AS va, 'email' AS tb, "_cdp_id_1" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer_src_pos_transactions" WHERE "_cdp_id_0" IS NOT NULL AND "_cdp_id_1" IS NOT NULL AND COALESCE("_cdp_ts" >= ((SELECT w."watermark" FROM "cdp"."customer_watermarks" AS w WHERE w."source" = 'pos_transactions') - INTERVAL '48 hours'), TRUE)
+  SELECT 'loyalty_card' AS ta, "_cdp_id_0" AS va, 'email' AS tb, "_cdp_id_1" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer_src_pos_transactions" WHERE "_cdp_id_0" IS NOT NULL AND "_cdp_id_1" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
   UNION ALL
-  SELECT 'loyalty_card' AS ta, "_cdp_id_0" AS va, 'phone' AS tb, "_cdp_id_2" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer_src_pos_transactions" WHERE "_cdp_id_0" IS NOT NULL AND "_cdp_id_2" IS NOT NULL AND COALESCE("_cdp_ts" >= ((SELECT w."watermark" FROM "cdp"."customer_watermarks" AS w WHERE w."source" = 'pos_transactions') - INTERVAL '48 hours'), TRUE)
+  SELECT 'loyalty_card' AS ta, "_cdp_id_0" AS va, 'phone' AS tb, "_cdp_id_2" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer_src_pos_transactions" WHERE "_cdp_id_0" IS NOT NULL AND "_cdp_id_2" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
   UNION ALL
-  SELECT 'email' AS ta, "_cdp_id_1" AS va, 'phone' AS tb, "_cdp_id_2" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer_src_pos_transactions" WHERE "_cdp_id_1" IS NOT NULL AND "_cdp_id_2" IS NOT NULL AND COALESCE("_cdp_ts" >= ((SELECT w."watermark" FROM "cdp"."customer_watermarks" AS w WHERE w."source" = 'pos_transactions') - INTERVAL '48 hours'), TRUE)
+  SELECT 'email' AS ta, "_cdp_id_1" AS va, 'phone' AS tb, "_cdp_id_2" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer_src_pos_transactions" WHERE "_cdp_id_1" IS NOT NULL AND "_cdp_id_2" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
   UNION ALL
-  SELECT 'anonymous_id' AS ta, "_cdp_id_0" AS va, 'user_id' AS tb, "_cdp_id_1" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer_src_web_events" WHERE "_cdp_id_0" IS NOT NULL AND "_cdp_id_1" IS NOT NULL AND COALESCE("_cdp_ts" >= ((SELECT w."watermark" FROM "cdp"."customer_watermarks" AS w WHERE w."source" = 'web_events') - INTERVAL '48 hours'), TRUE)
+  SELECT 'anonymous_id' AS ta, "_cdp_id_0" AS va, 'user_id' AS tb, "_cdp_id_1" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer_src_web_events" WHERE "_cdp_id_0" IS NOT NULL AND "_cdp_id_1" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
 ) p
 JOIN "cdp"."customer__id_bids" na ON na.id_type = p.ta AND na.id_value = p.va AND na.excluded_by IS NULL
 JOIN "cdp"."customer__id_bids" nb ON nb.id_type = p.tb AND nb.id_value = p.vb AND nb.excluded_by IS NULL
@@ -462,7 +462,7 @@ SELECT "_cdp_profile_id" AS "profile_id" FROM (
   LEFT JOIN "cdp"."customer_identifiers" AS i1
     ON i1."id_type" = 'phone' AND i1."id_value" = v."_cdp_id_1"
   WHERE COALESCE(i0."profile_id", i3."profile_id", i2."profile_id", i1."profile_id") IS NOT NULL
-    AND COALESCE(v."_cdp_ts" >= ((SELECT w."watermark" FROM "cdp"."customer_watermarks" AS w WHERE w."source" = 'crm_contacts') - INTERVAL '48 hours'), TRUE)
+    AND (v."_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR v."_cdp_ts" IS NULL)
 ) AS r
 UNION
 SELECT "_cdp_profile_id" AS "profile_id" FROM (
@@ -475,7 +475,7 @@ SELECT "_cdp_profile_id" AS "profile_id" FROM (
   LEFT JOIN "cdp"."customer_identifiers" AS i2
     ON i2."id_type" = 'phone' AND i2."id_value" = v."_cdp_id_2"
   WHERE COALESCE(i0."profile_id", i1."profile_id", i2."profile_id") IS NOT NULL
-    AND COALESCE(v."_cdp_ts" >= ((SELECT w."watermark" FROM "cdp"."customer_watermarks" AS w WHERE w."source" = 'shop_customers') - INTERVAL '48 hours'), TRUE)
+    AND (v."_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR v."_cdp_ts" IS NULL)
 ) AS r
 UNION
 SELECT "_cdp_profile_id" AS "profile_id" FROM (
@@ -486,7 +486,7 @@ SELECT "_cdp_profile_id" AS "profile_id" FROM (
   LEFT JOIN "cdp"."customer_identifiers" AS i1
     ON i1."id_type" = 'email' AND i1."id_value" = v."_cdp_id_1"
   WHERE COALESCE(i0."profile_id", i1."profile_id") IS NOT NULL
-    AND COALESCE(v."_cdp_ts" >= ((SELECT w."watermark" FROM "cdp"."customer_watermarks" AS w WHERE w."source" = 'orders') - INTERVAL '48 hours'), TRUE)
+    AND (v."_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR v."_cdp_ts" IS NULL)
 ) AS r
 UNION
 SELECT "_cdp_profile_id" AS "profile_id" FROM (
@@ -499,7 +499,7 @@ SELECT "_cdp_profile_id" AS "profile_id" FROM (
   LEFT JOIN "cdp"."customer_identifiers" AS i2
     ON i2."id_type" = 'phone' AND i2."id_value" = v."_cdp_id_2"
   WHERE COALESCE(i1."profile_id", i0."profile_id", i2."profile_id") IS NOT NULL
-    AND COALESCE(v."_cdp_ts" >= ((SELECT w."watermark" FROM "cdp"."customer_watermarks" AS w WHERE w."source" = 'pos_transactions') - INTERVAL '48 hours'), TRUE)
+    AND (v."_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR v."_cdp_ts" IS NULL)
 ) AS r
 UNION
 SELECT "_cdp_profile_id" AS "profile_id" FROM (
@@ -510,7 +510,7 @@ SELECT "_cdp_profile_id" AS "profile_id" FROM (
   LEFT JOIN "cdp"."customer_identifiers" AS i0
     ON i0."id_type" = 'anonymous_id' AND i0."id_value" = v."_cdp_id_0"
   WHERE COALESCE(i1."profile_id", i0."profile_id") IS NOT NULL
-    AND COALESCE(v."_cdp_ts" >= ((SELECT w."watermark" FROM "cdp"."customer_watermarks" AS w WHERE w."source" = 'web_events') - INTERVAL '48 hours'), TRUE)
+    AND (v."_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR v."_cdp_ts" IS NULL)
 ) AS r
 UNION
 SELECT "_cdp_profile_id" AS "profile_id" FROM (
@@ -521,7 +521,7 @@ SELECT "_cdp_profile_id" AS "profile_id" FROM (
   LEFT JOIN "cdp"."customer_identifiers" AS i1
     ON i1."id_type" = 'email' AND i1."id_value" = v."_cdp_id_1"
   WHERE COALESCE(i0."profile_id", i1."profile_id") IS NOT NULL
-    AND COALESCE((v."_cdp_ts" >= ((SELECT MAX(w."as_of") FROM "cdp"."customer_watermarks" AS w) - INTERVAL '2160 hours') AND v."_cdp_ts" <= (SELECT MAX(w."as_of") FROM "cdp"."customer_watermarks" AS w)) <> (v."_cdp_ts" >= (TIMESTAMP '2026-11-01 00:00:00.000000' - INTERVAL '2160 hours') AND v."_cdp_ts" <= TIMESTAMP '2026-11-01 00:00:00.000000'), FALSE)
+    AND COALESCE((v."_cdp_ts" >= (TIMESTAMP '2026-10-31 00:00:00.000000' - INTERVAL '2160 hours') AND v."_cdp_ts" <= TIMESTAMP '2026-10-31 00:00:00.000000') <> (v."_cdp_ts" >= (TIMESTAMP '2026-11-01 00:00:00.000000' - INTERVAL '2160 hours') AND v."_cdp_ts" <= TIMESTAMP '2026-11-01 00:00:00.000000'), FALSE)
 ) AS r
 UNION
 SELECT "_cdp_profile_id" AS "profile_id" FROM (
@@ -534,7 +534,7 @@ SELECT "_cdp_profile_id" AS "profile_id" FROM (
   LEFT JOIN "cdp"."customer_identifiers" AS i2
     ON i2."id_type" = 'phone' AND i2."id_value" = v."_cdp_id_2"
   WHERE COALESCE(i1."profile_id", i0."profile_id", i2."profile_id") IS NOT NULL
-    AND COALESCE((v."_cdp_ts" >= ((SELECT MAX(w."as_of") FROM "cdp"."customer_watermarks" AS w) - INTERVAL '8736 hours') AND v."_cdp_ts" <= (SELECT MAX(w."as_of") FROM "cdp"."customer_watermarks" AS w)) <> (v."_cdp_ts" >= (TIMESTAMP '2026-11-01 00:00:00.000000' - INTERVAL '8736 hours') AND v."_cdp_ts" <= TIMESTAMP '2026-11-01 00:00:00.000000'), FALSE)
+    AND COALESCE((v."_cdp_ts" >= (TIMESTAMP '2026-10-31 00:00:00.000000' - INTERVAL '8736 hours') AND v."_cdp_ts" <= TIMESTAMP '2026-10-31 00:00:00.000000') <> (v."_cdp_ts" >= (TIMESTAMP '2026-11-01 00:00:00.000000' - INTERVAL '8736 hours') AND v."_cdp_ts" <= TIMESTAMP '2026-11-01 00:00:00.000000'), FALSE)
 ) AS r
 UNION
 SELECT "_cdp_profile_id" AS "profile_id" FROM (
@@ -545,7 +545,7 @@ SELECT "_cdp_profile_id" AS "profile_id" FROM (
   LEFT JOIN "cdp"."customer_identifiers" AS i0
     ON i0."id_type" = 'anonymous_id' AND i0."id_value" = v."_cdp_id_0"
   WHERE COALESCE(i1."profile_id", i0."profile_id") IS NOT NULL
-    AND COALESCE((v."_cdp_ts" >= ((SELECT MAX(w."as_of") FROM "cdp"."customer_watermarks" AS w) - INTERVAL '48 hours') AND v."_cdp_ts" <= (SELECT MAX(w."as_of") FROM "cdp"."customer_watermarks" AS w)) <> (v."_cdp_ts" >= (TIMESTAMP '2026-11-01 00:00:00.000000' - INTERVAL '48 hours') AND v."_cdp_ts" <= TIMESTAMP '2026-11-01 00:00:00.000000'), FALSE)
+    AND COALESCE((v."_cdp_ts" >= (TIMESTAMP '2026-10-31 00:00:00.000000' - INTERVAL '48 hours') AND v."_cdp_ts" <= TIMESTAMP '2026-10-31 00:00:00.000000') <> (v."_cdp_ts" >= (TIMESTAMP '2026-11-01 00:00:00.000000' - INTERVAL '48 hours') AND v."_cdp_ts" <= TIMESTAMP '2026-11-01 00:00:00.000000'), FALSE)
 ) AS r
 UNION
 SELECT "_cdp_profile_id" AS "profile_id" FROM (
@@ -556,7 +556,7 @@ SELECT "_cdp_profile_id" AS "profile_id" FROM (
   LEFT JOIN "cdp"."customer_identifiers" AS i0
     ON i0."id_type" = 'anonymous_id' AND i0."id_value" = v."_cdp_id_0"
   WHERE COALESCE(i1."profile_id", i0."profile_id") IS NOT NULL
-    AND COALESCE((v."_cdp_ts" >= ((SELECT MAX(w."as_of") FROM "cdp"."customer_watermarks" AS w) - INTERVAL '336 hours') AND v."_cdp_ts" <= (SELECT MAX(w."as_of") FROM "cdp"."customer_watermarks" AS w)) <> (v."_cdp_ts" >= (TIMESTAMP '2026-11-01 00:00:00.000000' - INTERVAL '336 hours') AND v."_cdp_ts" <= TIMESTAMP '2026-11-01 00:00:00.000000'), FALSE)
+    AND COALESCE((v."_cdp_ts" >= (TIMESTAMP '2026-10-31 00:00:00.000000' - INTERVAL '336 hours') AND v."_cdp_ts" <= TIMESTAMP '2026-10-31 00:00:00.000000') <> (v."_cdp_ts" >= (TIMESTAMP '2026-11-01 00:00:00.000000' - INTERVAL '336 hours') AND v."_cdp_ts" <= TIMESTAMP '2026-11-01 00:00:00.000000'), FALSE)
 ) AS r;
 -- update customer_profiles: their identifiers
 DROP TABLE IF EXISTS "cdp"."customer__prof_dirty_ids";
@@ -1723,15 +1723,15 @@ DROP TABLE IF EXISTS "cdp"."customer__seg_newsletter_no_order";
 CREATE TABLE IF NOT EXISTS "cdp"."customer_watermarks" ("source" TEXT, "watermark" TIMESTAMP, "as_of" TIMESTAMP, "fingerprint" TEXT, "run_id" TEXT);
 -- state: the latest row time read from each source
 DROP TABLE IF EXISTS "cdp"."customer__wm_next";
-CREATE TABLE "cdp"."customer__wm_next" AS SELECT 'crm_contacts' AS "source", (SELECT COALESCE(MAX(v."_cdp_ts"), (SELECT w."watermark" FROM "cdp"."customer_watermarks" AS w WHERE w."source" = 'crm_contacts')) FROM "cdp"."customer_src_crm_contacts" AS v WHERE COALESCE(v."_cdp_ts" >= ((SELECT w."watermark" FROM "cdp"."customer_watermarks" AS w WHERE w."source" = 'crm_contacts') - INTERVAL '48 hours'), TRUE)) AS "watermark"
+CREATE TABLE "cdp"."customer__wm_next" AS SELECT 'crm_contacts' AS "source", (SELECT COALESCE(MAX(v."_cdp_ts"), TIMESTAMP '2026-10-31 23:00:00.000000') FROM "cdp"."customer_src_crm_contacts" AS v WHERE (v."_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR v."_cdp_ts" IS NULL)) AS "watermark"
 UNION ALL
-SELECT 'shop_customers' AS "source", (SELECT COALESCE(MAX(v."_cdp_ts"), (SELECT w."watermark" FROM "cdp"."customer_watermarks" AS w WHERE w."source" = 'shop_customers')) FROM "cdp"."customer_src_shop_customers" AS v WHERE COALESCE(v."_cdp_ts" >= ((SELECT w."watermark" FROM "cdp"."customer_watermarks" AS w WHERE w."source" = 'shop_customers') - INTERVAL '48 hours'), TRUE)) AS "watermark"
+SELECT 'shop_customers' AS "source", (SELECT COALESCE(MAX(v."_cdp_ts"), TIMESTAMP '2026-10-31 23:00:00.000000') FROM "cdp"."customer_src_shop_customers" AS v WHERE (v."_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR v."_cdp_ts" IS NULL)) AS "watermark"
 UNION ALL
-SELECT 'orders' AS "source", (SELECT COALESCE(MAX(v."_cdp_ts"), (SELECT w."watermark" FROM "cdp"."customer_watermarks" AS w WHERE w."source" = 'orders')) FROM "cdp"."customer_src_orders" AS v WHERE COALESCE(v."_cdp_ts" >= ((SELECT w."watermark" FROM "cdp"."customer_watermarks" AS w WHERE w."source" = 'orders') - INTERVAL '48 hours'), TRUE)) AS "watermark"
+SELECT 'orders' AS "source", (SELECT COALESCE(MAX(v."_cdp_ts"), TIMESTAMP '2026-10-31 23:00:00.000000') FROM "cdp"."customer_src_orders" AS v WHERE (v."_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR v."_cdp_ts" IS NULL)) AS "watermark"
 UNION ALL
-SELECT 'pos_transactions' AS "source", (SELECT COALESCE(MAX(v."_cdp_ts"), (SELECT w."watermark" FROM "cdp"."customer_watermarks" AS w WHERE w."source" = 'pos_transactions')) FROM "cdp"."customer_src_pos_transactions" AS v WHERE COALESCE(v."_cdp_ts" >= ((SELECT w."watermark" FROM "cdp"."customer_watermarks" AS w WHERE w."source" = 'pos_transactions') - INTERVAL '48 hours'), TRUE)) AS "watermark"
+SELECT 'pos_transactions' AS "source", (SELECT COALESCE(MAX(v."_cdp_ts"), TIMESTAMP '2026-10-31 23:00:00.000000') FROM "cdp"."customer_src_pos_transactions" AS v WHERE (v."_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR v."_cdp_ts" IS NULL)) AS "watermark"
 UNION ALL
-SELECT 'web_events' AS "source", (SELECT COALESCE(MAX(v."_cdp_ts"), (SELECT w."watermark" FROM "cdp"."customer_watermarks" AS w WHERE w."source" = 'web_events')) FROM "cdp"."customer_src_web_events" AS v WHERE COALESCE(v."_cdp_ts" >= ((SELECT w."watermark" FROM "cdp"."customer_watermarks" AS w WHERE w."source" = 'web_events') - INTERVAL '48 hours'), TRUE)) AS "watermark";
+SELECT 'web_events' AS "source", (SELECT COALESCE(MAX(v."_cdp_ts"), TIMESTAMP '2026-10-31 23:00:00.000000') FROM "cdp"."customer_src_web_events" AS v WHERE (v."_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR v."_cdp_ts" IS NULL)) AS "watermark";
 -- state: record the watermarks of this run (atomic)
 BEGIN;
 DELETE FROM "cdp"."customer_watermarks";
