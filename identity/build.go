@@ -94,12 +94,12 @@ func (b *builder) ctas(label, name, query string) []program.Step {
 func (b *builder) occurrencesSQL() string {
 	var parts []string
 	for _, src := range b.p.Sources {
-		view, batch := b.t.Q(b.t.SourceView(src.Name)), b.batch(src)
+		view := b.rows(src)
 		for i, id := range src.Identifiers {
 			col := b.d.QuoteIdent(layout.SourceIdentColumn(i))
 			parts = append(parts, fmt.Sprintf(
-				"SELECT %s AS id_type, %s AS id_value, %s AS ts, %s AS source FROM %s WHERE %s IS NOT NULL%s",
-				b.q(id.Type), col, b.d.QuoteIdent(layout.SourceTSColumn), b.q(src.Name), view, col, batch))
+				"SELECT %s AS id_type, %s AS id_value, %s AS ts, %s AS source FROM %s WHERE %s IS NOT NULL",
+				b.q(id.Type), col, b.d.QuoteIdent(layout.SourceTSColumn), b.q(src.Name), view, col))
 		}
 	}
 	if len(parts) == 0 {
@@ -113,14 +113,14 @@ func (b *builder) occurrencesSQL() string {
 func (b *builder) pairsSQL() string {
 	var parts []string
 	for _, src := range b.p.Sources {
-		view, batch := b.t.Q(b.t.SourceView(src.Name)), b.batch(src)
+		view := b.rows(src)
 		for i := range src.Identifiers {
 			for j := i + 1; j < len(src.Identifiers); j++ {
 				ci, cj := b.d.QuoteIdent(layout.SourceIdentColumn(i)), b.d.QuoteIdent(layout.SourceIdentColumn(j))
 				parts = append(parts, fmt.Sprintf(
-					"SELECT %s AS ta, %s AS va, %s AS tb, %s AS vb, %s AS ts FROM %s WHERE %s IS NOT NULL AND %s IS NOT NULL%s",
+					"SELECT %s AS ta, %s AS va, %s AS tb, %s AS vb, %s AS ts FROM %s WHERE %s IS NOT NULL AND %s IS NOT NULL",
 					b.q(src.Identifiers[i].Type), ci, b.q(src.Identifiers[j].Type), cj,
-					b.d.QuoteIdent(layout.SourceTSColumn), view, ci, cj, batch))
+					b.d.QuoteIdent(layout.SourceTSColumn), view, ci, cj))
 			}
 		}
 	}
@@ -167,16 +167,32 @@ FROM %s
 GROUP BY id_type, id_value, source`, b.w("occ")))
 }
 
-// batch is the extra condition (" AND …") on a source's rows in an
-// incremental build, empty otherwise.
-func (b *builder) batch(src *models.Source) string {
-	if !b.o.Incremental {
-		return ""
+// rows names the relation holding a source's rows of this build: its view,
+// or in an incremental build the scratch copy of the rows read this run
+// (see batches).
+func (b *builder) rows(src *models.Source) string {
+	if b.o.Incremental {
+		return b.w("batch_" + src.Name)
 	}
-	if f := BatchFilter(b.p, b.t, src, b.d.QuoteIdent(layout.SourceTSColumn), b.o.Watermarks); f != "" {
-		return " AND " + f
+	return b.t.Q(b.t.SourceView(src.Name))
+}
+
+// batches copies, once per source, the rows an incremental build reads: the
+// filter on the row time alone reaches the source, so only those rows get
+// their identifiers normalized.
+func (b *builder) batches() []program.Step {
+	var s []program.Step
+	for _, src := range b.p.Sources {
+		if len(src.Identifiers) == 0 {
+			continue
+		}
+		q := "SELECT * FROM " + b.t.Q(b.t.SourceView(src.Name))
+		if f := BatchFilter(b.p, b.t, src, b.d.QuoteIdent(layout.SourceTSColumn), b.o.Watermarks); f != "" {
+			q += " WHERE " + f
+		}
+		s = append(s, b.ctas("the rows of "+src.Name+" read this run", "batch_"+src.Name, q)...)
 	}
-	return ""
+	return s
 }
 
 func (b *builder) prepare() []program.Step {

@@ -29,6 +29,7 @@ import (
 // affected components (the shape prepare gives a full build).
 func (b *builder) prepareIncremental() []program.Step {
 	var s []program.Step
+	s = append(s, b.batches()...)
 	s = append(s, b.ctas("occurrences: the identifiers of the rows read this run", "occ", b.occurrencesSQL())...)
 	s = append(s, b.srcNodes()...)
 	s = append(s, b.batchNodes()...)
