@@ -61,35 +61,50 @@ CREATE VIEW "cdp"."customer_src_web_events" AS SELECT
 FROM "cdp"."seed_web_events" AS src;
 
 -- node: identity.customer (models/identity.yml:9)
+-- the rows of crm_contacts read this run
+DROP TABLE IF EXISTS "cdp"."customer__id_batch_crm_contacts";
+CREATE TABLE "cdp"."customer__id_batch_crm_contacts" AS SELECT * FROM "cdp"."customer_src_crm_contacts" WHERE ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL);
+-- the rows of shop_customers read this run
+DROP TABLE IF EXISTS "cdp"."customer__id_batch_shop_customers";
+CREATE TABLE "cdp"."customer__id_batch_shop_customers" AS SELECT * FROM "cdp"."customer_src_shop_customers" WHERE ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL);
+-- the rows of orders read this run
+DROP TABLE IF EXISTS "cdp"."customer__id_batch_orders";
+CREATE TABLE "cdp"."customer__id_batch_orders" AS SELECT * FROM "cdp"."customer_src_orders" WHERE ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL);
+-- the rows of pos_transactions read this run
+DROP TABLE IF EXISTS "cdp"."customer__id_batch_pos_transactions";
+CREATE TABLE "cdp"."customer__id_batch_pos_transactions" AS SELECT * FROM "cdp"."customer_src_pos_transactions" WHERE ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL);
+-- the rows of web_events read this run
+DROP TABLE IF EXISTS "cdp"."customer__id_batch_web_events";
+CREATE TABLE "cdp"."customer__id_batch_web_events" AS SELECT * FROM "cdp"."customer_src_web_events" WHERE ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL);
 -- occurrences: the identifiers of the rows read this run
 DROP TABLE IF EXISTS "cdp"."customer__id_occ";
-CREATE TABLE "cdp"."customer__id_occ" AS SELECT 'email' AS id_type, "_cdp_id_0" AS id_value, "_cdp_ts" AS ts, 'crm_contacts' AS source FROM "cdp"."customer_src_crm_contacts" WHERE "_cdp_id_0" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
+CREATE TABLE "cdp"."customer__id_occ" AS SELECT 'email' AS id_type, "_cdp_id_0" AS id_value, "_cdp_ts" AS ts, 'crm_contacts' AS source FROM "cdp"."customer__id_batch_crm_contacts" WHERE "_cdp_id_0" IS NOT NULL
 UNION ALL
-SELECT 'phone' AS id_type, "_cdp_id_1" AS id_value, "_cdp_ts" AS ts, 'crm_contacts' AS source FROM "cdp"."customer_src_crm_contacts" WHERE "_cdp_id_1" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
+SELECT 'phone' AS id_type, "_cdp_id_1" AS id_value, "_cdp_ts" AS ts, 'crm_contacts' AS source FROM "cdp"."customer__id_batch_crm_contacts" WHERE "_cdp_id_1" IS NOT NULL
 UNION ALL
-SELECT 'loyalty_card' AS id_type, "_cdp_id_2" AS id_value, "_cdp_ts" AS ts, 'crm_contacts' AS source FROM "cdp"."customer_src_crm_contacts" WHERE "_cdp_id_2" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
+SELECT 'loyalty_card' AS id_type, "_cdp_id_2" AS id_value, "_cdp_ts" AS ts, 'crm_contacts' AS source FROM "cdp"."customer__id_batch_crm_contacts" WHERE "_cdp_id_2" IS NOT NULL
 UNION ALL
-SELECT 'crm_id' AS id_type, "_cdp_id_3" AS id_value, "_cdp_ts" AS ts, 'crm_contacts' AS source FROM "cdp"."customer_src_crm_contacts" WHERE "_cdp_id_3" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
+SELECT 'crm_id' AS id_type, "_cdp_id_3" AS id_value, "_cdp_ts" AS ts, 'crm_contacts' AS source FROM "cdp"."customer__id_batch_crm_contacts" WHERE "_cdp_id_3" IS NOT NULL
 UNION ALL
-SELECT 'user_id' AS id_type, "_cdp_id_0" AS id_value, "_cdp_ts" AS ts, 'shop_customers' AS source FROM "cdp"."customer_src_shop_customers" WHERE "_cdp_id_0" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
+SELECT 'user_id' AS id_type, "_cdp_id_0" AS id_value, "_cdp_ts" AS ts, 'shop_customers' AS source FROM "cdp"."customer__id_batch_shop_customers" WHERE "_cdp_id_0" IS NOT NULL
 UNION ALL
-SELECT 'email' AS id_type, "_cdp_id_1" AS id_value, "_cdp_ts" AS ts, 'shop_customers' AS source FROM "cdp"."customer_src_shop_customers" WHERE "_cdp_id_1" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
+SELECT 'email' AS id_type, "_cdp_id_1" AS id_value, "_cdp_ts" AS ts, 'shop_customers' AS source FROM "cdp"."customer__id_batch_shop_customers" WHERE "_cdp_id_1" IS NOT NULL
 UNION ALL
-SELECT 'phone' AS id_type, "_cdp_id_2" AS id_value, "_cdp_ts" AS ts, 'shop_customers' AS source FROM "cdp"."customer_src_shop_customers" WHERE "_cdp_id_2" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
+SELECT 'phone' AS id_type, "_cdp_id_2" AS id_value, "_cdp_ts" AS ts, 'shop_customers' AS source FROM "cdp"."customer__id_batch_shop_customers" WHERE "_cdp_id_2" IS NOT NULL
 UNION ALL
-SELECT 'user_id' AS id_type, "_cdp_id_0" AS id_value, "_cdp_ts" AS ts, 'orders' AS source FROM "cdp"."customer_src_orders" WHERE "_cdp_id_0" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
+SELECT 'user_id' AS id_type, "_cdp_id_0" AS id_value, "_cdp_ts" AS ts, 'orders' AS source FROM "cdp"."customer__id_batch_orders" WHERE "_cdp_id_0" IS NOT NULL
 UNION ALL
-SELECT 'email' AS id_type, "_cdp_id_1" AS id_value, "_cdp_ts" AS ts, 'orders' AS source FROM "cdp"."customer_src_orders" WHERE "_cdp_id_1" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
+SELECT 'email' AS id_type, "_cdp_id_1" AS id_value, "_cdp_ts" AS ts, 'orders' AS source FROM "cdp"."customer__id_batch_orders" WHERE "_cdp_id_1" IS NOT NULL
 UNION ALL
-SELECT 'loyalty_card' AS id_type, "_cdp_id_0" AS id_value, "_cdp_ts" AS ts, 'pos_transactions' AS source FROM "cdp"."customer_src_pos_transactions" WHERE "_cdp_id_0" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
+SELECT 'loyalty_card' AS id_type, "_cdp_id_0" AS id_value, "_cdp_ts" AS ts, 'pos_transactions' AS source FROM "cdp"."customer__id_batch_pos_transactions" WHERE "_cdp_id_0" IS NOT NULL
 UNION ALL
-SELECT 'email' AS id_type, "_cdp_id_1" AS id_value, "_cdp_ts" AS ts, 'pos_transactions' AS source FROM "cdp"."customer_src_pos_transactions" WHERE "_cdp_id_1" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
+SELECT 'email' AS id_type, "_cdp_id_1" AS id_value, "_cdp_ts" AS ts, 'pos_transactions' AS source FROM "cdp"."customer__id_batch_pos_transactions" WHERE "_cdp_id_1" IS NOT NULL
 UNION ALL
-SELECT 'phone' AS id_type, "_cdp_id_2" AS id_value, "_cdp_ts" AS ts, 'pos_transactions' AS source FROM "cdp"."customer_src_pos_transactions" WHERE "_cdp_id_2" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
+SELECT 'phone' AS id_type, "_cdp_id_2" AS id_value, "_cdp_ts" AS ts, 'pos_transactions' AS source FROM "cdp"."customer__id_batch_pos_transactions" WHERE "_cdp_id_2" IS NOT NULL
 UNION ALL
-SELECT 'anonymous_id' AS id_type, "_cdp_id_0" AS id_value, "_cdp_ts" AS ts, 'web_events' AS source FROM "cdp"."customer_src_web_events" WHERE "_cdp_id_0" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
+SELECT 'anonymous_id' AS id_type, "_cdp_id_0" AS id_value, "_cdp_ts" AS ts, 'web_events' AS source FROM "cdp"."customer__id_batch_web_events" WHERE "_cdp_id_0" IS NOT NULL
 UNION ALL
-SELECT 'user_id' AS id_type, "_cdp_id_1" AS id_value, "_cdp_ts" AS ts, 'web_events' AS source FROM "cdp"."customer_src_web_events" WHERE "_cdp_id_1" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL);
+SELECT 'user_id' AS id_type, "_cdp_id_1" AS id_value, "_cdp_ts" AS ts, 'web_events' AS source FROM "cdp"."customer__id_batch_web_events" WHERE "_cdp_id_1" IS NOT NULL;
 -- per identifier and source: earliest and latest row
 DROP TABLE IF EXISTS "cdp"."customer__id_srcnodes";
 CREATE TABLE "cdp"."customer__id_srcnodes" AS SELECT id_type, id_value, source, MIN(ts) AS min_ts, MAX(ts) AS max_ts
@@ -130,33 +145,33 @@ DROP TABLE IF EXISTS "cdp"."customer__id_bedges";
 CREATE TABLE "cdp"."customer__id_bedges" AS SELECT LEAST(na.node_id, nb.node_id) AS a, GREATEST(na.node_id, nb.node_id) AS b,
   GREATEST(na.type_rank, nb.type_rank) AS tier, MIN(p.ts) AS ts
 FROM (
-  SELECT 'email' AS ta, "_cdp_id_0" AS va, 'phone' AS tb, "_cdp_id_1" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer_src_crm_contacts" WHERE "_cdp_id_0" IS NOT NULL AND "_cdp_id_1" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
+  SELECT 'email' AS ta, "_cdp_id_0" AS va, 'phone' AS tb, "_cdp_id_1" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer__id_batch_crm_contacts" WHERE "_cdp_id_0" IS NOT NULL AND "_cdp_id_1" IS NOT NULL
   UNION ALL
-  SELECT 'email' AS ta, "_cdp_id_0" AS va, 'loyalty_card' AS tb, "_cdp_id_2" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer_src_crm_contacts" WHERE "_cdp_id_0" IS NOT NULL AND "_cdp_id_2" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
+  SELECT 'email' AS ta, "_cdp_id_0" AS va, 'loyalty_card' AS tb, "_cdp_id_2" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer__id_batch_crm_contacts" WHERE "_cdp_id_0" IS NOT NULL AND "_cdp_id_2" IS NOT NULL
   UNION ALL
-  SELECT 'email' AS ta, "_cdp_id_0" AS va, 'crm_id' AS tb, "_cdp_id_3" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer_src_crm_contacts" WHERE "_cdp_id_0" IS NOT NULL AND "_cdp_id_3" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
+  SELECT 'email' AS ta, "_cdp_id_0" AS va, 'crm_id' AS tb, "_cdp_id_3" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer__id_batch_crm_contacts" WHERE "_cdp_id_0" IS NOT NULL AND "_cdp_id_3" IS NOT NULL
   UNION ALL
-  SELECT 'phone' AS ta, "_cdp_id_1" AS va, 'loyalty_card' AS tb, "_cdp_id_2" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer_src_crm_contacts" WHERE "_cdp_id_1" IS NOT NULL AND "_cdp_id_2" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
+  SELECT 'phone' AS ta, "_cdp_id_1" AS va, 'loyalty_card' AS tb, "_cdp_id_2" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer__id_batch_crm_contacts" WHERE "_cdp_id_1" IS NOT NULL AND "_cdp_id_2" IS NOT NULL
   UNION ALL
-  SELECT 'phone' AS ta, "_cdp_id_1" AS va, 'crm_id' AS tb, "_cdp_id_3" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer_src_crm_contacts" WHERE "_cdp_id_1" IS NOT NULL AND "_cdp_id_3" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
+  SELECT 'phone' AS ta, "_cdp_id_1" AS va, 'crm_id' AS tb, "_cdp_id_3" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer__id_batch_crm_contacts" WHERE "_cdp_id_1" IS NOT NULL AND "_cdp_id_3" IS NOT NULL
   UNION ALL
-  SELECT 'loyalty_card' AS ta, "_cdp_id_2" AS va, 'crm_id' AS tb, "_cdp_id_3" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer_src_crm_contacts" WHERE "_cdp_id_2" IS NOT NULL AND "_cdp_id_3" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
+  SELECT 'loyalty_card' AS ta, "_cdp_id_2" AS va, 'crm_id' AS tb, "_cdp_id_3" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer__id_batch_crm_contacts" WHERE "_cdp_id_2" IS NOT NULL AND "_cdp_id_3" IS NOT NULL
   UNION ALL
-  SELECT 'user_id' AS ta, "_cdp_id_0" AS va, 'email' AS tb, "_cdp_id_1" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer_src_shop_customers" WHERE "_cdp_id_0" IS NOT NULL AND "_cdp_id_1" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
+  SELECT 'user_id' AS ta, "_cdp_id_0" AS va, 'email' AS tb, "_cdp_id_1" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer__id_batch_shop_customers" WHERE "_cdp_id_0" IS NOT NULL AND "_cdp_id_1" IS NOT NULL
   UNION ALL
-  SELECT 'user_id' AS ta, "_cdp_id_0" AS va, 'phone' AS tb, "_cdp_id_2" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer_src_shop_customers" WHERE "_cdp_id_0" IS NOT NULL AND "_cdp_id_2" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
+  SELECT 'user_id' AS ta, "_cdp_id_0" AS va, 'phone' AS tb, "_cdp_id_2" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer__id_batch_shop_customers" WHERE "_cdp_id_0" IS NOT NULL AND "_cdp_id_2" IS NOT NULL
   UNION ALL
-  SELECT 'email' AS ta, "_cdp_id_1" AS va, 'phone' AS tb, "_cdp_id_2" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer_src_shop_customers" WHERE "_cdp_id_1" IS NOT NULL AND "_cdp_id_2" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
+  SELECT 'email' AS ta, "_cdp_id_1" AS va, 'phone' AS tb, "_cdp_id_2" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer__id_batch_shop_customers" WHERE "_cdp_id_1" IS NOT NULL AND "_cdp_id_2" IS NOT NULL
   UNION ALL
-  SELECT 'user_id' AS ta, "_cdp_id_0" AS va, 'email' AS tb, "_cdp_id_1" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer_src_orders" WHERE "_cdp_id_0" IS NOT NULL AND "_cdp_id_1" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
+  SELECT 'user_id' AS ta, "_cdp_id_0" AS va, 'email' AS tb, "_cdp_id_1" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer__id_batch_orders" WHERE "_cdp_id_0" IS NOT NULL AND "_cdp_id_1" IS NOT NULL
   UNION ALL
-  SELECT 'loyalty_card' AS ta, "_cdp_id_0" AS va, 'email' AS tb, "_cdp_id_1" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer_src_pos_transactions" WHERE "_cdp_id_0" IS NOT NULL AND "_cdp_id_1" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
+  SELECT 'loyalty_card' AS ta, "_cdp_id_0" AS va, 'email' AS tb, "_cdp_id_1" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer__id_batch_pos_transactions" WHERE "_cdp_id_0" IS NOT NULL AND "_cdp_id_1" IS NOT NULL
   UNION ALL
-  SELECT 'loyalty_card' AS ta, "_cdp_id_0" AS va, 'phone' AS tb, "_cdp_id_2" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer_src_pos_transactions" WHERE "_cdp_id_0" IS NOT NULL AND "_cdp_id_2" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
+  SELECT 'loyalty_card' AS ta, "_cdp_id_0" AS va, 'phone' AS tb, "_cdp_id_2" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer__id_batch_pos_transactions" WHERE "_cdp_id_0" IS NOT NULL AND "_cdp_id_2" IS NOT NULL
   UNION ALL
-  SELECT 'email' AS ta, "_cdp_id_1" AS va, 'phone' AS tb, "_cdp_id_2" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer_src_pos_transactions" WHERE "_cdp_id_1" IS NOT NULL AND "_cdp_id_2" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
+  SELECT 'email' AS ta, "_cdp_id_1" AS va, 'phone' AS tb, "_cdp_id_2" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer__id_batch_pos_transactions" WHERE "_cdp_id_1" IS NOT NULL AND "_cdp_id_2" IS NOT NULL
   UNION ALL
-  SELECT 'anonymous_id' AS ta, "_cdp_id_0" AS va, 'user_id' AS tb, "_cdp_id_1" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer_src_web_events" WHERE "_cdp_id_0" IS NOT NULL AND "_cdp_id_1" IS NOT NULL AND ("_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR "_cdp_ts" IS NULL)
+  SELECT 'anonymous_id' AS ta, "_cdp_id_0" AS va, 'user_id' AS tb, "_cdp_id_1" AS vb, "_cdp_ts" AS ts FROM "cdp"."customer__id_batch_web_events" WHERE "_cdp_id_0" IS NOT NULL AND "_cdp_id_1" IS NOT NULL
 ) p
 JOIN "cdp"."customer__id_bids" na ON na.id_type = p.ta AND na.id_value = p.va AND na.excluded_by IS NULL
 JOIN "cdp"."customer__id_bids" nb ON nb.id_type = p.tb AND nb.id_value = p.vb AND nb.excluded_by IS NULL
@@ -405,6 +420,11 @@ INSERT INTO "cdp"."customer_identity_edges" (a, b, tier, ts)
 SELECT a, b, tier, ts FROM "cdp"."customer__id_medges" WHERE a IN (SELECT a FROM "cdp"."customer__id_e_changed");
 COMMIT;
 -- drop scratch table
+DROP TABLE IF EXISTS "cdp"."customer__id_batch_crm_contacts";
+DROP TABLE IF EXISTS "cdp"."customer__id_batch_shop_customers";
+DROP TABLE IF EXISTS "cdp"."customer__id_batch_orders";
+DROP TABLE IF EXISTS "cdp"."customer__id_batch_pos_transactions";
+DROP TABLE IF EXISTS "cdp"."customer__id_batch_web_events";
 DROP TABLE IF EXISTS "cdp"."customer__id_occ";
 DROP TABLE IF EXISTS "cdp"."customer__id_srcnodes";
 DROP TABLE IF EXISTS "cdp"."customer__id_new_nodes";
