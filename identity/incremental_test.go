@@ -24,7 +24,10 @@ var runSeq atomic.Int64
 
 // runModels runs every node of p like `cdp run` does: it decides the mode
 // (full or incremental) from the warehouse's state, compiles and runs.
-func runModels(t *testing.T, ctx context.Context, w warehouse.Warehouse, p *models.Project, at time.Time, fullRefresh bool) *runner.Result {
+// runID is the run's ID ("" = the next of a sequence); a minted profile ID
+// that collides with an older one is salted with it, so runs compared with
+// each other share it.
+func runModels(t *testing.T, ctx context.Context, w warehouse.Warehouse, p *models.Project, at time.Time, fullRefresh bool, runID string) *runner.Result {
 	t.Helper()
 	d := w.Dialect()
 	tb := layout.Tables{D: d, Schema: "cdp", Entity: p.Entity}
@@ -33,7 +36,9 @@ func runModels(t *testing.T, ctx context.Context, w warehouse.Warehouse, p *mode
 	if err != nil {
 		t.Fatal(err)
 	}
-	runID := fmt.Sprintf("r%06d", runSeq.Add(1))
+	if runID == "" {
+		runID = fmt.Sprintf("r%06d", runSeq.Add(1))
+	}
 	g, err := compiler.Compile(p, d, compiler.Options{Schema: "cdp", AsOf: at, RunID: runID, Mode: mode})
 	if err != nil {
 		t.Fatal(err)
@@ -100,11 +105,12 @@ func TestIncrementalEqualsFull(t *testing.T) {
 					for _, w := range []warehouse.Warehouse{inc, full} {
 						load(t, ctx, w, loaded)
 					}
-					res := runModels(t, ctx, inc, p, *at, false)
+					id := fmt.Sprintf("r%06d", runSeq.Add(1))
+					res := runModels(t, ctx, inc, p, *at, false, id)
 					if want := map[bool]string{true: "full", false: "incremental"}[k == 0]; res.Mode != want {
 						t.Fatalf("seed %d batch %d: mode %s (%s), want %s", seed, k, res.Mode, res.Reason, want)
 					}
-					runModels(t, ctx, full, p, *at, true)
+					runModels(t, ctx, full, p, *at, true, id)
 					assertSameState(t, ctx, inc, full, fmt.Sprintf("seed %d batch %d", seed, k))
 					assertClustersMatchOracle(t, ctx, inc, p, loaded, *at)
 				}
@@ -123,7 +129,7 @@ func TestIncrementalModeChoice(t *testing.T) {
 	load(t, ctx, w, rows)
 	at := *ts(3000)
 	mode := func(p *models.Project, at time.Time, fullRefresh bool) string {
-		return runModels(t, ctx, w, p, at, fullRefresh).Reason
+		return runModels(t, ctx, w, p, at, fullRefresh, "").Reason
 	}
 	if r := mode(p, at, false); !strings.Contains(r, "first run") {
 		t.Fatalf("first run: %s", r)
@@ -259,5 +265,54 @@ func assertClustersMatchOracle(t *testing.T, ctx context.Context, w warehouse.Wa
 	}
 	if gd := readDropped(t, ctx, w); strings.Join(gd, "\n") != strings.Join(want.Dropped, "\n") {
 		t.Fatalf("dropped links differ:\nsql:    %v\noracle: %v", gd, want.Dropped)
+	}
+}
+
+// TestIncrementalScenarios replays hand-made batches on every engine: a
+// merge of two existing profiles, a late row whose earlier link splits an
+// existing profile under a limit, and a late row making a link earlier.
+func TestIncrementalScenarios(t *testing.T) {
+	batches := [][]row{{
+		r1(ts(1), "email", "a@x.test", "device", "dA"),
+		r1(ts(2), "email", "b@x.test", "device", "dB"),
+		r1(ts(3), "user_id", "u1", "email", "c@x.test"),
+		r1(ts(4), "device", "dC", "email", "c@x.test"),
+		r1(ts(5), "device", "dC", "phone", "0611111111"),
+		r1(nil, "card", "K1", "device", "dK"),
+	}, {
+		r2(ts(12), "dA", "dB"),                         // merges two profiles
+		r1(ts(3), "user_id", "u2", "device", "dC"),     // late, earlier than c—dC: splits u1's profile
+		r1(ts(0), "email", "a@x.test", "device", "dA"), // late: a—dA becomes earlier
+		r1(nil, "card", "K1", "device", "dA"),          // no time: joins the merged profile
+	}}
+	for _, e := range engines(t) {
+		t.Run(e.name, func(t *testing.T) {
+			ctx := context.Background()
+			inc, full := e.open(t), e.open(t)
+			p := incProject(48)
+			var loaded []row
+			for k, batch := range batches {
+				loaded = append(loaded, batch...)
+				at := *ts(10 * (k + 1))
+				for _, w := range []warehouse.Warehouse{inc, full} {
+					load(t, ctx, w, loaded)
+				}
+				id := fmt.Sprintf("r%06d", runSeq.Add(1))
+				runModels(t, ctx, inc, p, at, false, id)
+				runModels(t, ctx, full, p, at, true, id)
+				assertSameState(t, ctx, inc, full, fmt.Sprintf("batch %d", k))
+				assertClustersMatchOracle(t, ctx, inc, p, loaded, at)
+			}
+			ids := readIdentifiers(t, ctx, inc)
+			a, b := oracle.Node{Type: "email", Value: "a@x.test"}, oracle.Node{Type: "email", Value: "b@x.test"}
+			c, dc := oracle.Node{Type: "email", Value: "c@x.test"}, oracle.Node{Type: "device", Value: "dC"}
+			k1 := oracle.Node{Type: "card", Value: "k1"}
+			if ids[a] != ids[b] || ids[a] != ids[k1] || ids[c] == ids[dc] {
+				t.Fatalf("want a, b and K1 merged and c split from dC: %v", ids)
+			}
+			if len(readDropped(t, ctx, inc)) != 1 {
+				t.Fatalf("want one link dropped by the user_id limit, got %v", readDropped(t, ctx, inc))
+			}
+		})
 	}
 }
