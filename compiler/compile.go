@@ -18,12 +18,20 @@ type Options struct {
 	Schema string    // target schema the CDP writes to
 	AsOf   time.Time // reference time of windows (`within`)
 	RunID  string    // written to audit rows
+	// Mode selects a full or an incremental build (see Mode); the zero
+	// value is full.
+	Mode Mode
 }
 
 // Graph is the compiled DAG in run order (dependencies first).
 type Graph struct {
 	Nodes  []*Node
 	Tables layout.Tables
+	// Mode is how the graph builds (full or incremental) and why.
+	Mode Mode
+	// Finish records the run's watermarks; it runs after every node of a
+	// complete run succeeded (a partial run records none).
+	Finish []Step
 }
 
 // Node returns the node with the given ID, or nil.
@@ -43,7 +51,7 @@ func Compile(p *models.Project, d warehouse.Dialect, o Options) (*Graph, error) 
 		return nil, fmt.Errorf("the project has no identity block: declare identity.id_types to build profiles")
 	}
 	t := layout.Tables{D: d, Schema: o.Schema, Entity: p.Entity}
-	g := &Graph{Tables: t}
+	g := &Graph{Tables: t, Mode: o.Mode, Finish: finishSteps(p, t, o)}
 	var srcIDs []string
 	for _, s := range p.Sources {
 		n := &Node{ID: "source." + s.Name, Kind: "source", Pos: s.Pos, Output: t.SourceView(s.Name)}
@@ -54,7 +62,8 @@ func Compile(p *models.Project, d warehouse.Dialect, o Options) (*Graph, error) 
 	}
 	idNode := &Node{ID: "identity." + p.Entity, Kind: "identity", Pos: p.Identity.Pos,
 		Deps: srcIDs, Output: t.Identifiers()}
-	idNode.Steps = identity.Steps(p, t, identity.Options{RunID: o.RunID, AsOf: o.AsOf})
+	idNode.Steps = identity.Steps(p, t, identity.Options{RunID: o.RunID, AsOf: o.AsOf,
+		Incremental: o.Mode.Incremental, Watermarks: o.Mode.Watermarks})
 	g.Nodes = append(g.Nodes, idNode)
 
 	profNode := &Node{ID: "profiles." + p.Entity, Kind: "profiles", Deps: append([]string{idNode.ID}, srcIDs...),
@@ -63,6 +72,9 @@ func Compile(p *models.Project, d warehouse.Dialect, o Options) (*Graph, error) 
 		profNode.Pos = p.Traits[0].Pos
 	}
 	profNode.Steps = ProfilesSQL(p, t, o.AsOf)
+	if o.Mode.Incremental {
+		profNode.Steps = ProfilesIncrementalSQL(p, t, o.AsOf, o.Mode.Watermarks)
+	}
 	g.Nodes = append(g.Nodes, profNode)
 
 	order, err := segmentOrder(p)

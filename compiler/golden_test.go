@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cdpkit/cdp/compiler"
+	"github.com/cdpkit/cdp/identity"
 	"github.com/cdpkit/cdp/models"
 	"github.com/cdpkit/cdp/warehouse"
 	_ "github.com/cdpkit/cdp/warehouse/duckdb"
@@ -33,22 +34,33 @@ func TestGoldenRetail(t *testing.T) {
 		t.Fatalf("example does not load:\n%v", diags.Error())
 	}
 	asOf := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	for _, dialect := range []string{"duckdb", "postgres"} {
-		t.Run(dialect, func(t *testing.T) {
+	for _, run := range []struct{ dialect, suffix string }{
+		{"duckdb", ""}, {"postgres", ""}, {"duckdb", ".incremental"}, {"postgres", ".incremental"},
+	} {
+		dialect := run.dialect
+		t.Run(dialect+run.suffix, func(t *testing.T) {
 			d, err := warehouse.DialectFor(dialect)
 			if err != nil {
 				t.Fatal(err)
 			}
-			g, err := compiler.Compile(p, d, compiler.Options{Schema: "cdp", AsOf: asOf, RunID: "compile"})
+			o := compiler.Options{Schema: "cdp", AsOf: asOf, RunID: "compile"}
+			if run.suffix != "" { // as `cdp run` compiles it: the state's watermarks as literals
+				marks := map[string]time.Time{}
+				for _, s := range p.Sources {
+					marks[s.Name] = asOf.Add(-time.Hour)
+				}
+				o.Mode = compiler.Mode{Incremental: true, Watermarks: &identity.Watermarks{Source: marks, PrevAsOf: asOf.Add(-24 * time.Hour)}}
+			}
+			g, err := compiler.Compile(p, d, o)
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := compiler.Render(g.Nodes)
-			again, _ := compiler.Compile(p, d, compiler.Options{Schema: "cdp", AsOf: asOf, RunID: "compile"})
-			if compiler.Render(again.Nodes) != got {
+			got := compiler.Render(g.Nodes) + "\n" + compiler.RenderFinish(g.Finish)
+			again, _ := compiler.Compile(p, d, o)
+			if compiler.Render(again.Nodes)+"\n"+compiler.RenderFinish(again.Finish) != got {
 				t.Fatal("compiling twice gave different SQL")
 			}
-			path := filepath.Join("testdata", "golden", "retail."+dialect+".sql")
+			path := filepath.Join("testdata", "golden", "retail."+dialect+run.suffix+".sql")
 			if *update {
 				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 					t.Fatal(err)

@@ -19,13 +19,24 @@ import (
 // in the source); rows whose identifiers resolve to no profile are left out.
 // Profiles and segments read sources through it.
 func MappedSource(p *models.Project, t layout.Tables, s *models.Source) string {
+	return mappedSource(p, t, s, nil, "")
+}
+
+// mappedSource is MappedSource keeping only the rows that pass every row
+// condition (SQL over the view's row, alias v) and, when profileIn names a
+// relation, whose profile is one of its profile_id values.
+func mappedSource(p *models.Project, t layout.Tables, s *models.Source, rowConds []string, profileIn string) string {
 	d := t.D
+	extra := ""
+	for _, c := range rowConds {
+		extra += "\n  AND " + c
+	}
 	view := t.Q(t.SourceView(s.Name))
 	if len(s.Identifiers) == 0 {
 		// No identifier, no profile: keep the columns, return no row.
 		return "SELECT v.*, " + d.CastText("NULL") + " AS " + d.QuoteIdent(layout.ProfileIDColumn) + "\n" +
 			"FROM " + view + " AS v\n" +
-			"WHERE 1 = 0"
+			"WHERE 1 = 0" + extra
 	}
 	ids := t.Q(t.Identifiers())
 	pid := d.QuoteIdent("profile_id")
@@ -41,10 +52,13 @@ func MappedSource(p *models.Project, t layout.Tables, s *models.Source) string {
 	if len(picks) == 1 {
 		profile = picks[0]
 	}
+	if profileIn != "" {
+		extra += "\n  AND " + profile + " IN (SELECT " + pid + " FROM " + profileIn + ")"
+	}
 	return "SELECT v.*, " + profile + " AS " + d.QuoteIdent(layout.ProfileIDColumn) + "\n" +
 		"FROM " + view + " AS v\n" +
 		strings.Join(joins, "\n") + "\n" +
-		"WHERE " + profile + " IS NOT NULL"
+		"WHERE " + profile + " IS NOT NULL" + extra
 }
 
 // mappedCTEs renders each source's MappedSource once, as a CTE named s1,
@@ -52,6 +66,28 @@ func MappedSource(p *models.Project, t layout.Tables, s *models.Source) string {
 type mappedCTEs struct {
 	names map[string]string // source name → CTE name
 	ctes  []string          // rendered CTEs in first-use order
+	// only, when set, names a relation of profile_id values: the CTEs keep
+	// only the rows of those profiles.
+	only string
+	// onlyIDs names the relation of those profiles' (id_type, id_value): a
+	// row of theirs carries one of them, so rows without any are skipped
+	// before the join to the identifiers table.
+	onlyIDs string
+}
+
+// carriesOneOf is the condition that a row of s (alias v) carries one of
+// the identifiers of ids (a relation of id_type, id_value).
+func carriesOneOf(t layout.Tables, s *models.Source, ids string) string {
+	d := t.D
+	if len(s.Identifiers) == 0 {
+		return "FALSE"
+	}
+	var ors []string
+	for i, id := range s.Identifiers {
+		ors = append(ors, "v."+d.QuoteIdent(layout.SourceIdentColumn(i))+" IN (SELECT "+d.QuoteIdent("id_value")+
+			" FROM "+ids+" WHERE "+d.QuoteIdent("id_type")+" = "+d.QuoteString(id.Type)+")")
+	}
+	return "(" + strings.Join(ors, " OR ") + ")"
 }
 
 // name returns the CTE name of s, rendering its CTE on first use.
@@ -64,8 +100,16 @@ func (m *mappedCTEs) name(p *models.Project, t layout.Tables, s *models.Source) 
 	}
 	cte := "s" + strconv.Itoa(len(m.ctes)+1)
 	m.names[s.Name] = cte
-	m.ctes = append(m.ctes, cteBlock("rows of source "+s.Name+" with their profile", cte, MappedSource(p, t, s)))
+	m.ctes = append(m.ctes, cteBlock("rows of source "+s.Name+" with their profile", cte, mappedSource(p, t, s, m.rowConds(t, s), m.only)))
 	return cte
+}
+
+// rowConds are the row conditions of a mapped CTE.
+func (m *mappedCTEs) rowConds(t layout.Tables, s *models.Source) []string {
+	if m.onlyIDs == "" {
+		return nil
+	}
+	return []string{carriesOneOf(t, s, m.onlyIDs)}
 }
 
 // identifierPriority returns the indexes of s.Identifiers, strongest first:

@@ -71,10 +71,14 @@ func (b *profileBuilder) query() string {
 			cols = append(cols, b.traitColumn(k+1, tr)+" AS "+q(tr.Name))
 		}
 	}
+	only := ""
+	if b.sources.only != "" {
+		only = "\n  WHERE " + pid + " IN (SELECT " + pid + " FROM " + b.sources.only + ")"
+	}
 	base := "SELECT\n" + indentBlock(strings.Join(cols, ",\n")) + "\n" +
 		"FROM (\n" +
 		"  SELECT DISTINCT " + pid + "\n" +
-		"  FROM " + b.t.Q(b.t.Identifiers()) + "\n" +
+		"  FROM " + b.t.Q(b.t.Identifiers()) + only + "\n" +
 		") AS p"
 	for _, name := range b.traitNames {
 		base += "\nLEFT JOIN " + name + " ON " + name + "." + q(layout.ProfileIDColumn) + " = p." + pid

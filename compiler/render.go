@@ -57,3 +57,12 @@ func renderSteps(sb *strings.Builder, steps []program.Step, depth string) {
 		}
 	}
 }
+
+// RenderFinish prints the steps that record a complete run's state (see
+// Graph.Finish), after a comment saying when they run.
+func RenderFinish(steps []program.Step) string {
+	var sb strings.Builder
+	sb.WriteString("-- after every node of a complete run succeeded: record the watermarks\n")
+	renderSteps(&sb, steps, "")
+	return sb.String()
+}

@@ -17,6 +17,11 @@ type Options struct {
 	AsOf  time.Time // first_seen_at of identifiers from sources without timestamps
 	// MaxRounds bounds every loop (0 = defaults).
 	MaxRounds int
+	// Incremental builds from the rows newer than each source's watermark
+	// and the stored graph (see incremental.go) instead of every row.
+	Incremental bool
+	// Watermarks of an incremental build (nil: read from the table by the SQL).
+	Watermarks *Watermarks
 }
 
 // builder accumulates the identity program for one project.
@@ -40,14 +45,23 @@ func Steps(p *models.Project, t layout.Tables, o Options) []program.Step {
 		}
 	}
 	var s []program.Step
-	s = append(s, b.prepare()...)
-	s = append(s, b.components("all", "SELECT a, b FROM "+b.w("edges"), b.w("labels"))...)
+	if o.Incremental {
+		s = append(s, b.prepareIncremental()...)
+	} else {
+		s = append(s, b.prepare()...)
+		s = append(s, b.components("all", "SELECT a, b FROM "+b.w("edges"), b.w("labels"))...)
+	}
 	if len(b.lims) > 0 {
 		s = append(s, b.limits()...)
 	}
 	s = append(s, b.final()...)
 	s = append(s, b.profileIDs()...)
-	s = append(s, b.outputs()...)
+	if o.Incremental {
+		s = append(s, b.applyIncremental()...)
+	} else {
+		s = append(s, b.outputs()...)
+		s = append(s, b.persist()...)
+	}
 	s = append(s, b.cleanup()...)
 	return s
 }
@@ -80,7 +94,7 @@ func (b *builder) ctas(label, name, query string) []program.Step {
 func (b *builder) occurrencesSQL() string {
 	var parts []string
 	for _, src := range b.p.Sources {
-		view := b.t.Q(b.t.SourceView(src.Name))
+		view := b.rows(src)
 		for i, id := range src.Identifiers {
 			col := b.d.QuoteIdent(layout.SourceIdentColumn(i))
 			parts = append(parts, fmt.Sprintf(
@@ -99,7 +113,7 @@ func (b *builder) occurrencesSQL() string {
 func (b *builder) pairsSQL() string {
 	var parts []string
 	for _, src := range b.p.Sources {
-		view := b.t.Q(b.t.SourceView(src.Name))
+		view := b.rows(src)
 		for i := range src.Identifiers {
 			for j := i + 1; j < len(src.Identifiers); j++ {
 				ci, cj := b.d.QuoteIdent(layout.SourceIdentColumn(i)), b.d.QuoteIdent(layout.SourceIdentColumn(j))
@@ -144,19 +158,57 @@ func (b *builder) excludedSQL() string {
 	return "CASE " + strings.Join(whens, " ") + " END"
 }
 
+// srcNodes groups the occurrences per (identifier, source): earliest and
+// latest row time. The graph's state keeps these rows from run to run.
+func (b *builder) srcNodes() []program.Step {
+	return b.ctas("per identifier and source: earliest and latest row", "srcnodes", fmt.Sprintf(
+		`SELECT id_type, id_value, source, MIN(ts) AS min_ts, MAX(ts) AS max_ts
+FROM %s
+GROUP BY id_type, id_value, source`, b.w("occ")))
+}
+
+// rows names the relation holding a source's rows of this build: its view,
+// or in an incremental build the scratch copy of the rows read this run
+// (see batches).
+func (b *builder) rows(src *models.Source) string {
+	if b.o.Incremental {
+		return b.w("batch_" + src.Name)
+	}
+	return b.t.Q(b.t.SourceView(src.Name))
+}
+
+// batches copies, once per source, the rows an incremental build reads: the
+// filter on the row time alone reaches the source, so only those rows get
+// their identifiers normalized.
+func (b *builder) batches() []program.Step {
+	var s []program.Step
+	for _, src := range b.p.Sources {
+		if len(src.Identifiers) == 0 {
+			continue
+		}
+		q := "SELECT * FROM " + b.t.Q(b.t.SourceView(src.Name))
+		if f := BatchFilter(b.p, b.t, src, b.d.QuoteIdent(layout.SourceTSColumn), b.o.Watermarks); f != "" {
+			q += " WHERE " + f
+		}
+		s = append(s, b.ctas("the rows of "+src.Name+" read this run", "batch_"+src.Name, q)...)
+	}
+	return s
+}
+
 func (b *builder) prepare() []program.Step {
 	asOf := b.d.TimestampLiteral(b.o.AsOf)
 	var s []program.Step
 	s = append(s, b.ctas("occurrences: every normalized identifier of every source row", "occ", b.occurrencesSQL())...)
+	s = append(s, b.srcNodes()...)
 	s = append(s, b.ctas("nodes: one per (id_type, id_value), numbered in byte order", "nodes", fmt.Sprintf(
 		`SELECT ROW_NUMBER() OVER (ORDER BY %s, %s) AS node_id, id_type, id_value, first_seen_at, last_seen_at,
   source_count, %s AS type_rank, %s AS excluded_by
 FROM (
-  SELECT id_type, id_value, COALESCE(MIN(ts), %s) AS first_seen_at, MAX(ts) AS last_seen_at,
-    COUNT(DISTINCT source) AS source_count
+  SELECT id_type, id_value, COALESCE(MIN(min_ts), %s) AS first_seen_at, MAX(max_ts) AS last_seen_at,
+    COUNT(*) AS source_count
   FROM %s
   GROUP BY id_type, id_value
-) g`, b.d.ByteOrder("id_type"), b.d.ByteOrder("id_value"), b.rankSQL("id_type"), b.excludedSQL(), asOf, b.w("occ")))...)
+) g`, b.d.ByteOrder("id_type"), b.d.ByteOrder("id_value"), b.rankSQL("id_type"), b.excludedSQL(), asOf, b.w("srcnodes")))...)
 	s = append(s, b.ctas("edges: identifiers sharing a row; tier = the weaker type's priority", "edges", fmt.Sprintf(
 		`SELECT LEAST(na.node_id, nb.node_id) AS a, GREATEST(na.node_id, nb.node_id) AS b,
   GREATEST(na.type_rank, nb.type_rank) AS tier, MIN(p.ts) AS ts

@@ -23,4 +23,10 @@
 //  5. profile IDs: a previous profile is claimed by the component holding its
 //     oldest surviving identifier; a component with several claims keeps the
 //     oldest profile; a component with none mints md5(oldest identifier).
+//
+// A full build also stores the graph (identifiers with their raw component,
+// per-source times, links: state.go). An incremental build (incremental.go)
+// reads only rows after each source's watermark, merges them into that
+// state, and rebuilds only the raw components they touch with steps 4 and 5;
+// limits never act across raw components, so the result equals a full build.
 package identity

@@ -52,8 +52,9 @@ func (b *builder) profileIDs() []program.Step {
 FROM %s c JOIN %s n ON n.node_id = c.node_id
 LEFT JOIN %s o ON o.id_type = n.id_type AND o.id_value = n.id_value`,
 		minNullable("o.first_seen_at", "n.first_seen_at"), b.w("comp"), b.w("nodes"), prev))...)
-	s = append(s, b.ctas("age of every previous profile", "ages",
-		"SELECT profile_id, MIN(first_seen_at) AS age FROM "+prev+" GROUP BY profile_id")...)
+	s = append(s, b.ctas("age of every previous profile of these identifiers", "ages", fmt.Sprintf(
+		"SELECT profile_id, MIN(first_seen_at) AS age FROM %s WHERE profile_id IN (SELECT prev_profile_id FROM %s) GROUP BY profile_id",
+		prev, members))...)
 	s = append(s, b.ctas("each previous profile is claimed by the component of its oldest surviving identifier", "claims", fmt.Sprintf(
 		`SELECT profile_id, label FROM (
   SELECT m.prev_profile_id AS profile_id, m.label,
@@ -84,17 +85,29 @@ FROM %s o LEFT JOIN %s ch ON ch.label = o.label`, mint, prev, salted, mint, olde
 
 // outputs writes the identifiers and audit tables.
 func (b *builder) outputs() []program.Step {
-	nodes, text := b.w("nodes"), b.d.CastText("NULL")
-	run := b.q(b.o.RunID)
 	var s []program.Step
 	s = append(s, program.Atomic("identifiers: one row per normalized identifier", b.d.CreateTableAs(
-		b.t.Q(b.t.Identifiers()), fmt.Sprintf(
-			`SELECT m.id_type, m.id_value, p.profile_id, m.first_seen_at, m.last_seen_at, m.source_count
-FROM %s m JOIN %s p ON p.label = m.label`, b.w("members"), b.w("pids")))...))
+		b.t.Q(b.t.Identifiers()), b.identifiersSQL())...))
+	s = append(s, program.Atomic("audit: excluded values, links dropped by limits, oversized profiles",
+		b.d.CreateTableAs(b.t.Q(b.t.Audit()), b.auditSQL(b.w("nodes")))...))
+	return s
+}
+
+// identifiersSQL selects the identifiers table's rows of the built components.
+func (b *builder) identifiersSQL() string {
+	return fmt.Sprintf(`SELECT m.id_type, m.id_value, p.profile_id, m.first_seen_at, m.last_seen_at, m.source_count
+FROM %s m JOIN %s p ON p.label = m.label`, b.w("members"), b.w("pids"))
+}
+
+// auditSQL selects the audit rows: excluded identifiers of the excluded
+// table (a nodes-shaped table), links the limits dropped, oversized profiles.
+func (b *builder) auditSQL(excluded string) string {
+	text, nodes := b.d.CastText("NULL"), b.w("nodes")
+	run := b.q(b.o.RunID)
 	audit := fmt.Sprintf(
 		`SELECT %[1]s AS run_id, %[2]s AS kind, id_type AS id_type_a, id_value AS id_value_a,
   %[3]s AS id_type_b, %[3]s AS id_value_b, excluded_by AS reason
-FROM %[4]s WHERE excluded_by IS NOT NULL`, run, b.q("excluded"), text, nodes)
+FROM %[4]s WHERE excluded_by IS NOT NULL`, run, b.q("excluded"), text, excluded)
 	if len(b.lims) > 0 {
 		audit += fmt.Sprintf(`
 UNION ALL
@@ -108,9 +121,7 @@ SELECT %s, %s, o.id_type, o.id_value, %s, %s,
   'profile has ' || %s || ' identifiers, above max_profile_identifiers %d'
 FROM %s o WHERE o.n > %d`, run, b.q("oversized"), text, text, b.d.CastText("o.n"),
 		b.p.Identity.MaxProfileIdentifiers, b.w("oldest"), b.p.Identity.MaxProfileIdentifiers)
-	s = append(s, program.Atomic("audit: excluded values, links dropped by limits, oversized profiles",
-		b.d.CreateTableAs(b.t.Q(b.t.Audit()), audit)...))
-	return s
+	return audit
 }
 
 // cleanup drops every scratch table.

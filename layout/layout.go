@@ -33,6 +33,26 @@ func (t Tables) Segments() string { return t.Entity + "_segments" }
 // SourceView is `<e>_src_<source>`: a source's rows with normalized identifiers.
 func (t Tables) SourceView(source string) string { return t.Entity + "_src_" + source }
 
+// IdentityNodes is `<e>_identity_nodes`: the identity graph's state, one row
+// per identifier ever seen with its node_id and raw (unlimited) component.
+func (t Tables) IdentityNodes() string { return t.Entity + "_identity_nodes" }
+
+// IdentityNodeSources is `<e>_identity_node_sources`: one row per
+// (identifier, source) with the earliest and latest row time.
+func (t Tables) IdentityNodeSources() string { return t.Entity + "_identity_node_sources" }
+
+// IdentityEdges is `<e>_identity_edges`: one row per link between two
+// identifiers, with its tier and earliest time.
+func (t Tables) IdentityEdges() string { return t.Entity + "_identity_edges" }
+
+// Watermarks is `<e>_watermarks`: per source, the latest row time the last
+// successful complete run read, with that run's as-of and model fingerprint.
+func (t Tables) Watermarks() string { return t.Entity + "_watermarks" }
+
+// ChangedProfiles is `<e>__changed_profiles`: the profile IDs an incremental
+// identity build changed; the profiles node reads and drops it.
+func (t Tables) ChangedProfiles() string { return t.Entity + "__changed_profiles" }
+
 // Work is a scratch table of the identity build, `<e>__id_<name>`.
 func (t Tables) Work(name string) string { return t.Entity + "__id_" + name }
 

@@ -159,6 +159,25 @@ func parseDuration(s string) (*Duration, bool) {
 	return d, true
 }
 
+// overlap decodes an incremental overlap: a duration such as 6h or 2d, or
+// zero (`0`, `0h`, `0d`, `0w`).
+func (l *loader) overlap(n *yaml.Node, what string) *Duration {
+	s, ok := l.text(n, what)
+	if !ok {
+		return nil
+	}
+	switch s {
+	case "0", "0h", "0d", "0w":
+		return &Duration{Unit: 'h', Text: s}
+	}
+	d, ok := parseDuration(s)
+	if !ok {
+		l.errorf(l.pos(n), "a whole number of hours, days or weeks, e.g. `6h`, `2d`, `1w`, or `0` (at most 1000000 hours)",
+			"bad overlap `%s` for %s", s, what)
+	}
+	return d
+}
+
 // duration decodes a window such as 30d.
 func (l *loader) duration(n *yaml.Node, what string) *Duration {
 	s, ok := l.text(n, what)

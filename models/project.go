@@ -5,7 +5,7 @@ import (
 )
 
 var (
-	projectKeys = []string{"name", "entity", "model_paths", "seed_paths", "target", "targets", "serve", "alerts"}
+	projectKeys = []string{"name", "entity", "model_paths", "seed_paths", "target", "targets", "serve", "alerts", "incremental"}
 	targetKeys  = []string{"type", "schema"}
 	targetTypes = []string{"duckdb", "postgres", "snowflake", "bigquery"}
 )
@@ -76,6 +76,25 @@ func (l *loader) parseProjectFile(root *yaml.Node) {
 		l.parseServe(n)
 	}
 	l.eachItem(m.get("alerts"), "`alerts`", l.parseAlert)
+	if n := m.get("incremental"); n != nil && !isNull(n) {
+		l.parseIncremental(n)
+	}
+}
+
+// incrementalKeys are the keys of cdp.yml's `incremental:` block.
+var incrementalKeys = []string{"overlap"}
+
+// parseIncremental decodes cdp.yml's `incremental:` block.
+func (l *loader) parseIncremental(n *yaml.Node) {
+	m, ok := l.mapping(n, "`incremental`", incrementalKeys, false)
+	if !ok {
+		return
+	}
+	if v := m.get("overlap"); v != nil && !isNull(v) {
+		if d := l.overlap(v, "`incremental.overlap`"); d != nil {
+			l.p.Overlap = *d
+		}
+	}
 }
 
 // pathList decodes a list of folder paths.

@@ -7,7 +7,7 @@ import (
 )
 
 var (
-	sourceKeys     = []string{"name", "table", "sql", "primary_key", "timestamp", "event", "identifiers"}
+	sourceKeys     = []string{"name", "table", "sql", "primary_key", "timestamp", "event", "overlap", "identifiers"}
 	identifierKeys = []string{"column", "expr", "type"}
 	identityKeys   = []string{"id_types", "max_profile_identifiers"}
 	idTypeKeys     = []string{"name", "normalize", "default_country", "exclude", "limit"}
@@ -40,6 +40,13 @@ func (l *loader) parseSource(n *yaml.Node) {
 	s.PrimaryKey = l.optText(m, "primary_key")
 	s.Timestamp = l.optText(m, "timestamp")
 	s.Event = l.optText(m, "event")
+	if n := m.get("overlap"); n != nil && !isNull(n) {
+		s.Overlap = l.overlap(n, "`overlap` of "+m.what)
+		if s.Overlap != nil && s.Timestamp == "" {
+			l.warnf(l.pos(n), "set `timestamp:` too, or remove `overlap`",
+				"%s has an `overlap` but no `timestamp`: incremental runs re-read all its rows anyway", m.what)
+		}
+	}
 	if n := m.get("identifiers"); n != nil && !isNull(n) {
 		if items, ok := l.list(n, "`identifiers`"); ok {
 			for _, item := range items {

@@ -31,6 +31,10 @@ type Project struct {
 	Serve *ServeConfig
 	// Alerts lists where `cdp serve` reports failures (cdp.yml `alerts:`).
 	Alerts []*Alert
+	// Overlap is cdp.yml's `incremental: { overlap: … }`: how far before a
+	// source's watermark an incremental run re-reads rows (late data); a
+	// source's own `overlap` wins. Zero by default.
+	Overlap Duration
 }
 
 // ServeConfig is cdp.yml's `serve:` block.
@@ -71,14 +75,25 @@ type Target struct {
 
 // Source is a warehouse relation the CDP reads.
 type Source struct {
-	Name        string
-	Table       string // relation as the target understands it; exclusive with SQL
-	SQL         string // select statement; exclusive with Table
-	PrimaryKey  string
-	Timestamp   string // column: when the row was true
-	Event       string // column with the event name; makes this an event stream
+	Name       string
+	Table      string // relation as the target understands it; exclusive with SQL
+	SQL        string // select statement; exclusive with Table
+	PrimaryKey string
+	Timestamp  string // column: when the row was true
+	Event      string // column with the event name; makes this an event stream
+	// Overlap overrides the project's incremental overlap (nil = inherit).
+	Overlap     *Duration
 	Identifiers []*SourceIdentifier
 	Pos         Pos
+}
+
+// OverlapHours is how many hours before the source's watermark an
+// incremental run re-reads rows: the source's `overlap`, else the project's.
+func (p *Project) OverlapHours(s *Source) int {
+	if s.Overlap != nil {
+		return s.Overlap.Hours()
+	}
+	return p.Overlap.Hours()
 }
 
 // IsEventStream reports whether the source declares an event-name column.

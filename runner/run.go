@@ -25,8 +25,11 @@ type NodeResult struct {
 
 // Result is the outcome of a whole `cdp run`.
 type Result struct {
-	RunID    string       `json:"run_id"`
-	Status   string       `json:"status"`
+	RunID  string `json:"run_id"`
+	Status string `json:"status"`
+	Mode   string `json:"mode"`        // full | incremental
+	Reason string `json:"mode_reason"` // why that mode
+
 	Started  time.Time    `json:"started_at"`
 	Finished time.Time    `json:"finished_at"`
 	Nodes    []NodeResult `json:"nodes"`
@@ -39,7 +42,7 @@ func Run(ctx context.Context, w warehouse.Warehouse, g *compiler.Graph, nodes []
 	progress func(i, total int, r NodeResult)) (*Result, error) {
 	t := g.Tables
 	d := w.Dialect()
-	res := &Result{RunID: runID, Status: "running", Started: time.Now().UTC()}
+	res := &Result{RunID: runID, Status: "running", Started: time.Now().UTC(), Mode: g.Mode.Name(), Reason: g.Mode.Reason}
 	if _, err := w.Exec(ctx, d.CreateSchema(t.Schema)); err != nil {
 		return nil, fmt.Errorf("create schema %s: %w", t.Schema, err)
 	}
@@ -75,6 +78,12 @@ func Run(ctx context.Context, w warehouse.Warehouse, g *compiler.Graph, nodes []
 		}
 		if runErr != nil {
 			break
+		}
+	}
+	if runErr == nil && len(nodes) == len(g.Nodes) {
+		// Only a complete run records watermarks: the next run may then build incrementally.
+		if _, err := ex.Exec(ctx, g.Finish); err != nil {
+			runErr = fmt.Errorf("record watermarks: %w", err)
 		}
 	}
 	res.Finished = time.Now().UTC()

@@ -51,12 +51,16 @@ func compileCommand() *cli.Command {
 		Name:      "compile",
 		Usage:     "print the SQL of the selected nodes (default all) in run order",
 		ArgsUsage: "[NODE…]  (kind.name, +kind.name includes its dependencies)",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "incremental", Usage: "show the program of an incremental run instead of a full one"},
+		},
 		Action: func(c *cli.Context) error {
 			e, err := load(c)
 			if err != nil {
 				return err
 			}
-			g, err := e.compile("compile")
+			mode := compiler.Mode{Incremental: c.Bool("incremental")}
+			g, err := e.compileMode("compile", mode)
 			if err != nil {
 				return err
 			}
@@ -73,9 +77,16 @@ func compileCommand() *cli.Command {
 				writeJSON(c.App.Writer, map[string]any{"target": e.target.Name, "dialect": e.target.Type, "nodes": out})
 				return nil
 			}
-			fmt.Fprintf(c.App.Writer, "-- cdp compile: project %s, target %s (%s), as of %s\n\n",
-				e.project.Name, e.target.Name, e.target.Type, e.asOf.Format(time.RFC3339))
+			incr := ""
+			if mode.Incremental {
+				incr = ", incremental run"
+			}
+			fmt.Fprintf(c.App.Writer, "-- cdp compile: project %s, target %s (%s), as of %s%s\n\n",
+				e.project.Name, e.target.Name, e.target.Type, e.asOf.Format(time.RFC3339), incr)
 			fmt.Fprint(c.App.Writer, compiler.Render(nodes))
+			if len(nodes) == len(g.Nodes) {
+				fmt.Fprint(c.App.Writer, "\n"+compiler.RenderFinish(g.Finish))
+			}
 			return nil
 		},
 	}
@@ -84,8 +95,11 @@ func compileCommand() *cli.Command {
 func runCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "run",
-		Usage:     "build identity graph, profiles and segments in the warehouse",
+		Usage:     "build identity graph, profiles and segments in the warehouse (incrementally when it can)",
 		ArgsUsage: "[NODE…]",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "full-refresh", Usage: "rebuild everything from every source row instead of only new rows"},
+		},
 		Action: func(c *cli.Context) error {
 			e, err := load(c)
 			if err != nil {
@@ -107,9 +121,13 @@ func runCommand() *cli.Command {
 				return err
 			}
 			defer w.Close()
+			if g, nodes, err = e.planRun(ctx, w, runID, c.Args().Slice(), c.Bool("full-refresh")); err != nil {
+				return err
+			}
 			out := c.App.Writer
 			if !e.json {
-				fmt.Fprintf(out, "run %s: %d nodes on %s (%s), as of %s\n", runID, len(nodes), e.target.Name, e.target.Type, e.asOf.Format(time.RFC3339))
+				fmt.Fprintf(out, "run %s: %d nodes on %s (%s), as of %s; %s: %s\n", runID, len(nodes), e.target.Name, e.target.Type,
+					e.asOf.Format(time.RFC3339), g.Mode.Name(), g.Mode.Reason)
 			}
 			progress := func(i, total int, r runner.NodeResult) {
 				if e.json {

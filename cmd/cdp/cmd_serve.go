@@ -171,11 +171,7 @@ func (j *serveJobs) RunModels(ctx context.Context, runID string) error {
 		return err
 	}
 	e.asOf = asOf
-	g, err := e.compile(runID)
-	if err != nil {
-		return err
-	}
-	nodes, err := g.Select(nil)
+	g, nodes, err := e.planRun(ctx, j.w, runID, nil, false)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/cdpkit/cdp/compiler"
 	"github.com/cdpkit/cdp/models"
+	"github.com/cdpkit/cdp/runner"
 	"github.com/cdpkit/cdp/warehouse"
 )
 
@@ -63,17 +65,47 @@ func load(c *cli.Context) (*env, error) {
 	return e, nil
 }
 
-// compile builds the DAG for the chosen target's dialect.
+// compile builds the (full) DAG for the chosen target's dialect.
 func (e *env) compile(runID string) (*compiler.Graph, error) {
+	return e.compileMode(runID, compiler.Mode{})
+}
+
+// compileMode builds the DAG in the given mode.
+func (e *env) compileMode(runID string, mode compiler.Mode) (*compiler.Graph, error) {
 	d, err := warehouse.DialectFor(e.target.Type)
 	if err != nil {
 		return nil, usageErr("%v", err)
 	}
-	g, err := compiler.Compile(e.project, d, compiler.Options{Schema: e.target.Schema, AsOf: e.asOf, RunID: runID})
+	g, err := compiler.Compile(e.project, d, compiler.Options{Schema: e.target.Schema, AsOf: e.asOf, RunID: runID, Mode: mode})
 	if err != nil {
 		return nil, &exitError{code: exitUsage, err: err}
 	}
 	return g, nil
+}
+
+// planRun decides on w whether the run is full or incremental (see
+// runner.DecideMode) and compiles the graph in that mode; selectors pick
+// nodes as in `cdp run NODE…`.
+func (e *env) planRun(ctx context.Context, w warehouse.Warehouse, runID string, selectors []string, fullRefresh bool) (*compiler.Graph, []*compiler.Node, error) {
+	g, err := e.compile(runID)
+	if err != nil {
+		return nil, nil, err
+	}
+	nodes, err := g.Select(selectors)
+	if err != nil {
+		return nil, nil, usageErr("%v", err)
+	}
+	mode, err := runner.DecideMode(ctx, w, g.Tables, runner.ModeRequest{
+		Fingerprint: compiler.Fingerprint(e.project), AsOf: e.asOf,
+		FullRefresh: fullRefresh, Partial: len(nodes) != len(g.Nodes)})
+	if err != nil {
+		return nil, nil, err
+	}
+	if g, err = e.compileMode(runID, mode); err != nil {
+		return nil, nil, err
+	}
+	nodes, err = g.Select(selectors)
+	return g, nodes, err
 }
 
 func parseAsOf(s string) (time.Time, error) {

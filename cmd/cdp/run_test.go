@@ -11,7 +11,7 @@ import (
 )
 
 var (
-	runBanner    = regexp.MustCompile(`^run (r\d{8}T\d{6}Z-[0-9a-f]{6}): (\d+) nodes on local \(duckdb\), as of 2026-11-01T00:00:00Z$`)
+	runBanner    = regexp.MustCompile(`^run (r\d{8}T\d{6}Z-[0-9a-f]{6}): (\d+) nodes on local \(duckdb\), as of 2026-11-01T00:00:00Z; (?:full|incremental): .+$`)
 	progressRe   = regexp.MustCompile(`^\[\s*(\d+)/(\d+)\] (\S+) \.+ (ok|error)\s+(\d+\.\d\d)s(?:  (\d+) rows)?`)
 	summaryRe    = regexp.MustCompile(`^success in \d+\.\d\ds: (\d+) nodes$`)
 	profilesRe   = regexp.MustCompile(`^profiles: (\d+) \(table cdp\.customer_profiles\)$`)

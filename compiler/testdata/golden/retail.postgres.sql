@@ -90,14 +90,19 @@ UNION ALL
 SELECT 'anonymous_id' AS id_type, "_cdp_id_0" AS id_value, "_cdp_ts" AS ts, 'web_events' AS source FROM "cdp"."customer_src_web_events" WHERE "_cdp_id_0" IS NOT NULL
 UNION ALL
 SELECT 'user_id' AS id_type, "_cdp_id_1" AS id_value, "_cdp_ts" AS ts, 'web_events' AS source FROM "cdp"."customer_src_web_events" WHERE "_cdp_id_1" IS NOT NULL;
+-- per identifier and source: earliest and latest row
+DROP TABLE IF EXISTS "cdp"."customer__id_srcnodes";
+CREATE TABLE "cdp"."customer__id_srcnodes" AS SELECT id_type, id_value, source, MIN(ts) AS min_ts, MAX(ts) AS max_ts
+FROM "cdp"."customer__id_occ"
+GROUP BY id_type, id_value, source;
 -- nodes: one per (id_type, id_value), numbered in byte order
 DROP TABLE IF EXISTS "cdp"."customer__id_nodes";
 CREATE TABLE "cdp"."customer__id_nodes" AS SELECT ROW_NUMBER() OVER (ORDER BY (id_type COLLATE "C"), (id_value COLLATE "C")) AS node_id, id_type, id_value, first_seen_at, last_seen_at,
   source_count, CASE id_type WHEN 'user_id' THEN 0 WHEN 'email' THEN 1 WHEN 'crm_id' THEN 2 WHEN 'loyalty_card' THEN 3 WHEN 'phone' THEN 4 WHEN 'anonymous_id' THEN 5 ELSE 6 END AS type_rank, CASE WHEN id_type = 'email' AND (id_value ~ E'@example\\.(com|org|net)$') THEN E'excluded by email pattern @example\\.(com|org|net)$' WHEN id_type = 'email' AND (id_value ~ '^(test|noreply|no-reply)@') THEN 'excluded by email pattern ^(test|noreply|no-reply)@' WHEN id_type = 'email' AND (id_value ~ '^[^@]*$') THEN 'excluded by email pattern ^[^@]*$' WHEN id_type = 'phone' AND (id_value ~ E'^\\+?0+$') THEN E'excluded by phone pattern ^\\+?0+$' WHEN id_type = 'phone' AND (id_value ~ E'^\\+330+$') THEN E'excluded by phone pattern ^\\+330+$' END AS excluded_by
 FROM (
-  SELECT id_type, id_value, COALESCE(MIN(ts), TIMESTAMP '2026-11-01 00:00:00.000000') AS first_seen_at, MAX(ts) AS last_seen_at,
-    COUNT(DISTINCT source) AS source_count
-  FROM "cdp"."customer__id_occ"
+  SELECT id_type, id_value, COALESCE(MIN(min_ts), TIMESTAMP '2026-11-01 00:00:00.000000') AS first_seen_at, MAX(max_ts) AS last_seen_at,
+    COUNT(*) AS source_count
+  FROM "cdp"."customer__id_srcnodes"
   GROUP BY id_type, id_value
 ) g;
 -- edges: identifiers sharing a row; tier = the weaker type's priority
@@ -263,9 +268,9 @@ CREATE TABLE "cdp"."customer__id_members" AS SELECT c.label, n.id_type, n.id_val
   o.profile_id AS prev_profile_id
 FROM "cdp"."customer__id_comp" c JOIN "cdp"."customer__id_nodes" n ON n.node_id = c.node_id
 LEFT JOIN "cdp"."customer_identifiers" o ON o.id_type = n.id_type AND o.id_value = n.id_value;
--- age of every previous profile
+-- age of every previous profile of these identifiers
 DROP TABLE IF EXISTS "cdp"."customer__id_ages";
-CREATE TABLE "cdp"."customer__id_ages" AS SELECT profile_id, MIN(first_seen_at) AS age FROM "cdp"."customer_identifiers" GROUP BY profile_id;
+CREATE TABLE "cdp"."customer__id_ages" AS SELECT profile_id, MIN(first_seen_at) AS age FROM "cdp"."customer_identifiers" WHERE profile_id IN (SELECT prev_profile_id FROM "cdp"."customer__id_members") GROUP BY profile_id;
 -- each previous profile is claimed by the component of its oldest surviving identifier
 DROP TABLE IF EXISTS "cdp"."customer__id_claims";
 CREATE TABLE "cdp"."customer__id_claims" AS SELECT profile_id, label FROM (
@@ -312,8 +317,26 @@ SELECT 'compile', 'oversized', o.id_type, o.id_value, CAST(NULL AS TEXT), CAST(N
   'profile has ' || CAST(o.n AS TEXT) || ' identifiers, above max_profile_identifiers 200'
 FROM "cdp"."customer__id_oldest" o WHERE o.n > 200;
 COMMIT;
+-- state: every identifier with its raw component (atomic)
+BEGIN;
+DROP TABLE IF EXISTS "cdp"."customer_identity_nodes";
+CREATE TABLE "cdp"."customer_identity_nodes" AS SELECT n.node_id, n.id_type, n.id_value, n.type_rank, n.excluded_by, l.label
+FROM "cdp"."customer__id_nodes" n LEFT JOIN "cdp"."customer__id_labels" l ON l.node_id = n.node_id;
+COMMIT;
+-- state: earliest and latest row per identifier and source (atomic)
+BEGIN;
+DROP TABLE IF EXISTS "cdp"."customer_identity_node_sources";
+CREATE TABLE "cdp"."customer_identity_node_sources" AS SELECT n.node_id, s.source, s.min_ts, s.max_ts
+FROM "cdp"."customer__id_srcnodes" s JOIN "cdp"."customer__id_nodes" n ON n.id_type = s.id_type AND n.id_value = s.id_value AND n.excluded_by IS NULL;
+COMMIT;
+-- state: every link (atomic)
+BEGIN;
+DROP TABLE IF EXISTS "cdp"."customer_identity_edges";
+CREATE TABLE "cdp"."customer_identity_edges" AS SELECT a, b, tier, ts FROM "cdp"."customer__id_edges";
+COMMIT;
 -- drop scratch table
 DROP TABLE IF EXISTS "cdp"."customer__id_occ";
+DROP TABLE IF EXISTS "cdp"."customer__id_srcnodes";
 DROP TABLE IF EXISTS "cdp"."customer__id_nodes";
 DROP TABLE IF EXISTS "cdp"."customer__id_edges";
 DROP TABLE IF EXISTS "cdp"."customer__id_labels";
@@ -1483,3 +1506,26 @@ FROM "cdp"."customer__seg_newsletter_no_order";
 COMMIT;
 -- segment newsletter_no_order: drop scratch table
 DROP TABLE IF EXISTS "cdp"."customer__seg_newsletter_no_order";
+
+-- after every node of a complete run succeeded: record the watermarks
+-- state: watermarks table
+CREATE TABLE IF NOT EXISTS "cdp"."customer_watermarks" ("source" TEXT, "watermark" TIMESTAMP, "as_of" TIMESTAMP, "fingerprint" TEXT, "run_id" TEXT);
+-- state: the latest row time read from each source
+DROP TABLE IF EXISTS "cdp"."customer__wm_next";
+CREATE TABLE "cdp"."customer__wm_next" AS SELECT 'crm_contacts' AS "source", (SELECT MAX(v."_cdp_ts") FROM "cdp"."customer_src_crm_contacts" AS v) AS "watermark"
+UNION ALL
+SELECT 'shop_customers' AS "source", (SELECT MAX(v."_cdp_ts") FROM "cdp"."customer_src_shop_customers" AS v) AS "watermark"
+UNION ALL
+SELECT 'orders' AS "source", (SELECT MAX(v."_cdp_ts") FROM "cdp"."customer_src_orders" AS v) AS "watermark"
+UNION ALL
+SELECT 'pos_transactions' AS "source", (SELECT MAX(v."_cdp_ts") FROM "cdp"."customer_src_pos_transactions" AS v) AS "watermark"
+UNION ALL
+SELECT 'web_events' AS "source", (SELECT MAX(v."_cdp_ts") FROM "cdp"."customer_src_web_events" AS v) AS "watermark";
+-- state: record the watermarks of this run (atomic)
+BEGIN;
+DELETE FROM "cdp"."customer_watermarks";
+INSERT INTO "cdp"."customer_watermarks" ("source", "watermark", "as_of", "fingerprint", "run_id")
+SELECT "source", "watermark", TIMESTAMP '2026-11-01 00:00:00.000000', 'd8bf2eef238ecb83', 'compile' FROM "cdp"."customer__wm_next";
+COMMIT;
+-- drop scratch table
+DROP TABLE IF EXISTS "cdp"."customer__wm_next";
