@@ -69,7 +69,7 @@ type Plan struct {
 func (e *Engine) prepare(ctx context.Context, s *models.Sync, table string, full bool) (Counts, error) {
 	var c Counts
 	t, d := e.Tables, e.Tables.D
-	for _, q := range d.CreateTableAs(t.Q(table), diffSQL(t, s, full)) {
+	for _, q := range warehouse.CreateScratchTableAs(d, t.Q(table), diffSQL(t, s, full)) {
 		if _, err := e.W.Exec(ctx, q); err != nil {
 			return c, fmt.Errorf("sync %s: diff: %w", s.Name, err)
 		}
