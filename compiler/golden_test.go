@@ -14,13 +14,17 @@ import (
 	"github.com/cdpkit/cdp/warehouse"
 	_ "github.com/cdpkit/cdp/warehouse/duckdb"
 	_ "github.com/cdpkit/cdp/warehouse/postgres"
+	_ "github.com/cdpkit/cdp/warehouse/snowflake"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
-// TestGoldenRetail compiles the retail example for every dialect and
-// compares the SQL byte for byte with testdata/golden/retail.<dialect>.sql.
-func TestGoldenRetail(t *testing.T) {
+// goldenDialects are the dialects with a golden file of the retail example.
+var goldenDialects = []string{"duckdb", "postgres", "snowflake"}
+
+// loadRetail loads the retail example without reading the environment.
+func loadRetail(t *testing.T) *models.Project {
+	t.Helper()
 	p, diags := models.LoadWithOptions(filepath.Join("..", "examples", "retail"), models.LoadOptions{
 		Getenv: func(k string) (string, bool) {
 			if k == "CDP_POSTGRES_DSN" {
@@ -32,20 +36,34 @@ func TestGoldenRetail(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatalf("example does not load:\n%v", diags.Error())
 	}
-	asOf := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	for _, dialect := range []string{"duckdb", "postgres"} {
+	return p
+}
+
+// retailAsOf is the as-of time of the golden files.
+var retailAsOf = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+
+// compileRetail compiles the retail example for a registered dialect.
+func compileRetail(t *testing.T, p *models.Project, dialect string) *compiler.Graph {
+	t.Helper()
+	d, err := warehouse.DialectFor(dialect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := compiler.Compile(p, d, compiler.Options{Schema: "cdp", AsOf: retailAsOf, RunID: "compile"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// TestGoldenRetail compiles the retail example for every dialect and
+// compares the SQL byte for byte with testdata/golden/retail.<dialect>.sql.
+func TestGoldenRetail(t *testing.T) {
+	p := loadRetail(t)
+	for _, dialect := range goldenDialects {
 		t.Run(dialect, func(t *testing.T) {
-			d, err := warehouse.DialectFor(dialect)
-			if err != nil {
-				t.Fatal(err)
-			}
-			g, err := compiler.Compile(p, d, compiler.Options{Schema: "cdp", AsOf: asOf, RunID: "compile"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := compiler.Render(g.Nodes)
-			again, _ := compiler.Compile(p, d, compiler.Options{Schema: "cdp", AsOf: asOf, RunID: "compile"})
-			if compiler.Render(again.Nodes) != got {
+			got := compiler.Render(compileRetail(t, p, dialect).Nodes)
+			if compiler.Render(compileRetail(t, p, dialect).Nodes) != got {
 				t.Fatal("compiling twice gave different SQL")
 			}
 			path := filepath.Join("testdata", "golden", "retail."+dialect+".sql")
