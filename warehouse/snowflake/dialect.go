@@ -41,6 +41,10 @@ func FoldName(name string) string {
 	return name
 }
 
+// StoredName is FoldName as a method: the name information_schema shows
+// for QuoteIdent(name) (used by warehousetest).
+func (Dialect) StoredName(name string) string { return FoldName(name) }
+
 // UnfoldName is the inverse of FoldName for result column names: a plain
 // upper-case identifier comes back in lower case, anything else unchanged.
 func UnfoldName(name string) string {
