@@ -151,12 +151,14 @@ func (l *lease) release() error {
 	return err
 }
 
-// lockRowSQL inserts a sync's free lock row unless it exists.
+// lockRowSQL inserts a sync's free lock row unless it exists. It is a
+// MERGE, not INSERT … WHERE NOT EXISTS: warehouses that do not enforce
+// primary keys (Snowflake) serialize MERGEs on a table, so two first runs
+// starting together cannot both insert the row.
 func lockRowSQL(t layout.Tables, sync string) string {
-	d, table := t.D, t.Q(t.SyncLocks())
 	return fmt.Sprintf(
-		"INSERT INTO %s (sync, holder, run_id, acquired_at, expires_at) SELECT %s, NULL, NULL, NULL, NULL WHERE NOT EXISTS (SELECT 1 FROM %s WHERE sync = %s)",
-		table, d.QuoteString(sync), table, d.QuoteString(sync))
+		"MERGE INTO %s AS l USING (SELECT %s AS sync) AS s ON l.sync = s.sync WHEN NOT MATCHED THEN INSERT (sync, holder, run_id, acquired_at, expires_at) VALUES (s.sync, NULL, NULL, NULL, NULL)",
+		t.Q(t.SyncLocks()), t.D.QuoteString(sync))
 }
 
 // lockClaimSQL claims the lock row when free or expired (compare-and-set).
