@@ -238,10 +238,11 @@ func (d Dialect) CreateSchema(schema string) string {
 	return "CREATE SCHEMA IF NOT EXISTS " + d.QuoteIdent(schema)
 }
 
-// CreateTableAs renders CREATE OR REPLACE TABLE table AS query: one atomic
-// statement, so readers see the old or the new table, never none.
+// CreateTableAs renders CREATE OR REPLACE TABLE table COPY GRANTS AS query:
+// one atomic statement, so readers see the old or the new table, never
+// none, and roles that were granted SELECT on the old table keep it.
 func (Dialect) CreateTableAs(table, query string) []string {
-	return []string{"CREATE OR REPLACE TABLE " + table + " AS " + query}
+	return []string{"CREATE OR REPLACE TABLE " + table + " COPY GRANTS AS " + query}
 }
 
 // CreateScratchTableAs renders CREATE OR REPLACE TRANSIENT TABLE table AS
@@ -250,9 +251,10 @@ func (Dialect) CreateScratchTableAs(table, query string) []string {
 	return []string{"CREATE OR REPLACE TRANSIENT TABLE " + table + " AS " + query}
 }
 
-// CreateView renders CREATE OR REPLACE VIEW view AS query.
+// CreateView renders CREATE OR REPLACE VIEW view COPY GRANTS AS query,
+// keeping the grants of the replaced view.
 func (Dialect) CreateView(view, query string) []string {
-	return []string{"CREATE OR REPLACE VIEW " + view + " AS " + query}
+	return []string{"CREATE OR REPLACE VIEW " + view + " COPY GRANTS AS " + query}
 }
 
 // DropTable renders DROP TABLE IF EXISTS.

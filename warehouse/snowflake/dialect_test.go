@@ -194,7 +194,7 @@ func TestRendering(t *testing.T) {
 		{d.TypeName(models.TypeTimestamp), "TIMESTAMP_NTZ"},
 		{d.TypeName("nonsense"), "VARCHAR"},
 		{warehouse.CreateScratchTableAs(d, `"T"`, "SELECT 1")[0], `CREATE OR REPLACE TRANSIENT TABLE "T" AS SELECT 1`},
-		{d.CreateTableAs(`"T"`, "SELECT 1")[0], `CREATE OR REPLACE TABLE "T" AS SELECT 1`},
+		{d.CreateTableAs(`"T"`, "SELECT 1")[0], `CREATE OR REPLACE TABLE "T" COPY GRANTS AS SELECT 1`},
 	} {
 		if c.got != c.want {
 			t.Errorf("got  %s\nwant %s", c.got, c.want)

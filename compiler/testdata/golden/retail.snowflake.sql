@@ -1,6 +1,6 @@
 -- node: source.crm_contacts (models/sources.yml:11)
 -- view over the source with normalized identifiers
-CREATE OR REPLACE VIEW "CDP"."CUSTOMER_SRC_CRM_CONTACTS" AS SELECT
+CREATE OR REPLACE VIEW "CDP"."CUSTOMER_SRC_CRM_CONTACTS" COPY GRANTS AS SELECT
   src.*,
   CAST(src."UPDATED_AT" AS TIMESTAMP_NTZ) AS "_CDP_TS",
   CASE WHEN (REGEXP_INSTR(LOWER(TRIM(CAST(src."EMAIL" AS VARCHAR))), '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$') > 0) THEN LOWER(TRIM(CAST(src."EMAIL" AS VARCHAR))) END AS "_CDP_ID_0",
@@ -11,7 +11,7 @@ FROM "CDP"."SEED_CRM_CONTACTS" AS src;
 
 -- node: source.shop_customers (models/sources.yml:24)
 -- view over the source with normalized identifiers
-CREATE OR REPLACE VIEW "CDP"."CUSTOMER_SRC_SHOP_CUSTOMERS" AS SELECT
+CREATE OR REPLACE VIEW "CDP"."CUSTOMER_SRC_SHOP_CUSTOMERS" COPY GRANTS AS SELECT
   src.*,
   CAST(src."SIGNUP_AT" AS TIMESTAMP_NTZ) AS "_CDP_TS",
   NULLIF(TRIM(CAST(src."CUSTOMER_ID" AS VARCHAR)), '') AS "_CDP_ID_0",
@@ -21,7 +21,7 @@ FROM "CDP"."SEED_SHOP_CUSTOMERS" AS src;
 
 -- node: source.orders (models/sources.yml:38)
 -- view over the source with normalized identifiers
-CREATE OR REPLACE VIEW "CDP"."CUSTOMER_SRC_ORDERS" AS SELECT
+CREATE OR REPLACE VIEW "CDP"."CUSTOMER_SRC_ORDERS" COPY GRANTS AS SELECT
   src.*,
   CAST(src."ORDERED_AT" AS TIMESTAMP_NTZ) AS "_CDP_TS",
   NULLIF(TRIM(CAST(src."CUSTOMER_ID" AS VARCHAR)), '') AS "_CDP_ID_0",
@@ -38,7 +38,7 @@ from cdp.seed_orders
 
 -- node: source.pos_transactions (models/sources.yml:56)
 -- view over the source with normalized identifiers
-CREATE OR REPLACE VIEW "CDP"."CUSTOMER_SRC_POS_TRANSACTIONS" AS SELECT
+CREATE OR REPLACE VIEW "CDP"."CUSTOMER_SRC_POS_TRANSACTIONS" COPY GRANTS AS SELECT
   src.*,
   CAST(src."OCCURRED_AT" AS TIMESTAMP_NTZ) AS "_CDP_TS",
   NULLIF(LOWER(TRIM(CAST(src."LOYALTY_CARD" AS VARCHAR))), '') AS "_CDP_ID_0",
@@ -48,7 +48,7 @@ FROM "CDP"."SEED_POS_TRANSACTIONS" AS src;
 
 -- node: source.web_events (models/sources.yml:68)
 -- view over the source with normalized identifiers
-CREATE OR REPLACE VIEW "CDP"."CUSTOMER_SRC_WEB_EVENTS" AS SELECT
+CREATE OR REPLACE VIEW "CDP"."CUSTOMER_SRC_WEB_EVENTS" COPY GRANTS AS SELECT
   src.*,
   CAST(src."OCCURRED_AT" AS TIMESTAMP_NTZ) AS "_CDP_TS",
   NULLIF(CAST(src."ANONYMOUS_ID" AS VARCHAR), '') AS "_CDP_ID_0",
@@ -259,12 +259,12 @@ CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__ID_PIDS" AS SELECT o.label, C
 FROM "CDP"."CUSTOMER__ID_OLDEST" o LEFT JOIN "CDP"."CUSTOMER__ID_CHOSEN" ch ON ch.label = o.label;
 -- identifiers: one row per normalized identifier (atomic)
 BEGIN;
-CREATE OR REPLACE TABLE "CDP"."CUSTOMER_IDENTIFIERS" AS SELECT m.id_type, m.id_value, p.profile_id, m.first_seen_at, m.last_seen_at, m.source_count
+CREATE OR REPLACE TABLE "CDP"."CUSTOMER_IDENTIFIERS" COPY GRANTS AS SELECT m.id_type, m.id_value, p.profile_id, m.first_seen_at, m.last_seen_at, m.source_count
 FROM "CDP"."CUSTOMER__ID_MEMBERS" m JOIN "CDP"."CUSTOMER__ID_PIDS" p ON p.label = m.label;
 COMMIT;
 -- audit: excluded values, links dropped by limits, oversized profiles (atomic)
 BEGIN;
-CREATE OR REPLACE TABLE "CDP"."CUSTOMER_IDENTITY_AUDIT" AS SELECT 'compile' AS run_id, 'excluded' AS kind, id_type AS id_type_a, id_value AS id_value_a,
+CREATE OR REPLACE TABLE "CDP"."CUSTOMER_IDENTITY_AUDIT" COPY GRANTS AS SELECT 'compile' AS run_id, 'excluded' AS kind, id_type AS id_type_a, id_value AS id_value_a,
   CAST(NULL AS VARCHAR) AS id_type_b, CAST(NULL AS VARCHAR) AS id_value_b, excluded_by AS reason
 FROM "CDP"."CUSTOMER__ID_NODES" WHERE excluded_by IS NOT NULL
 UNION ALL
@@ -308,7 +308,7 @@ DROP TABLE IF EXISTS "CDP"."CUSTOMER__ID_PIDS";
 -- node: profiles.customer (models/traits.yml:11)
 -- build customer_profiles (atomic)
 BEGIN;
-CREATE OR REPLACE TABLE "CDP"."CUSTOMER_PROFILES" AS WITH
+CREATE OR REPLACE TABLE "CDP"."CUSTOMER_PROFILES" COPY GRANTS AS WITH
 -- rows of source shop_customers with their profile
 s1 AS (
   SELECT v.*, COALESCE(i0."PROFILE_ID", i1."PROFILE_ID", i2."PROFILE_ID") AS "_CDP_PROFILE_ID"
