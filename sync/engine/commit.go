@@ -93,7 +93,8 @@ func (c *committer) commit(ctx context.Context, outs []delivery.Outcome, res *Re
 	return nil
 }
 
-// stateRow renders one cdp_sync_state tuple; sync, key and now are SQL.
+// stateRow renders one cdp_sync_state tuple, fields as JSON text (see
+// commitSQL); sync, key and now are SQL.
 func stateRow(d warehouse.Dialect, sync, key, hash, fields, now string) string {
 	return fmt.Sprintf("(%s, %s, %s, %s, %s)", sync, key, d.QuoteString(hash), d.QuoteString(fields), now)
 }
@@ -105,8 +106,8 @@ func rejectionRow(d warehouse.Dialect, runID, sync, key, op, msg string, retryab
 }
 
 // commitSQL deletes the state rows of keys (quoted literals) in del of the
-// sync (a quoted literal), inserts the state rows ins and the rejection rows
-// rej (rendered tuples), in chunks of 500.
+// sync (a quoted literal), inserts the state rows ins (stateRow) and the
+// rejection rows rej (rejectionRow), in chunks of 500.
 func commitSQL(t layout.Tables, sync string, del, ins, rej []string) []string {
 	var out []string
 	for _, chunk := range chunks(del, 500) {
@@ -114,8 +115,11 @@ func commitSQL(t layout.Tables, sync string, del, ins, rej []string) []string {
 			t.Q(t.SyncState()), sync, strings.Join(chunk, ", ")))
 	}
 	for _, chunk := range chunks(ins, 500) {
-		out = append(out, fmt.Sprintf("INSERT INTO %s (sync, key, fields_hash, fields, delivered_at) VALUES %s",
-			t.Q(t.SyncState()), strings.Join(chunk, ", ")))
+		// the JSON text is parsed outside the VALUES list: Snowflake refuses
+		// PARSE_JSON (its Cast to JSON) inside one
+		out = append(out, fmt.Sprintf("INSERT INTO %s (sync, key, fields_hash, fields, delivered_at)\n"+
+			"SELECT v.sync, v.key, v.fields_hash, %s, v.delivered_at\nFROM (VALUES %s) AS v (sync, key, fields_hash, fields, delivered_at)",
+			t.Q(t.SyncState()), t.D.Cast("v.fields", models.TypeJSON), strings.Join(chunk, ", ")))
 	}
 	for _, chunk := range chunks(rej, 500) {
 		out = append(out, fmt.Sprintf("INSERT INTO %s (run_id, sync, key, operation, error, retryable, rejected_at) VALUES %s",

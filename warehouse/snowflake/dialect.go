@@ -169,6 +169,8 @@ func (Dialect) TypeName(cdpType string) string {
 		return "TIMESTAMP_NTZ"
 	case models.TypeDate:
 		return "DATE"
+	case models.TypeJSON:
+		return "VARIANT"
 	}
 	return "VARCHAR"
 }
@@ -176,8 +178,12 @@ func (Dialect) TypeName(cdpType string) string {
 // CastText casts expr to VARCHAR.
 func (Dialect) CastText(expr string) string { return "CAST(" + expr + " AS VARCHAR)" }
 
-// Cast casts expr to the column type of a CDP type.
+// Cast casts expr to the column type of a CDP type; JSON text becomes a
+// VARIANT through PARSE_JSON (a cast would store one JSON string).
 func (d Dialect) Cast(expr, cdpType string) string {
+	if cdpType == models.TypeJSON {
+		return "PARSE_JSON(" + expr + ")"
+	}
 	return "CAST(" + expr + " AS " + d.TypeName(cdpType) + ")"
 }
 
