@@ -185,6 +185,7 @@ func (h heldDialect) CreateSchema(schema string) string {
 func (h heldDialect) CreateTableAs(table, query string) []string {
 	return mapSQL(h.d.CreateTableAs(table, query), holdNewlines)
 }
+
 // CreateScratchTableAs forwards to the wrapped dialect's scratch tables
 // (warehouse.CreateScratchTableAs), holding newlines like CreateTableAs.
 func (h heldDialect) CreateScratchTableAs(table, query string) []string {

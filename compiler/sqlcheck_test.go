@@ -57,4 +57,3 @@ func statementsOf(prefix string, steps []program.Step) []sqlcheck.Statement {
 	}
 	return out
 }
-
