@@ -7,7 +7,7 @@ EXAMPLE   := examples/retail
 AS_OF     := 2026-11-01T00:00:00Z
 CDP       := $(BIN) --project $(EXAMPLE) --as-of $(AS_OF)
 
-.PHONY: all build demo test test-short vet fuzz golden seeds clean
+.PHONY: all build demo test test-short vet tools fuzz golden seeds clean
 
 all: build
 
@@ -18,8 +18,12 @@ build:
 demo:
 	./scripts/demo.sh
 
-## test: vet, unit, golden and integration tests (DuckDB in-process, PostgreSQL started by the harness).
-test: vet
+SQLCHECK  := tools/sqlcheck
+SQLSTAMP  := $(SQLCHECK)/node_modules/.cdp-lock-sha256
+
+## test: vet, unit, golden and integration tests (DuckDB in-process, PostgreSQL started by the harness,
+## Snowflake and BigQuery SQL parsed by the tools/sqlcheck parsers).
+test: vet tools
 	$(GO) test -count=1 -timeout 25m ./...
 
 test-short:
@@ -28,9 +32,21 @@ test-short:
 vet:
 	$(GO) vet ./...
 
+## tools: install the SQL parsers of tools/sqlcheck from its lockfile (npm ci) when missing or stale.
+## Without npm it does nothing: the parser tests then skip (and fail with CI=true).
+tools:
+	@if ! command -v npm >/dev/null 2>&1; then echo "tools: npm not found; SQL parser checks will skip"; \
+	elif [ "$$(cat $(SQLSTAMP) 2>/dev/null)" != "$$(sha256sum $(SQLCHECK)/package-lock.json | cut -d' ' -f1)" ]; then \
+	  echo "tools: npm ci in $(SQLCHECK)"; \
+	  (cd $(SQLCHECK) && npm ci --no-audit --no-fund --loglevel=error) && \
+	  sha256sum $(SQLCHECK)/package-lock.json | cut -d' ' -f1 > $(SQLSTAMP); \
+	fi
+
 ## fuzz: run the fuzz targets for a while each.
 fuzz:
 	$(GO) test ./models -run '^$$' -fuzz FuzzLoad -fuzztime 60s
+	$(GO) test ./warehouse/snowflake -run '^$$' -fuzz FuzzQuoteString -fuzztime 30s
+	$(GO) test ./warehouse/snowflake -run '^$$' -fuzz FuzzQuoteIdent -fuzztime 30s
 
 ## golden: rewrite the compiled-SQL golden files after an intended change.
 golden:
@@ -41,4 +57,4 @@ seeds:
 	$(GO) run ./$(EXAMPLE)/gen -out $(EXAMPLE)/seeds
 
 clean:
-	rm -rf bin .demo $(EXAMPLE)/.cdp
+	rm -rf bin .demo $(EXAMPLE)/.cdp $(SQLCHECK)/node_modules

@@ -229,6 +229,12 @@ func (h heldDialect) CreateSchema(schema string) string {
 func (h heldDialect) CreateTableAs(table, query string) []string {
 	return mapSQL(h.d.CreateTableAs(table, query), holdNewlines)
 }
+
+// CreateScratchTableAs forwards to the wrapped dialect's scratch tables
+// (warehouse.CreateScratchTableAs), holding newlines like CreateTableAs.
+func (h heldDialect) CreateScratchTableAs(table, query string) []string {
+	return mapSQL(warehouse.CreateScratchTableAs(h.d, table, query), holdNewlines)
+}
 func (h heldDialect) CreateView(view, query string) []string {
 	return mapSQL(h.d.CreateView(view, query), holdNewlines)
 }

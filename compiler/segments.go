@@ -51,7 +51,7 @@ func SegmentSQL(p *models.Project, t layout.Tables, seg *models.Segment, asOf ti
 	var steps []Step
 	steps = append(steps, S(label+": create "+safeComment(t.Segments())+" if missing", SegmentsDDL(d, table)))
 	held := newlineSafe(t)
-	members := held.D.CreateTableAs(held.Q(held.Entity+"__seg_"+seg.Name), segmentQuery(p, held, seg, asOf))
+	members := warehouse.CreateScratchTableAs(held.D, held.Q(held.Entity+"__seg_"+seg.Name), segmentQuery(p, held, seg, asOf))
 	steps = append(steps, Stmts(label+": compute members", releaseNewlines(members)...)...)
 	steps = append(steps,
 		program.Atomic(label+": replace rows",

@@ -87,7 +87,7 @@ func (b *builder) rounds(def int) int {
 }
 
 func (b *builder) ctas(label, name, query string) []program.Step {
-	return program.Stmts(label, b.d.CreateTableAs(b.w(name), query)...)
+	return program.Stmts(label, warehouse.CreateScratchTableAs(b.d, b.w(name), query)...)
 }
 
 // occurrencesSQL lists every normalized identifier occurrence of every source.
@@ -242,19 +242,19 @@ func (b *builder) components(tag, edgesQuery, labels string) []program.Step {
 	}
 	var body []program.Step
 	body = append(body, program.Stmts("hook: each label points at its smallest neighbour",
-		b.d.CreateTableAs(hook, fmt.Sprintf(
+		warehouse.CreateScratchTableAs(b.d, hook, fmt.Sprintf(
 			"SELECT x, LEAST(x, MIN(y)) AS p FROM (SELECT a AS x, b AS y FROM %s UNION ALL SELECT b AS x, a AS y FROM %s) n GROUP BY x",
 			edges, edges))...)...)
 	body = append(body, program.Step{Loop: &jump})
 	body = append(body, program.S("relabel", fmt.Sprintf(
 		"UPDATE %s AS l SET label = h.p FROM %s AS h WHERE h.x = l.label AND h.p <> l.label", labels, hook)))
 	body = append(body, program.Stmts("contract: edges between distinct roots",
-		b.d.CreateTableAs(next, fmt.Sprintf(
+		warehouse.CreateScratchTableAs(b.d, next, fmt.Sprintf(
 			`SELECT DISTINCT LEAST(ha.p, hb.p) AS a, GREATEST(ha.p, hb.p) AS b
 FROM %s e JOIN %s ha ON ha.x = e.a JOIN %s hb ON hb.x = e.b
 WHERE ha.p <> hb.p`, edges, hook, hook))...)...)
-	body = append(body, program.Stmts("", b.d.CreateTableAs(edges, "SELECT a, b FROM "+next)...)...)
-	out := program.Stmts("component edges ("+tag+")", b.d.CreateTableAs(edges, edgesQuery)...)
+	body = append(body, program.Stmts("", warehouse.CreateScratchTableAs(b.d, edges, "SELECT a, b FROM "+next)...)...)
+	out := program.Stmts("component edges ("+tag+")", warehouse.CreateScratchTableAs(b.d, edges, edgesQuery)...)
 	return append(out, program.Step{Loop: &program.Loop{
 		Label:     "connected components (" + tag + "): repeat while edges remain",
 		Until:     program.CountRows(edges),

@@ -152,6 +152,12 @@ const (
 	TypeDate      = "date"
 )
 
+// TypeJSON is a storage type, not a trait type: a JSON document the CDP
+// keeps for itself (a sync's last delivered fields). Dialects map it to
+// their JSON type (VARIANT on Snowflake), and Cast(text, TypeJSON) parses
+// JSON text into it.
+const TypeJSON = "json"
+
 // ColumnRef is `source.column` (Column empty for `from: source`).
 type ColumnRef struct {
 	Source string

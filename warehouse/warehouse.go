@@ -168,3 +168,21 @@ func InTx(ctx context.Context, w Warehouse, fn func(exec ExecFunc) error) error 
 	}
 	return fn(w.Exec)
 }
+
+// ScratchTables is an optional Dialect ability: create a table holding an
+// intermediate result that the CDP rebuilds on every run (identity work
+// tables, segment members, sync diffs), where the warehouse has a cheaper kind
+// of table for that (Snowflake's TRANSIENT tables skip Fail-safe storage).
+type ScratchTables interface {
+	// CreateScratchTableAs replaces table with the result of query.
+	CreateScratchTableAs(table, query string) []string
+}
+
+// CreateScratchTableAs replaces an intermediate table with the result of
+// query: d's CreateScratchTableAs when it has one, else CreateTableAs.
+func CreateScratchTableAs(d Dialect, table, query string) []string {
+	if s, ok := d.(ScratchTables); ok {
+		return s.CreateScratchTableAs(table, query)
+	}
+	return d.CreateTableAs(table, query)
+}

@@ -10,6 +10,7 @@ import (
 
 	_ "github.com/cdpkit/cdp/warehouse/duckdb"
 	_ "github.com/cdpkit/cdp/warehouse/postgres"
+	_ "github.com/cdpkit/cdp/warehouse/snowflake"
 )
 
 // Exit codes (docs/cli.md).

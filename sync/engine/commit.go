@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/cdpkit/cdp/layout"
 	"github.com/cdpkit/cdp/models"
 	"github.com/cdpkit/cdp/sync/delivery"
 	"github.com/cdpkit/cdp/sync/destination"
@@ -55,8 +56,7 @@ func (c *committer) commit(ctx context.Context, outs []delivery.Outcome, res *Re
 		delete(c.inFlight, o.Record.Key)
 		if o.Err != nil {
 			failed++
-			rej = append(rej, fmt.Sprintf("(%s, %s, %s, %s, %s, %s, %s)", d.QuoteString(c.runID), sync, key,
-				d.QuoteString(string(o.Record.Op)), d.QuoteString(truncate(o.Err.Error(), 2000)), boolLit(o.Retryable), now))
+			rej = append(rej, rejectionRow(d, c.runID, sync, key, string(o.Record.Op), o.Err.Error(), o.Retryable, now))
 			continue
 		}
 		// an added key had no state row when the run planned it, and only
@@ -72,25 +72,12 @@ func (c *committer) commit(ctx context.Context, outs []delivery.Outcome, res *Re
 			changed++
 			del = append(del, key)
 		}
-		ins = append(ins, fmt.Sprintf("(%s, %s, %s, %s, %s)", sync, key, d.QuoteString(p.hash), d.QuoteString(p.fields), now))
+		ins = append(ins, stateRow(d, sync, key, p.hash, p.fields, now))
 	}
 	c.mu.Unlock()
 	err := warehouse.InTx(ctx, c.e.W, func(exec warehouse.ExecFunc) error {
-		for _, chunk := range chunks(del, 500) {
-			if _, err := exec(ctx, fmt.Sprintf("DELETE FROM %s WHERE sync = %s AND key IN (%s)",
-				t.Q(t.SyncState()), sync, strings.Join(chunk, ", "))); err != nil {
-				return err
-			}
-		}
-		for _, chunk := range chunks(ins, 500) {
-			if _, err := exec(ctx, fmt.Sprintf("INSERT INTO %s (sync, key, fields_hash, fields, delivered_at) VALUES %s",
-				t.Q(t.SyncState()), strings.Join(chunk, ", "))); err != nil {
-				return err
-			}
-		}
-		for _, chunk := range chunks(rej, 500) {
-			if _, err := exec(ctx, fmt.Sprintf("INSERT INTO %s (run_id, sync, key, operation, error, retryable, rejected_at) VALUES %s",
-				t.Q(t.SyncRejections()), strings.Join(chunk, ", "))); err != nil {
+		for _, q := range commitSQL(t, sync, del, ins, rej) {
+			if _, err := exec(ctx, q); err != nil {
 				return err
 			}
 		}
@@ -104,6 +91,41 @@ func (c *committer) commit(ctx context.Context, outs []delivery.Outcome, res *Re
 	res.Removed += removed
 	res.Failed += failed
 	return nil
+}
+
+// stateRow renders one cdp_sync_state tuple, fields as JSON text (see
+// commitSQL); sync, key and now are SQL.
+func stateRow(d warehouse.Dialect, sync, key, hash, fields, now string) string {
+	return fmt.Sprintf("(%s, %s, %s, %s, %s)", sync, key, d.QuoteString(hash), d.QuoteString(fields), now)
+}
+
+// rejectionRow renders one cdp_sync_rejections tuple; sync, key and now are SQL.
+func rejectionRow(d warehouse.Dialect, runID, sync, key, op, msg string, retryable bool, now string) string {
+	return fmt.Sprintf("(%s, %s, %s, %s, %s, %s, %s)", d.QuoteString(runID), sync, key,
+		d.QuoteString(op), d.QuoteString(truncate(msg, 2000)), boolLit(retryable), now)
+}
+
+// commitSQL deletes the state rows of keys (quoted literals) in del of the
+// sync (a quoted literal), inserts the state rows ins (stateRow) and the
+// rejection rows rej (rejectionRow), in chunks of 500.
+func commitSQL(t layout.Tables, sync string, del, ins, rej []string) []string {
+	var out []string
+	for _, chunk := range chunks(del, 500) {
+		out = append(out, fmt.Sprintf("DELETE FROM %s WHERE sync = %s AND key IN (%s)",
+			t.Q(t.SyncState()), sync, strings.Join(chunk, ", ")))
+	}
+	for _, chunk := range chunks(ins, 500) {
+		// the JSON text is parsed outside the VALUES list: Snowflake refuses
+		// PARSE_JSON (its Cast to JSON) inside one
+		out = append(out, fmt.Sprintf("INSERT INTO %s (sync, key, fields_hash, fields, delivered_at)\n"+
+			"SELECT v.sync, v.key, v.fields_hash, %s, v.delivered_at\nFROM (VALUES %s) AS v (sync, key, fields_hash, fields, delivered_at)",
+			t.Q(t.SyncState()), t.D.Cast("v.fields", models.TypeJSON), strings.Join(chunk, ", ")))
+	}
+	for _, chunk := range chunks(rej, 500) {
+		out = append(out, fmt.Sprintf("INSERT INTO %s (run_id, sync, key, operation, error, retryable, rejected_at) VALUES %s",
+			t.Q(t.SyncRejections()), strings.Join(chunk, ", ")))
+	}
+	return out
 }
 
 func chunks(s []string, n int) [][]string {

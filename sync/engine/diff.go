@@ -85,11 +85,12 @@ func diffSQL(t layout.Tables, s *models.Sync, full bool) string {
 )
 SELECT
   CASE WHEN st.key IS NULL THEN 'add' WHEN snap.k IS NULL THEN 'remove' ELSE 'change' END AS op,
-  COALESCE(snap.k, st.key) AS key, snap.hash, snap.profile_id%[9]s, st.fields AS prev_fields
+  COALESCE(snap.k, st.key) AS key, snap.hash, snap.profile_id%[9]s, %[11]s AS prev_fields
 FROM snap FULL OUTER JOIN st ON st.key = snap.k
 WHERE st.key IS NULL OR snap.k IS NULL OR %[10]s`,
 		key, hashSQL(t, s), prefixComma(snapCols), d.ByteOrder("p.profile_id"), membersSQL(t, s),
-		d.QuoteIdent(s.Key), t.Q(t.SyncState()), d.QuoteString(s.Name), prefixComma(cols), changed)
+		d.QuoteIdent(s.Key), t.Q(t.SyncState()), d.QuoteString(s.Name), prefixComma(cols), changed,
+		d.CastText("st.fields"))
 }
 
 // skippedSQL counts members that are never delivered: holdout, null key, and

@@ -4,37 +4,51 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/cdpkit/cdp/layout"
 )
 
 // startRecord inserts the run's row and marks runs left `running` by a
 // crashed process (we hold the lock, so no other run is alive) as crashed.
 func (e *Engine) startRecord(ctx context.Context, r *Result) error {
-	t, d := e.Tables, e.Tables.D
-	if _, err := e.W.Exec(ctx, fmt.Sprintf(
-		"UPDATE %s SET status = 'crashed', error = 'the process stopped before the run finished; its confirmed batches were committed' WHERE sync = %s AND status = 'running'",
-		t.Q(t.SyncRuns()), d.QuoteString(r.Sync))); err != nil {
-		return err
+	for _, q := range startSQL(e.Tables, r) {
+		if _, err := e.W.Exec(ctx, q); err != nil {
+			return err
+		}
 	}
-	_, err := e.W.Exec(ctx, fmt.Sprintf(
-		"INSERT INTO %s (run_id, sync, started_at, status, added, changed, removed, failed, skipped, mode, destination, requests, retries, throttled) VALUES (%s, %s, %s, 'running', 0, 0, 0, 0, 0, %s, %s, 0, 0, 0)",
-		t.Q(t.SyncRuns()), d.QuoteString(r.RunID), d.QuoteString(r.Sync), d.TimestampLiteral(r.Started),
-		d.QuoteString(r.Mode), d.QuoteString(r.Destination)))
-	return err
+	return nil
+}
+
+// startSQL marks crashed runs and inserts the run's row.
+func startSQL(t layout.Tables, r *Result) []string {
+	d := t.D
+	return []string{
+		fmt.Sprintf("UPDATE %s SET status = 'crashed', error = 'the process stopped before the run finished; its confirmed batches were committed' WHERE sync = %s AND status = 'running'",
+			t.Q(t.SyncRuns()), d.QuoteString(r.Sync)),
+		fmt.Sprintf("INSERT INTO %s (run_id, sync, started_at, status, added, changed, removed, failed, skipped, mode, destination, requests, retries, throttled) VALUES (%s, %s, %s, 'running', 0, 0, 0, 0, 0, %s, %s, 0, 0, 0)",
+			t.Q(t.SyncRuns()), d.QuoteString(r.RunID), d.QuoteString(r.Sync), d.TimestampLiteral(r.Started),
+			d.QuoteString(r.Mode), d.QuoteString(r.Destination)),
+	}
 }
 
 // finishRecord writes the run's outcome.
 func (e *Engine) finishRecord(ctx context.Context, r *Result) error {
-	t, d := e.Tables, e.Tables.D
+	_, err := e.W.Exec(ctx, finishSQL(e.Tables, r))
+	return err
+}
+
+// finishSQL writes a run's outcome to its row.
+func finishSQL(t layout.Tables, r *Result) string {
+	d := t.D
 	errSQL := "NULL"
 	if r.Error != "" {
 		errSQL = d.QuoteString(truncate(r.Error, 4000))
 	}
-	_, err := e.W.Exec(ctx, fmt.Sprintf(
+	return fmt.Sprintf(
 		"UPDATE %s SET finished_at = %s, status = %s, added = %d, changed = %d, removed = %d, failed = %d, skipped = %d, error = %s, requests = %d, retries = %d, throttled = %d WHERE run_id = %s AND sync = %s",
 		t.Q(t.SyncRuns()), d.TimestampLiteral(r.Finished), d.QuoteString(r.Status), r.Added, r.Changed, r.Removed,
 		r.Failed, r.Skipped, errSQL, r.Stats.Requests, r.Stats.Retries, r.Stats.Throttled,
-		d.QuoteString(r.RunID), d.QuoteString(r.Sync)))
-	return err
+		d.QuoteString(r.RunID), d.QuoteString(r.Sync))
 }
 
 // RunRecord is one row of cdp_sync_runs.
@@ -57,17 +71,10 @@ type RunRecord struct {
 
 // History reads recent runs, newest first; sync "" means every sync.
 func (e *Engine) History(ctx context.Context, sync string, limit int) ([]RunRecord, error) {
-	t, d := e.Tables, e.Tables.D
-	if err := ensureState(ctx, e.W, t); err != nil {
+	if err := ensureState(ctx, e.W, e.Tables); err != nil {
 		return nil, err
 	}
-	where := ""
-	if sync != "" {
-		where = " WHERE sync = " + d.QuoteString(sync)
-	}
-	rows, err := e.W.Query(ctx, fmt.Sprintf(
-		"SELECT run_id, sync, started_at, finished_at, status, added, changed, removed, failed, skipped, requests, retries, throttled, error FROM %s%s ORDER BY started_at DESC, run_id DESC LIMIT %d",
-		t.Q(t.SyncRuns()), where, limit))
+	rows, err := e.W.Query(ctx, historySQL(e.Tables, sync, limit))
 	if err != nil {
 		return nil, err
 	}
@@ -82,4 +89,15 @@ func (e *Engine) History(ctx context.Context, sync string, limit int) ([]RunReco
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// historySQL selects recent runs, newest first; sync "" means every sync.
+func historySQL(t layout.Tables, sync string, limit int) string {
+	where := ""
+	if sync != "" {
+		where = " WHERE sync = " + t.D.QuoteString(sync)
+	}
+	return fmt.Sprintf(
+		"SELECT run_id, sync, started_at, finished_at, status, added, changed, removed, failed, skipped, requests, retries, throttled, error FROM %s%s ORDER BY started_at DESC, run_id DESC LIMIT %d",
+		t.Q(t.SyncRuns()), where, limit)
 }

@@ -40,21 +40,14 @@ func holderName(runID string) string {
 // when free or expired. It polls until wait has passed.
 func acquire(ctx context.Context, w warehouse.Warehouse, t layout.Tables, sync, runID string,
 	ttl, wait time.Duration, now func() time.Time) (*lease, error) {
-	d := t.D
 	l := &lease{w: w, t: t, sync: sync, holder: holderName(runID), ttl: ttl, now: now}
-	table := t.Q(t.SyncLocks())
 	// make sure the row exists; a concurrent insert of the same row fails on
 	// the primary key, which is fine: the row is there either way
-	_, _ = w.Exec(ctx, fmt.Sprintf(
-		"INSERT INTO %s (sync, holder, run_id, acquired_at, expires_at) SELECT %s, NULL, NULL, NULL, NULL WHERE NOT EXISTS (SELECT 1 FROM %s WHERE sync = %s)",
-		table, d.QuoteString(sync), table, d.QuoteString(sync)))
+	_, _ = w.Exec(ctx, lockRowSQL(t, sync))
 	deadline := now().Add(wait)
 	for {
 		ts := now().UTC()
-		n, err := w.Exec(ctx, fmt.Sprintf(
-			"UPDATE %s SET holder = %s, run_id = %s, acquired_at = %s, expires_at = %s WHERE sync = %s AND (holder IS NULL OR expires_at < %s)",
-			table, d.QuoteString(l.holder), d.QuoteString(runID), d.TimestampLiteral(ts), d.TimestampLiteral(ts.Add(ttl)),
-			d.QuoteString(sync), d.TimestampLiteral(ts)))
+		n, err := w.Exec(ctx, lockClaimSQL(t, sync, l.holder, runID, ts, ttl))
 		if err == nil && n == 1 {
 			l.stop, l.done = make(chan struct{}), make(chan struct{})
 			go l.heartbeat()
@@ -95,8 +88,7 @@ func pollInterval(wait time.Duration) time.Duration {
 
 // current describes who holds the lease (best effort, for messages).
 func (l *lease) current(ctx context.Context) (holder, until string) {
-	rows, err := l.w.Query(ctx, fmt.Sprintf("SELECT holder, expires_at FROM %s WHERE sync = %s",
-		l.t.Q(l.t.SyncLocks()), l.t.D.QuoteString(l.sync)))
+	rows, err := l.w.Query(ctx, lockHolderSQL(l.t, l.sync))
 	if err != nil {
 		return "?", "?"
 	}
@@ -130,11 +122,9 @@ func (l *lease) heartbeat() {
 }
 
 func (l *lease) renew() error {
-	d := l.t.D
 	ctx, cancel := context.WithTimeout(context.Background(), l.ttl/3)
 	defer cancel()
-	n, err := l.w.Exec(ctx, fmt.Sprintf("UPDATE %s SET expires_at = %s WHERE sync = %s AND holder = %s",
-		l.t.Q(l.t.SyncLocks()), d.TimestampLiteral(l.now().UTC().Add(l.ttl)), d.QuoteString(l.sync), d.QuoteString(l.holder)))
+	n, err := l.w.Exec(ctx, lockRenewSQL(l.t, l.sync, l.holder, l.now().UTC().Add(l.ttl)))
 	if err != nil {
 		return fmt.Errorf("renew lock: %w", err)
 	}
@@ -157,7 +147,44 @@ func (l *lease) release() error {
 	<-l.done
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	_, err := l.w.Exec(ctx, fmt.Sprintf("UPDATE %s SET holder = NULL, expires_at = NULL WHERE sync = %s AND holder = %s",
-		l.t.Q(l.t.SyncLocks()), l.t.D.QuoteString(l.sync), l.t.D.QuoteString(l.holder)))
+	_, err := l.w.Exec(ctx, lockReleaseSQL(l.t, l.sync, l.holder))
 	return err
+}
+
+// lockRowSQL inserts a sync's free lock row unless it exists. It is a
+// MERGE, not INSERT … WHERE NOT EXISTS: warehouses that do not enforce
+// primary keys (Snowflake) serialize MERGEs on a table, so two first runs
+// starting together cannot both insert the row.
+func lockRowSQL(t layout.Tables, sync string) string {
+	return fmt.Sprintf(
+		"MERGE INTO %s AS l USING (SELECT %s AS sync) AS s ON l.sync = s.sync WHEN NOT MATCHED THEN INSERT (sync, holder, run_id, acquired_at, expires_at) VALUES (s.sync, NULL, NULL, NULL, NULL)",
+		t.Q(t.SyncLocks()), t.D.QuoteString(sync))
+}
+
+// lockClaimSQL claims the lock row when free or expired (compare-and-set).
+func lockClaimSQL(t layout.Tables, sync, holder, runID string, ts time.Time, ttl time.Duration) string {
+	d := t.D
+	return fmt.Sprintf(
+		"UPDATE %s SET holder = %s, run_id = %s, acquired_at = %s, expires_at = %s WHERE sync = %s AND (holder IS NULL OR expires_at < %s)",
+		t.Q(t.SyncLocks()), d.QuoteString(holder), d.QuoteString(runID), d.TimestampLiteral(ts), d.TimestampLiteral(ts.Add(ttl)),
+		d.QuoteString(sync), d.TimestampLiteral(ts))
+}
+
+// lockHolderSQL reads who holds a sync's lock and until when.
+func lockHolderSQL(t layout.Tables, sync string) string {
+	return fmt.Sprintf("SELECT holder, expires_at FROM %s WHERE sync = %s", t.Q(t.SyncLocks()), t.D.QuoteString(sync))
+}
+
+// lockRenewSQL extends a held lock until the given time.
+func lockRenewSQL(t layout.Tables, sync, holder string, until time.Time) string {
+	d := t.D
+	return fmt.Sprintf("UPDATE %s SET expires_at = %s WHERE sync = %s AND holder = %s",
+		t.Q(t.SyncLocks()), d.TimestampLiteral(until), d.QuoteString(sync), d.QuoteString(holder))
+}
+
+// lockReleaseSQL frees a sync's lock row if holder still holds it.
+func lockReleaseSQL(t layout.Tables, sync, holder string) string {
+	d := t.D
+	return fmt.Sprintf("UPDATE %s SET holder = NULL, expires_at = NULL WHERE sync = %s AND holder = %s",
+		t.Q(t.SyncLocks()), d.QuoteString(sync), d.QuoteString(holder))
 }

@@ -69,14 +69,12 @@ type Plan struct {
 func (e *Engine) prepare(ctx context.Context, s *models.Sync, table string, full bool) (Counts, error) {
 	var c Counts
 	t, d := e.Tables, e.Tables.D
-	for _, q := range d.CreateTableAs(t.Q(table), diffSQL(t, s, full)) {
+	for _, q := range warehouse.CreateScratchTableAs(d, t.Q(table), diffSQL(t, s, full)) {
 		if _, err := e.W.Exec(ctx, q); err != nil {
 			return c, fmt.Errorf("sync %s: diff: %w", s.Name, err)
 		}
 	}
-	rows, err := e.W.Query(ctx, fmt.Sprintf(
-		"SELECT COUNT(CASE WHEN op = 'add' THEN 1 END), COUNT(CASE WHEN op = 'change' THEN 1 END), COUNT(CASE WHEN op = 'remove' THEN 1 END) FROM %s",
-		t.Q(table)))
+	rows, err := e.W.Query(ctx, countsSQL(t, table))
 	if err != nil {
 		return c, err
 	}
@@ -118,8 +116,7 @@ func (e *Engine) prepare(ctx context.Context, s *models.Sync, table string, full
 		return c, err
 	}
 	c.Skipped = c.Holdout + c.NullKey + c.DuplicateKey + c.NotInMode
-	if c.Delivered, err = runner.Count(ctx, e.W, fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE sync = %s",
-		t.Q(t.SyncState()), d.QuoteString(s.Name))); err != nil {
+	if c.Delivered, err = runner.Count(ctx, e.W, deliveredSQL(t, s.Name)); err != nil {
 		return c, err
 	}
 	if c.MaxRemovals, err = removalLimit(s.MaxRemovals, c.Delivered); err != nil {
@@ -159,4 +156,16 @@ func (e *Engine) Plan(ctx context.Context, s *models.Sync, o PlanOptions) (*Plan
 		return len(p.Samples) < o.Samples*len(opsOf(s.Mode)), nil
 	})
 	return p, err
+}
+
+// countsSQL counts the diff table's rows per operation.
+func countsSQL(t layout.Tables, table string) string {
+	return fmt.Sprintf(
+		"SELECT COUNT(CASE WHEN op = 'add' THEN 1 END), COUNT(CASE WHEN op = 'change' THEN 1 END), COUNT(CASE WHEN op = 'remove' THEN 1 END) FROM %s",
+		t.Q(table))
+}
+
+// deliveredSQL counts the keys a sync has delivered.
+func deliveredSQL(t layout.Tables, sync string) string {
+	return fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE sync = %s", t.Q(t.SyncState()), t.D.QuoteString(sync))
 }

@@ -35,7 +35,7 @@ func stateDDL(t layout.Tables) []string {
 	return []string{
 		d.CreateSchema(t.Schema),
 		createTable(d, t.Q(t.SyncState()), []column{
-			{"sync", s}, {"key", s}, {"fields_hash", s}, {"fields", s}, {"delivered_at", ts},
+			{"sync", s}, {"key", s}, {"fields_hash", s}, {"fields", models.TypeJSON}, {"delivered_at", ts},
 		}, "sync", "key"),
 		createTable(d, t.Q(t.SyncRuns()), []column{
 			{"run_id", s}, {"sync", s}, {"started_at", ts}, {"finished_at", ts}, {"status", s},

@@ -107,6 +107,8 @@ func (Dialect) TypeName(cdpType string) string {
 		return "TIMESTAMP"
 	case models.TypeDate:
 		return "DATE"
+	case models.TypeJSON:
+		return "JSON"
 	}
 	return "VARCHAR"
 }

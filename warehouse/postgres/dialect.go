@@ -142,6 +142,8 @@ func (Dialect) TypeName(cdpType string) string {
 		return "TIMESTAMP"
 	case models.TypeDate:
 		return "DATE"
+	case models.TypeJSON:
+		return "JSON" // not JSONB: the text is kept as written
 	}
 	return "TEXT"
 }

@@ -108,7 +108,7 @@ func testQuoteIdentTables(t *testing.T, w warehouse.Warehouse) {
 			t.Errorf("table %q: unexpected contents %v", n, got)
 		}
 		q := "SELECT table_name FROM information_schema.tables WHERE table_schema = " +
-			d.QuoteString(HostileSchema) + " AND table_name = " + d.QuoteString(n)
+			d.QuoteString(catalogName(d, HostileSchema)) + " AND table_name = " + d.QuoteString(catalogName(d, n))
 		if names := queryRows(t, w, q, func() []any { return []any{new(string)} }); len(names) != 1 {
 			t.Errorf("table %q: found %d times in information_schema.tables, want 1", n, len(names))
 		}
@@ -139,4 +139,14 @@ func testRelation(t *testing.T, w warehouse.Warehouse) {
 	if len(got) != 1 || *got[0][0].(*int64) != 7 {
 		t.Errorf("SELECT from Relation(%q): got %v", Schema+".rel_t", got)
 	}
+}
+
+// catalogName is the name the catalog (information_schema) stores for
+// QuoteIdent(name): a dialect that folds names (Snowflake upper-cases plain
+// lower-case ones) says so with a StoredName method; else name itself.
+func catalogName(d warehouse.Dialect, name string) string {
+	if f, ok := d.(interface{ StoredName(string) string }); ok {
+		return f.StoredName(name)
+	}
+	return name
 }
