@@ -31,7 +31,7 @@ type ChildSpec struct {
 	Project string `json:"project"`
 	People  int    `json:"people"`
 	Seed    uint64 `json:"seed"`
-	// BudgetSec caps naive propagation (0 = none).
+	// BudgetSec caps the approach's run (0 = none).
 	BudgetSec float64 `json:"budget_sec"`
 	// Compare lists the approaches whose warehouse results the union-find
 	// child scores against the ground truth and itself.
@@ -88,7 +88,7 @@ func runChild(ctx context.Context, s ChildSpec) (*ChildResult, error) {
 	var r *IdentityResult
 	switch s.Task {
 	case "stitcher":
-		r, err = RunStitcher(ctx, w, s.Project, s.Target)
+		r, err = RunStitcher(ctx, w, s.Project, s.Target, time.Duration(s.BudgetSec*float64(time.Second)))
 	case "naive":
 		r, err = RunNaive(ctx, w, s.Project, s.Target, time.Duration(s.BudgetSec*float64(time.Second)))
 	default:

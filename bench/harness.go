@@ -27,8 +27,9 @@ type Harness struct {
 	// DuckDBScales and PostgresScales are people counts for the identity
 	// comparison on each engine.
 	DuckDBScales, PostgresScales []int
-	// NaiveBudget caps naive propagation per run.
-	NaiveBudget time.Duration
+	// NaiveBudget caps naive propagation per run; StitcherBudget the
+	// stitcher (0 = none).
+	NaiveBudget, StitcherBudget time.Duration
 	// ChainLengths and ChainNaiveBudget drive the rounds-against-chain probe.
 	ChainLengths     []int
 	ChainNaiveBudget time.Duration
@@ -69,7 +70,7 @@ func (h *Harness) Run(ctx context.Context) (*Report, error) {
 	start := time.Now()
 	rep := &Report{Machine: ReadMachine(ctx, h.CDP), Skipped: map[string]string{}, Config: map[string]any{
 		"seed": h.Seed, "duckdb_scales": h.DuckDBScales, "postgres_scales": h.PostgresScales,
-		"naive_budget_sec": h.NaiveBudget.Seconds(), "chain_lengths": h.ChainLengths,
+		"naive_budget_sec": h.NaiveBudget.Seconds(), "stitcher_budget_sec": h.StitcherBudget.Seconds(), "chain_lengths": h.ChainLengths,
 		"incremental_people": h.IncrementalPeople, "sync_scales": h.SyncScales, "sync_rate_limit": h.SyncRate,
 	}}
 	h.logf("machine: %s, %d cores, %.1f GiB, load %s", rep.Machine.CPU, rep.Machine.Cores, rep.Machine.MemGiB, rep.Machine.LoadStart)

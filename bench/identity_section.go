@@ -73,7 +73,7 @@ func (h *Harness) runIdentity(ctx context.Context, t Target, n int, naiveBudget 
 	spec := ChildSpec{Target: t, Project: dir, People: n, Seed: h.Seed}
 	compare := []string{}
 	for _, task := range []string{"stitcher", "naive"} {
-		spec.Task, spec.BudgetSec = task, 0
+		spec.Task, spec.BudgetSec = task, h.StitcherBudget.Seconds()
 		if task == "naive" {
 			spec.BudgetSec = naiveBudget.Seconds()
 		}
@@ -111,12 +111,17 @@ func (h *Harness) runIdentity(ctx context.Context, t Target, n int, naiveBudget 
 
 // ChainPoint is the rounds each SQL approach needs for one chain length.
 type ChainPoint struct {
-	Hops           int     `json:"hops"`
-	StitcherRounds int     `json:"stitcher_rounds"`
-	StitcherJumps  int     `json:"stitcher_jump_rounds"`
-	NaiveRounds    int     `json:"naive_rounds"`
-	NaiveFinished  bool    `json:"naive_finished"`
-	Log2Hops       float64 `json:"log2_hops"`
+	Hops           int `json:"hops"`
+	StitcherRounds int `json:"stitcher_rounds"`
+	StitcherJumps  int `json:"stitcher_jump_rounds"`
+	// ConflictLimitRounds: the same chain with a different user_id at each
+	// end (a limit of one user_id per profile), resolved by the limit rule.
+	ConflictLimitRounds int     `json:"conflict_limit_rounds"`
+	ConflictSeconds     float64 `json:"conflict_seconds"`
+	ConflictFinished    bool    `json:"conflict_finished"`
+	NaiveRounds         int     `json:"naive_rounds"`
+	NaiveFinished       bool    `json:"naive_finished"`
+	Log2Hops            float64 `json:"log2_hops"`
 }
 
 // runChains measures rounds against chain length on a single anonymous_id
@@ -130,49 +135,29 @@ func (h *Harness) runChains(ctx context.Context, lengths []int) ([]ChainPoint, e
 		if err := WriteProject(dir, t); err != nil {
 			return nil, err
 		}
-		w, err := duckdb.Open(ctx, t.Path)
-		if err != nil {
-			return nil, err
-		}
-		p, err := h.chainPoint(ctx, w, dir, t, L)
-		w.Close()
+		p, err := h.chainPoint(ctx, dir, t, L)
 		if err != nil {
 			return nil, err
 		}
 		_ = os.RemoveAll(dir)
 		out = append(out, p)
-		h.logf("chain %5d hops: stitcher %d rounds (+%d jumps), naive %d rounds (finished %v)", L, p.StitcherRounds, p.StitcherJumps, p.NaiveRounds, p.NaiveFinished)
+		h.logf("chain %5d hops: stitcher %d rounds (+%d jumps), naive %d rounds (finished %v); with a user_id conflict: %d limit rounds, %.1fs (finished %v)",
+			L, p.StitcherRounds, p.StitcherJumps, p.NaiveRounds, p.NaiveFinished, p.ConflictLimitRounds, p.ConflictSeconds, p.ConflictFinished)
 	}
 	return out, nil
 }
 
-func (h *Harness) chainPoint(ctx context.Context, w warehouse.Warehouse, dir string, t Target, L int) (ChainPoint, error) {
-	p := ChainPoint{Hops: L}
-	g := h.gen()
-	r := g.rng(L, 99)
-	anon := make([]string, L+1)
-	for i := range anon {
-		anon[i] = hex16(r)
-	}
-	d := w.Dialect()
-	if _, err := w.Exec(ctx, d.CreateSchema(RawSchema)); err != nil {
+func (h *Harness) chainPoint(ctx context.Context, dir string, t Target, L int) (ChainPoint, error) {
+	p := ChainPoint{Hops: L, Log2Hops: log2(float64(L))}
+	w, err := duckdb.Open(ctx, t.Path)
+	if err != nil {
 		return p, err
 	}
-	bl := w.(warehouse.BulkLoader)
-	for _, s := range Sources {
-		i := 0
-		_, err := bl.LoadRows(ctx, d.Table(RawSchema, s.Name), s.Cols, func() ([]any, error) {
-			if s.Name != "web_events" || i == L {
-				return nil, errEOF
-			}
-			i++
-			return []any{int64(i), anon[i], anon[i-1], nil, nil, nil, "page_viewed", Epoch.Add(time.Duration(i) * time.Hour)}, nil
-		})
-		if err != nil {
-			return p, err
-		}
+	defer w.Close()
+	if err := loadChain(ctx, w, h.gen(), L, false); err != nil {
+		return p, err
 	}
-	st, err := RunStitcher(ctx, w, dir, t)
+	st, err := RunStitcher(ctx, w, dir, t, 0)
 	if err != nil {
 		return p, err
 	}
@@ -182,8 +167,52 @@ func (h *Harness) chainPoint(ctx context.Context, w warehouse.Warehouse, dir str
 		return p, err
 	}
 	p.NaiveRounds, p.NaiveFinished = nv.Rounds, nv.Finished
-	p.Log2Hops = log2(float64(L))
+	if err := loadChain(ctx, w, h.gen(), L, true); err != nil {
+		return p, err
+	}
+	cf, err := RunStitcher(ctx, w, dir, t, h.ChainNaiveBudget)
+	if err != nil {
+		return p, err
+	}
+	p.ConflictLimitRounds, p.ConflictSeconds, p.ConflictFinished = cf.LimitRounds, cf.Seconds, cf.Finished
 	return p, nil
+}
+
+// loadChain writes one anonymous_id chain of L hops as web events (and
+// empty other sources); with conflict, a different user_id logs in at each end.
+func loadChain(ctx context.Context, w warehouse.Warehouse, g Gen, L int, conflict bool) error {
+	r := g.rng(L, 99)
+	anon := make([]string, L+1)
+	for i := range anon {
+		anon[i] = hex16(r)
+	}
+	d := w.Dialect()
+	if _, err := w.Exec(ctx, d.CreateSchema(RawSchema)); err != nil {
+		return err
+	}
+	var rows [][]any
+	for i := 1; i <= L; i++ {
+		rows = append(rows, []any{int64(i), anon[i], anon[i-1], nil, nil, nil, "page_viewed", Epoch.Add(time.Duration(i) * time.Hour)})
+	}
+	if conflict {
+		rows = append(rows, []any{int64(L + 1), anon[0], nil, "usr_first", nil, nil, "added_to_cart", Epoch},
+			[]any{int64(L + 2), anon[L], nil, "usr_last", nil, nil, "added_to_cart", Epoch.Add(time.Duration(L+1) * time.Hour)})
+	}
+	bl := w.(warehouse.BulkLoader)
+	for _, s := range Sources {
+		i := 0
+		_, err := bl.LoadRows(ctx, d.Table(RawSchema, s.Name), s.Cols, func() ([]any, error) {
+			if s.Name != "web_events" || i == len(rows) {
+				return nil, errEOF
+			}
+			i++
+			return rows[i-1], nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // project extrapolates an unfinished naive run from the rounds it ran: the

@@ -49,7 +49,8 @@ each identifier belongs to (shared devices and junk values have none and are not
   Stages: the stitcher's program split at its top-level steps (prepare nodes and edges;
   connected components; limit rules; stable profile IDs and output tables); naive: prepare, propagation;
   union-find: normalize/intern/pairs, sort, greedy merge (its input is already in memory).
-- *rounds*: stitcher = rounds of hook + contract (pointer-jumping rounds in brackets);
+- *rounds*: stitcher = rounds of hook + contract (pointer-jumping rounds in brackets; "+ N limit" =
+  rounds resolving limit-breaking components link by link);
   naive = propagation rounds, including the last one that changes nothing. A naive run that hits its
   time budget is stopped; the rounds it would need are computed in memory from the same graph (largest
   distance from a component's smallest identifier, + 1), and its time is projected as prepare + rounds
@@ -118,6 +119,9 @@ func writeIdentity(b *strings.Builder, rep *Report) {
 				if a.InnerRounds > 0 {
 					rounds += fmt.Sprintf(" (%d)", a.InnerRounds)
 				}
+				if a.LimitRounds > 0 {
+					rounds += fmt.Sprintf(" + %d limit", a.LimitRounds)
+				}
 				if a.RoundsNeeded > 0 && !a.Finished {
 					rounds += fmt.Sprintf(" of %d needed", a.RoundsNeeded)
 				}
@@ -167,14 +171,18 @@ func pct(a *Agreement, f func(*Agreement) float64) string {
 }
 
 func writeChains(b *strings.Builder, rep *Report) {
-	b.WriteString("\n## Rounds against chain length\n\nOne anonymous_id chain of n hops (random cookie values, so the smallest label sits anywhere), DuckDB in-process.\n\n")
-	b.WriteString("| hops | log₂ hops | stitcher rounds (pointer jumps) | naive rounds |\n|---|---|---|---|\n")
+	b.WriteString("\n## Rounds against chain length\n\nOne anonymous_id chain of n hops (random cookie values, so the smallest label sits anywhere), DuckDB in-process; then the same chain with a different user_id logging in at each end, so the component breaks `user_id: limit 1` and goes through the limit rule.\n\n")
+	b.WriteString("| hops | log₂ hops | stitcher rounds (pointer jumps) | naive rounds | stitcher limit rounds, user_id conflict | its time |\n|---|---|---|---|---|---|\n")
 	for _, p := range rep.Chains {
 		nv := fmt.Sprint(p.NaiveRounds)
 		if !p.NaiveFinished {
 			nv = fmt.Sprintf("> %d (stopped at its time budget)", p.NaiveRounds)
 		}
-		fmt.Fprintf(b, "| %d | %.1f | %d (%d) | %s |\n", p.Hops, p.Log2Hops, p.StitcherRounds, p.StitcherJumps, nv)
+		cf := fmt.Sprint(p.ConflictLimitRounds)
+		if !p.ConflictFinished {
+			cf = fmt.Sprintf("> %d (stopped at its time budget)", p.ConflictLimitRounds)
+		}
+		fmt.Fprintf(b, "| %d | %.1f | %d (%d) | %s | %s | %.1f s |\n", p.Hops, p.Log2Hops, p.StitcherRounds, p.StitcherJumps, nv, cf, p.ConflictSeconds)
 	}
 }
 

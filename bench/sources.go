@@ -91,6 +91,14 @@ func crmRows(_ Gen, p Person, r *rand.Rand, emit func([]any)) {
 		emit([]any{id, nilIf(p.UserID), messyEmail(r, e), alt, phone(k), ts(r)})
 		id++
 	}
+	if len(p.Phones) > 1 { // a second number, given once to customer service
+		var anchor any
+		if len(p.Emails) > 0 {
+			anchor = messyEmail(r, p.Emails[0])
+		}
+		emit([]any{id, nilIf(p.UserID), anchor, nil, messyPhone(r, p.Phones[1]), ts(r)})
+		id++
+	}
 	if r.Float64() < 0.04 {
 		emit([]any{id, nilIf(p.UserID), junkEmails[r.IntN(len(junkEmails))], nil, junkPhones[r.IntN(len(junkPhones))], ts(r)})
 	}

@@ -29,7 +29,10 @@ type IdentityResult struct {
 	// propagation rounds including the last one that changes nothing).
 	Rounds int `json:"rounds"`
 	// InnerRounds are the stitcher's pointer-jumping rounds, summed.
-	InnerRounds int  `json:"inner_rounds,omitempty"`
+	InnerRounds int `json:"inner_rounds,omitempty"`
+	// LimitRounds are the stitcher's rounds resolving limit-breaking
+	// components link by link in priority order, summed over tiers.
+	LimitRounds int  `json:"limit_rounds,omitempty"`
 	Finished    bool `json:"finished"`
 	// Note says why an approach did not finish.
 	Note string `json:"note,omitempty"`
@@ -106,8 +109,8 @@ func stitcherStage(cur string, st program.Step) string {
 }
 
 // RunStitcher runs the compiled identity program of the project on w and
-// times its stages.
-func RunStitcher(ctx context.Context, w warehouse.Warehouse, projectDir string, t Target) (*IdentityResult, error) {
+// times its stages; budget (0 = none) stops it.
+func RunStitcher(ctx context.Context, w warehouse.Warehouse, projectDir string, t Target, budget time.Duration) (*IdentityResult, error) {
 	p, err := loadProject(projectDir, t)
 	if err != nil {
 		return nil, err
@@ -121,9 +124,14 @@ func RunStitcher(ctx context.Context, w warehouse.Warehouse, projectDir string, 
 	if _, err := w.Exec(ctx, w.Dialect().CreateSchema(CDPSchema)); err != nil {
 		return nil, err
 	}
-	start := time.Now()
 	if _, err := ex.Exec(ctx, views); err != nil {
 		return nil, err
+	}
+	start := time.Now()
+	if budget > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, budget)
+		defer cancel()
 	}
 	stage, stageStart := "prepare", time.Now()
 	var times []Stage
@@ -141,20 +149,30 @@ func RunStitcher(ctx context.Context, w warehouse.Warehouse, projectDir string, 
 			stage, stageStart = next, time.Now()
 		}
 		stats, err := ex.Exec(ctx, []program.Step{st})
+		countRounds(res, stage, stats)
 		if err != nil {
-			return nil, err
-		}
-		for _, s := range stats {
-			if strings.HasPrefix(s.Label, "connected components (all)") {
-				res.Rounds += s.Rounds
-			}
-			if strings.HasPrefix(s.Label, "pointer jumping") && stage == "components" {
-				res.InnerRounds += s.Rounds
-			}
+			add(stage, time.Since(stageStart))
+			res.Stages = times
+			return res, notFinished(res, err, start, budget, "in stage "+stage)
 		}
 	}
 	add(stage, time.Since(stageStart))
 	res.Seconds = time.Since(start).Seconds()
 	res.Stages, res.Finished = times, true
 	return res, nil
+}
+
+// countRounds adds the loop statistics of one top-level step.
+func countRounds(res *IdentityResult, stage string, stats []runner.LoopStat) {
+	for _, s := range stats {
+		if strings.HasPrefix(s.Label, "resolve the tier's remaining links") {
+			res.LimitRounds += s.Rounds
+		}
+		if strings.HasPrefix(s.Label, "connected components (all)") {
+			res.Rounds += s.Rounds
+		}
+		if strings.HasPrefix(s.Label, "pointer jumping") && stage == "components" {
+			res.InnerRounds += s.Rounds
+		}
+	}
 }

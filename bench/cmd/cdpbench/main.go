@@ -16,19 +16,21 @@ import (
 func main() {
 	bench.MaybeChild()
 	var (
-		out     = flag.String("out", "docs", "folder for benchmarks.md, .json and .svg")
-		work    = flag.String("work", "", "scratch folder (default: a temporary one)")
-		cdp     = flag.String("cdp", "bin/cdp", "the cdp CLI binary")
-		duck    = flag.String("duckdb", "100000,1000000", "people counts for the identity comparison on DuckDB")
-		pg      = flag.String("postgres", "100000", "people counts for the identity comparison on PostgreSQL (empty: skip)")
-		naive   = flag.Duration("naive-budget", 4*time.Minute, "time budget of naive propagation per run")
-		chains  = flag.String("chains", "10,100,1000,10000", "chain lengths for the rounds probe")
-		incr    = flag.Int("incremental", 1000000, "people for the incremental comparison (0: skip)")
-		syncs   = flag.String("sync", "100000,1000000", "audience sizes for the sync benchmark")
-		rate    = flag.Float64("rate", 50, "the destination's rate limit, requests/s")
-		seed    = flag.Uint64("seed", 1, "generator seed")
-		with10m = flag.Bool("10m", false, "add 10,000,000 people on DuckDB")
-		keep    = flag.Bool("keep", false, "keep the DuckDB files in the scratch folder")
+		out         = flag.String("out", "docs", "folder for benchmarks.md, .json and .svg")
+		work        = flag.String("work", "", "scratch folder (default: a temporary one)")
+		cdp         = flag.String("cdp", "bin/cdp", "the cdp CLI binary")
+		duck        = flag.String("duckdb", "100000,1000000", "people counts for the identity comparison on DuckDB")
+		pg          = flag.String("postgres", "100000", "people counts for the identity comparison on PostgreSQL (empty: skip)")
+		naive       = flag.Duration("naive-budget", 60*time.Second, "time budget of naive propagation per run")
+		stitch      = flag.Duration("stitcher-budget", 10*time.Minute, "time budget of the stitcher per run (0: none)")
+		chains      = flag.String("chains", "10,100,1000,10000", "chain lengths for the rounds probe")
+		incr        = flag.Int("incremental", 1000000, "people for the incremental comparison (0: skip)")
+		syncs       = flag.String("sync", "100000,1000000", "audience sizes for the sync benchmark")
+		rate        = flag.Float64("rate", 5, "the destination's rate limit, requests/s")
+		seed        = flag.Uint64("seed", 1, "generator seed")
+		chainBudget = flag.Duration("chain-budget", 20*time.Second, "time budget of each naive and limit-conflict run of the chain probe")
+		with10m     = flag.Bool("10m", false, "add 10,000,000 people on DuckDB")
+		keep        = flag.Bool("keep", false, "keep the DuckDB files in the scratch folder")
 	)
 	flag.Parse()
 	self, err := os.Executable()
@@ -42,8 +44,8 @@ func main() {
 		defer os.RemoveAll(dir)
 	}
 	h := &bench.Harness{Self: []string{self}, CDP: cdpPath, Work: dir, Seed: *seed,
-		DuckDBScales: ints(*duck), PostgresScales: ints(*pg), NaiveBudget: *naive,
-		ChainLengths: ints(*chains), ChainNaiveBudget: 60 * time.Second, IncrementalPeople: *incr,
+		DuckDBScales: ints(*duck), PostgresScales: ints(*pg), NaiveBudget: *naive, StitcherBudget: *stitch,
+		ChainLengths: ints(*chains), ChainNaiveBudget: *chainBudget, IncrementalPeople: *incr,
 		SyncScales: ints(*syncs), SyncRate: *rate, Keep: *keep, Log: os.Stderr}
 	if *with10m {
 		h.DuckDBScales = append(h.DuckDBScales, 10_000_000)
