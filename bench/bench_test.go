@@ -66,8 +66,8 @@ func TestSmoke(t *testing.T) {
 	}
 	var log strings.Builder
 	h := &bench.Harness{Self: []string{os.Args[0], "-test.run=^$"}, CDP: cdp, Work: dir, Seed: 1,
-		DuckDBScales: []int{2000}, PostgresScales: []int{2000}, NaiveBudget: 8 * time.Second,
-		ChainLengths: []int{10, 100}, ChainNaiveBudget: 10 * time.Second, IncrementalPeople: 2000,
+		DuckDBScales: []int{1500}, PostgresScales: []int{1500}, NaiveBudget: 5 * time.Second,
+		ChainLengths: []int{10, 100}, ChainNaiveBudget: 5 * time.Second, IncrementalPeople: 1500,
 		SyncScales: []int{2000, 4000}, SyncRate: 200, Log: &log}
 	rep, err := h.Run(context.Background())
 	if err != nil {

@@ -111,7 +111,8 @@ GROUP BY l.node_id, l.label`, n.tbl("labels"), n.tbl("edges"), n.tbl("labels")))
 	}}
 }
 
-// RunNaive runs naive propagation on w within budget (0 = none).
+// RunNaive runs naive propagation on w; budget (0 = none) bounds the
+// propagation loop, after the preparation.
 func RunNaive(ctx context.Context, w warehouse.Warehouse, projectDir string, t Target, budget time.Duration) (*IdentityResult, error) {
 	p, err := loadProject(projectDir, t)
 	if err != nil {
@@ -131,16 +132,16 @@ func RunNaive(ctx context.Context, w warehouse.Warehouse, projectDir string, t T
 	n := naive{p: p, t: layout.Tables{D: w.Dialect(), Schema: CDPSchema, Entity: p.Entity}, d: w.Dialect()}
 	res := &IdentityResult{Approach: "naive"}
 	start := time.Now()
-	if budget > 0 {
+	if _, err := ex.Exec(ctx, n.prepare()); err != nil {
+		return nil, err
+	}
+	res.Stages = append(res.Stages, Stage{"prepare", time.Since(start).Seconds()})
+	ps := time.Now()
+	if budget > 0 { // the budget bounds the propagation: its rounds are what the projection needs
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, budget)
 		defer cancel()
 	}
-	if _, err := ex.Exec(ctx, n.prepare()); err != nil {
-		return res, notFinished(res, err, start, budget, "while preparing")
-	}
-	res.Stages = append(res.Stages, Stage{"prepare", time.Since(start).Seconds()})
-	ps := time.Now()
 	stats, err := ex.Exec(ctx, []program.Step{n.propagate(100000)})
 	for _, s := range stats {
 		res.Rounds += s.Rounds
