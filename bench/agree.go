@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/cdpkit/cdp/identity"
 	"github.com/cdpkit/cdp/layout"
@@ -72,7 +73,7 @@ func Truth(g Gen, n int) Partition {
 	return out
 }
 
-// UFPartition is the union-find's result as a partition.
+// Partition is the union-find's result as a partition.
 func (r *UFResult) Partition() Partition {
 	out := make(Partition, len(r.Keys))
 	for i, k := range r.Keys {
@@ -81,58 +82,120 @@ func (r *UFResult) Partition() Partition {
 	return out
 }
 
+// Reference is the union-find's result as a reference to score against;
+// lookups binary-search its byte-ordered keys (no second map).
+func (r *UFResult) Reference() Reference {
+	return Reference{Name: "union-find",
+		Groups: func(fn func(g int32)) {
+			for _, g := range r.Root {
+				fn(g)
+			}
+		},
+		Lookup: func(key string) (int32, bool) {
+			i, ok := slices.BinarySearch(r.Keys, key)
+			if !ok {
+				return 0, false
+			}
+			return r.Root[i], true
+		}}
+}
+
 // Compare scores a clustering, given as a stream of (key, label), against ref.
 func Compare(ref Partition, reference string, each func(fn func(key, label string)) error) (*Agreement, error) {
-	labels := map[string]int32{}
-	type cell struct{ g, l int32 }
-	cells := map[cell]int64{}
-	groupSeen := map[int32]int64{}
-	labelSize := map[int32]int64{}
-	var seen int64
-	err := each(func(key, label string) {
-		g, ok := ref[key]
-		if !ok {
-			return
+	out, err := CompareMany([]Reference{{Name: reference, Groups: ref.groups(), Lookup: ref.lookup}}, each)
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}
+
+// Reference is a partition to score against: Lookup finds an identifier's
+// group, Groups lists every identifier's group (for group sizes).
+type Reference struct {
+	Name   string
+	Groups func(fn func(g int32))
+	Lookup func(key string) (int32, bool)
+}
+
+func (p Partition) lookup(key string) (int32, bool) { g, ok := p[key]; return g, ok }
+func (p Partition) groups() func(fn func(g int32)) {
+	return func(fn func(g int32)) {
+		for _, g := range p {
+			fn(g)
 		}
+	}
+}
+
+type cell struct{ g, l int32 }
+
+// scorer accumulates one reference's contingency counts.
+type scorer struct {
+	ref       Reference
+	cells     map[cell]int64
+	groupSeen map[int32]int64
+	labelSize map[int32]int64
+	seen      int64
+}
+
+// CompareMany scores one stream of (key, label) against several references
+// in a single pass.
+func CompareMany(refs []Reference, each func(fn func(key, label string)) error) ([]*Agreement, error) {
+	labels := map[string]int32{}
+	var sc []*scorer
+	for _, r := range refs {
+		sc = append(sc, &scorer{ref: r, cells: map[cell]int64{}, groupSeen: map[int32]int64{}, labelSize: map[int32]int64{}})
+	}
+	err := each(func(key, label string) {
 		l, ok := labels[label]
 		if !ok {
 			l = int32(len(labels))
 			labels[label] = l
 		}
-		seen++
-		cells[cell{g, l}]++
-		groupSeen[g]++
-		labelSize[l]++
+		for _, s := range sc {
+			if g, ok := s.ref.Lookup(key); ok {
+				s.seen++
+				s.cells[cell{g, l}]++
+				s.groupSeen[g]++
+				s.labelSize[l]++
+			}
+		}
 	})
 	if err != nil {
 		return nil, err
 	}
-	groupSize := map[int32]int64{}
-	for _, g := range ref {
-		groupSize[g]++
+	var out []*Agreement
+	for _, s := range sc {
+		out = append(out, s.result())
 	}
+	return out, nil
+}
+
+func (s *scorer) result() *Agreement {
+	groupSize := map[int32]int64{}
+	var total int64
+	s.ref.Groups(func(g int32) { groupSize[g]++; total++ })
 	pairs := func(n int64) float64 { return float64(n) * float64(n-1) / 2 }
 	var tp, pred, truth float64
 	cellsOf := map[int32]int{}
-	var onlyLabel = map[int32]int32{}
-	for c, n := range cells {
+	onlyLabel := map[int32]int32{}
+	for c, n := range s.cells {
 		tp += pairs(n)
 		cellsOf[c.g]++
 		onlyLabel[c.g] = c.l
 	}
-	for _, n := range labelSize {
+	for _, n := range s.labelSize {
 		pred += pairs(n)
 	}
-	a := &Agreement{Reference: reference, Groups: int64(len(groupSize)), Missing: int64(len(ref)) - seen}
+	a := &Agreement{Reference: s.ref.Name, Groups: int64(len(groupSize)), Missing: total - s.seen}
 	for g, n := range groupSize {
 		truth += pairs(n)
-		if cellsOf[g] == 1 && groupSeen[g] == n && labelSize[onlyLabel[g]] == n {
+		if cellsOf[g] == 1 && s.groupSeen[g] == n && s.labelSize[onlyLabel[g]] == n {
 			a.Exact++
 		}
 	}
 	a.Precision, a.Recall = ratio(tp, pred), ratio(tp, truth)
 	a.ExactShare = ratio(float64(a.Exact), float64(a.Groups))
-	return a, nil
+	return a
 }
 
 func ratio(x, y float64) float64 {

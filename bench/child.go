@@ -168,17 +168,13 @@ func unionFindChild(ctx context.Context, s ChildSpec) (*ChildResult, error) {
 		return nil, err
 	}
 	defer w.Close()
-	ufPart := uf.Partition()
+	truthRef := Reference{Name: "ground truth", Groups: truth.groups(), Lookup: truth.lookup}
 	for _, a := range s.Compare {
-		vt, err := Compare(truth, "ground truth", warehouseLabels(ctx, w, a))
+		sc, err := CompareMany([]Reference{truthRef, uf.Reference()}, warehouseLabels(ctx, w, a))
 		if err != nil {
 			return nil, fmt.Errorf("score %s: %w", a, err)
 		}
-		vu, err := Compare(ufPart, "union-find", warehouseLabels(ctx, w, a))
-		if err != nil {
-			return nil, fmt.Errorf("score %s: %w", a, err)
-		}
-		res.Scores[a] = [2]*Agreement{vt, vu}
+		res.Scores[a] = [2]*Agreement{sc[0], sc[1]}
 	}
 	return res, nil
 }

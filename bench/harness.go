@@ -38,6 +38,8 @@ type Harness struct {
 	// SyncScales are audience sizes; SyncRate the destination's rate limit (requests/s).
 	SyncScales []int
 	SyncRate   float64
+	// Notes are copied into the report (e.g. why a scale was chosen).
+	Notes []string
 	// Keep leaves the DuckDB files in Work.
 	Keep bool
 	Log  io.Writer
@@ -93,6 +95,7 @@ func (h *Harness) Run(ctx context.Context) (*Report, error) {
 	rep.Machine.LoadEnd = loadAvg()
 	rep.Seconds = time.Since(start).Seconds()
 	rep.Targets = Verdicts(rep)
+	rep.Notes = append(rep.Notes, h.Notes...)
 	return rep, nil
 }
 

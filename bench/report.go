@@ -84,6 +84,12 @@ func Markdown(rep *Report) string {
 	writeChains(&b, rep)
 	writeIncremental(&b, rep)
 	writeSync(&b, rep)
+	if len(rep.Notes) > 0 {
+		b.WriteString("\n## Notes\n\n")
+		for _, n := range rep.Notes {
+			b.WriteString("- " + n + "\n")
+		}
+	}
 	for k, v := range rep.Skipped {
 		fmt.Fprintf(&b, "\nSkipped %s: %s\n", k, v)
 	}

@@ -47,6 +47,15 @@ func main() {
 		DuckDBScales: ints(*duck), PostgresScales: ints(*pg), NaiveBudget: *naive, StitcherBudget: *stitch,
 		ChainLengths: ints(*chains), ChainNaiveBudget: *chainBudget, IncrementalPeople: *incr,
 		SyncScales: ints(*syncs), SyncRate: *rate, Keep: *keep, Log: os.Stderr}
+	h.Notes = []string{
+		"Scales are chosen to fit `make bench` in about 30 minutes on 2 shared cores: identity on DuckDB at " + *duck +
+			" people, on PostgreSQL at " + *pg + " (its stitcher needs minutes there and its naive loop tens of seconds per round; " +
+			"pass -postgres 100000,1000000 for more), incremental at " + strconv.Itoa(*incr) + " people, sync at " + *syncs + " members.",
+		"Naive propagation runs its preparation in full, then its loop for " + naive.String() + " at most; " +
+			"the chain probe's naive and limit-conflict runs get " + chainBudget.String() + " each. Unfinished runs are reported as such, with the rounds they reached.",
+		"The sync rate limit is " + strconv.FormatFloat(*rate, 'f', -1, 64) + " requests/s of 1000 records: below what one sequential webhook " +
+			"request loop sustains here, so that the share of the limit used measures the rate limiter rather than the machine.",
+	}
 	if *with10m {
 		h.DuckDBScales = append(h.DuckDBScales, 10_000_000)
 	}
