@@ -26,7 +26,7 @@ func main() {
 		chains      = flag.String("chains", "10,100,1000,10000", "chain lengths for the rounds probe")
 		incr        = flag.Int("incremental", 100000, "people for the incremental comparison (0: skip)")
 		syncs       = flag.String("sync", "100000,1000000", "audience sizes for the sync benchmark")
-		rate        = flag.Float64("rate", 5, "the destination's rate limit, requests/s")
+		rate        = flag.Float64("rate", 4, "the destination's rate limit, requests/s")
 		seed        = flag.Uint64("seed", 1, "generator seed")
 		chainBudget = flag.Duration("chain-budget", 15*time.Second, "time budget of each naive and limit-conflict run of the chain probe")
 		with10m     = flag.Bool("10m", false, "add 10,000,000 people on DuckDB")
