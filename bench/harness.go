@@ -38,6 +38,9 @@ type Harness struct {
 	// SyncScales are audience sizes; SyncRate the destination's rate limit (requests/s).
 	SyncScales []int
 	SyncRate   float64
+	// SQLApproaches are the SQL approaches of the identity comparison
+	// (default stitcher and naive); the union-find always runs.
+	SQLApproaches []string
 	// Notes are copied into the report (e.g. why a scale was chosen).
 	Notes []string
 	// Keep leaves the DuckDB files in Work.

@@ -72,7 +72,11 @@ func (h *Harness) runIdentity(ctx context.Context, t Target, n int, naiveBudget 
 	h.logf("identity %s %d people: loaded %d rows in %.1fs", t.Engine, n, run.SourceRows, run.LoadSeconds)
 	spec := ChildSpec{Target: t, Project: dir, People: n, Seed: h.Seed}
 	compare := []string{}
-	for _, task := range []string{"stitcher", "naive"} {
+	tasks := h.SQLApproaches
+	if len(tasks) == 0 {
+		tasks = []string{"stitcher", "naive"}
+	}
+	for _, task := range tasks {
 		spec.Task, spec.BudgetSec = task, h.StitcherBudget.Seconds()
 		if task == "naive" {
 			spec.BudgetSec = naiveBudget.Seconds()

@@ -9,7 +9,10 @@ import (
 )
 
 // WriteReport writes benchmarks.json, benchmarks.md and benchmarks.svg into dir.
-func WriteReport(rep *Report, dir string) error {
+func WriteReport(rep *Report, dir string) error { return WriteReportAs(rep, dir, "benchmarks") }
+
+// WriteReportAs writes <name>.json, <name>.md and <name>.svg into dir.
+func WriteReportAs(rep *Report, dir, name string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -18,9 +21,9 @@ func WriteReport(rep *Report, dir string) error {
 		return err
 	}
 	files := map[string][]byte{
-		"benchmarks.json": append(b, '\n'),
-		"benchmarks.md":   []byte(Markdown(rep)),
-		"benchmarks.svg":  []byte(Chart(rep)),
+		name + ".json": append(b, '\n'),
+		name + ".md":   []byte(Markdown(rep, name)),
+		name + ".svg":  []byte(Chart(rep)),
 	}
 	for name, body := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), body, 0o644); err != nil {
@@ -69,7 +72,7 @@ each identifier belongs to (shared devices and junk values have none and are not
 `
 
 // Markdown renders the report.
-func Markdown(rep *Report) string {
+func Markdown(rep *Report, name string) string {
 	var b strings.Builder
 	b.WriteString(mdHeader)
 	m := rep.Machine
@@ -80,7 +83,7 @@ func Markdown(rep *Report) string {
 	for _, v := range rep.Targets {
 		fmt.Fprintf(&b, "| %s | **%s** | %s | %s |\n", v.Target, v.Status, orDash(v.Measured), orDash(v.Why))
 	}
-	writeIdentity(&b, rep)
+	writeIdentity(&b, rep, name)
 	writeChains(&b, rep)
 	writeIncremental(&b, rep)
 	writeSync(&b, rep)
@@ -103,8 +106,8 @@ func orDash(s string) string {
 	return s
 }
 
-func writeIdentity(b *strings.Builder, rep *Report) {
-	b.WriteString("\n## Identity: three approaches, same engine, same data\n\n![time against scale](benchmarks.svg)\n\n")
+func writeIdentity(b *strings.Builder, rep *Report, name string) {
+	b.WriteString("\n## Identity: three approaches, same engine, same data\n\n![time against scale](" + name + ".svg)\n\n")
 	b.WriteString("| engine | people | source rows | longest chain | approach | seconds | stages | rounds | peak RSS | precision | recall | exact | = union-find |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rep.Identity {
 		if r.Error != "" {
@@ -224,4 +227,51 @@ func writeSync(b *strings.Builder, rep *Report) {
 	if len(rep.Sync) > 0 {
 		fmt.Fprintf(b, "\nBatches of %d records; faults: %s.\n", rep.Sync[0].BatchSize, rep.Sync[0].Faults)
 	}
+}
+
+// ReadReport reads a report written as JSON.
+func ReadReport(path string) (*Report, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var rep Report
+	return &rep, json.Unmarshal(b, &rep)
+}
+
+// Merge replaces the approaches of rep's identity runs with those other
+// measured on the same engine and scale (adding runs rep lacks), adds note,
+// and recomputes the verdicts.
+func (rep *Report) Merge(other *Report, note string) {
+	for _, o := range other.Identity {
+		replaced := false
+		for _, r := range rep.Identity {
+			if r.Engine == o.Engine && r.People == o.People {
+				replaced = true
+				r.mergeApproaches(o)
+			}
+		}
+		if !replaced {
+			rep.Identity = append(rep.Identity, o)
+		}
+	}
+	rep.Notes = append(rep.Notes, note)
+	rep.Seconds += other.Seconds
+	rep.Targets = Verdicts(rep)
+}
+
+// mergeApproaches replaces r's approaches with o's of the same name.
+func (r *IdentityRun) mergeApproaches(o *IdentityRun) {
+	for _, oa := range o.Approaches {
+		found := false
+		for i, a := range r.Approaches {
+			if a.Approach == oa.Approach {
+				r.Approaches[i], found = oa, true
+			}
+		}
+		if !found {
+			r.Approaches = append(r.Approaches, oa)
+		}
+	}
+	r.Error = o.Error
 }

@@ -30,9 +30,16 @@ func main() {
 		seed        = flag.Uint64("seed", 1, "generator seed")
 		chainBudget = flag.Duration("chain-budget", 15*time.Second, "time budget of each naive and limit-conflict run of the chain probe")
 		with10m     = flag.Bool("10m", false, "add 10,000,000 people on DuckDB")
+		approaches  = flag.String("approaches", "stitcher,naive", "SQL approaches of the identity comparison (the union-find always runs)")
+		name        = flag.String("name", "benchmarks", "base name of the report files")
+		merge       = flag.String("merge", "", "re-render the report in -out from its JSON, merging the identity runs of this second report's JSON (no benchmark runs)")
 		keep        = flag.Bool("keep", false, "keep the DuckDB files in the scratch folder")
 	)
 	flag.Parse()
+	if *merge != "" {
+		must(mergeReports(*out, *name, *merge))
+		return
+	}
 	self, err := os.Executable()
 	must(err)
 	cdpPath, err := filepath.Abs(*cdp)
@@ -44,7 +51,7 @@ func main() {
 		defer os.RemoveAll(dir)
 	}
 	h := &bench.Harness{Self: []string{self}, CDP: cdpPath, Work: dir, Seed: *seed,
-		DuckDBScales: ints(*duck), PostgresScales: ints(*pg), NaiveBudget: *naive, StitcherBudget: *stitch,
+		DuckDBScales: ints(*duck), PostgresScales: ints(*pg), NaiveBudget: *naive, StitcherBudget: *stitch, SQLApproaches: strings.Split(*approaches, ","),
 		ChainLengths: ints(*chains), ChainNaiveBudget: *chainBudget, IncrementalPeople: *incr,
 		SyncScales: ints(*syncs), SyncRate: *rate, Keep: *keep, Log: os.Stderr}
 	h.Notes = []string{
@@ -61,8 +68,8 @@ func main() {
 	}
 	rep, err := h.Run(context.Background())
 	must(err)
-	must(bench.WriteReport(rep, *out))
-	fmt.Fprintf(os.Stderr, "wrote %s/benchmarks.{md,json,svg} in %.0fs\n", *out, rep.Seconds)
+	must(bench.WriteReportAs(rep, *out, *name))
+	fmt.Fprintf(os.Stderr, "wrote %s/%s.{md,json,svg} in %.0fs\n", *out, *name, rep.Seconds)
 }
 
 func ints(s string) []int {
@@ -83,4 +90,25 @@ func must(err error) {
 		fmt.Fprintln(os.Stderr, "cdpbench:", err)
 		os.Exit(1)
 	}
+}
+
+// mergeReports merges the identity runs of the report at other into
+// <out>/<name>.json and rewrites that report.
+func mergeReports(out, name, other string) error {
+	rep, err := bench.ReadReport(filepath.Join(out, name+".json"))
+	if err != nil {
+		return err
+	}
+	o, err := bench.ReadReport(other)
+	if err != nil {
+		return err
+	}
+	var runs []string
+	for _, r := range o.Identity {
+		runs = append(runs, r.Engine+" at "+strconv.Itoa(r.People)+" people")
+	}
+	rep.Merge(o, fmt.Sprintf("Identity on %s comes from a second invocation (%s, commit %s, load average %s → %s, config %v) "+
+		"merged with -merge %s; every other number is from the main run.",
+		strings.Join(runs, ", "), o.Machine.Date, o.Machine.Commit, o.Machine.LoadStart, o.Machine.LoadEnd, o.Config, filepath.Base(other)))
+	return bench.WriteReportAs(rep, out, name)
 }
