@@ -32,12 +32,13 @@ func main() {
 		with10m     = flag.Bool("10m", false, "add 10,000,000 people on DuckDB")
 		approaches  = flag.String("approaches", "stitcher,naive", "SQL approaches of the identity comparison (the union-find always runs)")
 		name        = flag.String("name", "benchmarks", "base name of the report files")
+		note        = flag.String("note", "", "with -merge: a note to add to the report")
 		merge       = flag.String("merge", "", "re-render the report in -out from its JSON, merging the identity runs of this second report's JSON (no benchmark runs)")
 		keep        = flag.Bool("keep", false, "keep the DuckDB files in the scratch folder")
 	)
 	flag.Parse()
 	if *merge != "" {
-		must(mergeReports(*out, *name, *merge))
+		must(mergeReports(*out, *name, *merge, *note))
 		return
 	}
 	self, err := os.Executable()
@@ -94,7 +95,7 @@ func must(err error) {
 
 // mergeReports merges the identity runs of the report at other into
 // <out>/<name>.json and rewrites that report.
-func mergeReports(out, name, other string) error {
+func mergeReports(out, name, other, note string) error {
 	rep, err := bench.ReadReport(filepath.Join(out, name+".json"))
 	if err != nil {
 		return err
@@ -110,5 +111,8 @@ func mergeReports(out, name, other string) error {
 	rep.Merge(o, fmt.Sprintf("Identity on %s comes from a second invocation (%s, commit %s, load average %s → %s, config %v) "+
 		"merged with -merge %s; every other number is from the main run.",
 		strings.Join(runs, ", "), o.Machine.Date, o.Machine.Commit, o.Machine.LoadStart, o.Machine.LoadEnd, o.Config, filepath.Base(other)))
+	if note != "" {
+		rep.Notes = append(rep.Notes, note)
+	}
 	return bench.WriteReportAs(rep, out, name)
 }
