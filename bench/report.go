@@ -256,7 +256,6 @@ func (rep *Report) Merge(other *Report, note string) {
 		}
 	}
 	rep.Notes = append(rep.Notes, note)
-	rep.Seconds += other.Seconds
 	rep.Targets = Verdicts(rep)
 }
 
