@@ -7,7 +7,7 @@ EXAMPLE   := examples/retail
 AS_OF     := 2026-11-01T00:00:00Z
 CDP       := $(BIN) --project $(EXAMPLE) --as-of $(AS_OF)
 
-.PHONY: all build demo test test-short vet tools fuzz golden seeds clean
+.PHONY: all build demo test test-short vet tools fuzz golden seeds bench bench-10m clean
 
 all: build
 
@@ -55,6 +55,15 @@ golden:
 ## seeds: regenerate the example's seed CSVs from the deterministic generator.
 seeds:
 	$(GO) run ./$(EXAMPLE)/gen -out $(EXAMPLE)/seeds
+
+## bench: the benchmark suite at default scales (under 30 min on 2 cores); rewrites docs/benchmarks.{md,json,svg}.
+bench: build
+	$(GO) build -o bin/cdpbench ./bench/cmd/cdpbench
+	./bin/cdpbench -cdp $(BIN) -out docs $(BENCH_FLAGS)
+
+## bench-10m: the benchmark suite with 10M people on DuckDB as well (hours, tens of GiB of disk).
+bench-10m:
+	$(MAKE) bench BENCH_FLAGS="-10m $(BENCH_FLAGS)"
 
 clean:
 	rm -rf bin .demo $(EXAMPLE)/.cdp $(SQLCHECK)/node_modules

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/url"
 	"os"
 	"strings"
@@ -31,7 +32,7 @@ var (
 // (fails it when CI=true) and fails it when the server cannot be started.
 func DSN(t testing.TB) string {
 	t.Helper()
-	admin, err := adminDSN()
+	dsn, cleanup, err := newDatabase()
 	if errors.Is(err, errNoBinaries) {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("%v (CI=true, so not skipping)", err)
@@ -41,20 +42,47 @@ func DSN(t testing.TB) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if cleanup != nil {
+		t.Cleanup(cleanup)
+	}
+	return dsn
+}
+
+// NewDatabase is DSN for programs that are not tests (the benchmark
+// harness): it returns the DSN of a new, empty database on the server of
+// CDP_TEST_POSTGRES_DSN or on a throwaway server it starts (stop it with
+// Stop), and a function that drops the database (nil when nothing needs
+// dropping). ErrNoServer is returned when neither is available.
+func NewDatabase() (dsn string, drop func(), err error) {
+	dsn, drop, err = newDatabase()
+	if errors.Is(err, errNoBinaries) {
+		err = fmt.Errorf("%w: %v", ErrNoServer, err)
+	}
+	return dsn, drop, err
+}
+
+// ErrNoServer reports that no PostgreSQL server could be found or started.
+var ErrNoServer = errors.New("pgtest: no PostgreSQL server")
+
+func newDatabase() (string, func(), error) {
+	admin, err := adminDSN()
+	if err != nil {
+		return "", nil, err
+	}
 	name := "t_" + randomHex(8)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := execAdmin(ctx, admin, `CREATE DATABASE "`+name+`"`); err != nil {
 		if os.Getenv(EnvDSN) == "" {
-			t.Fatalf("pgtest: create database: %v", err)
+			return "", nil, fmt.Errorf("pgtest: create database: %w", err)
 		}
-		t.Logf("pgtest: cannot create a database on %s (%v); using it directly", EnvDSN, err)
-		return admin
+		fmt.Fprintf(os.Stderr, "pgtest: cannot create a database on %s (%v); using it directly\n", EnvDSN, err)
+		return admin, nil, nil
 	}
 	if os.Getenv(EnvDSN) != "" {
-		t.Cleanup(func() { dropDatabase(admin, name) })
+		return withDatabase(admin, name), func() { dropDatabase(admin, name) }, nil
 	}
-	return withDatabase(admin, name)
+	return withDatabase(admin, name), nil, nil
 }
 
 // Main runs the package's tests, stops the server DSN may have started, and
