@@ -7,7 +7,11 @@ EXAMPLE   := examples/retail
 AS_OF     := 2026-11-01T00:00:00Z
 CDP       := $(BIN) --project $(EXAMPLE) --as-of $(AS_OF)
 
-.PHONY: all build demo test test-short vet fuzz golden seeds clean
+.PHONY: all build demo test test-short vet fuzz golden seeds clean emulator
+
+# The BigQuery emulator the tests run against, built once from the pinned
+# tool module (about five minutes and a few GB of memory the first time).
+EMULATOR  := .cache/bin/bigquery-emulator
 
 all: build
 
@@ -18,8 +22,8 @@ build:
 demo:
 	./scripts/demo.sh
 
-## test: vet, unit, golden and integration tests (DuckDB in-process, PostgreSQL started by the harness).
-test: vet
+## test: vet, unit, golden and integration tests (DuckDB in-process, PostgreSQL and the BigQuery emulator started by the harnesses).
+test: vet $(EMULATOR)
 	$(GO) test -count=1 -timeout 25m ./...
 
 test-short:
@@ -39,6 +43,14 @@ golden:
 ## seeds: regenerate the example's seed CSVs from the deterministic generator.
 seeds:
 	$(GO) run ./$(EXAMPLE)/gen -out $(EXAMPLE)/seeds
+
+## emulator: build the BigQuery emulator into .cache/bin when missing.
+emulator: $(EMULATOR)
+
+$(EMULATOR): tools/bigquery-emulator/go.mod tools/bigquery-emulator/go.sum
+	mkdir -p $(dir $@)
+	cd tools/bigquery-emulator && $(GO) build -o ../../$@.tmp github.com/goccy/bigquery-emulator/cmd/bigquery-emulator
+	mv $@.tmp $@
 
 clean:
 	rm -rf bin .demo $(EXAMPLE)/.cdp
