@@ -63,7 +63,7 @@ func projectsYAML() []byte {
 	var b strings.Builder
 	b.WriteString("projects:\n")
 	for i := 1; i <= projects; i++ {
-		b.WriteString("  - id: " + projectID(i) + "\n")
+		b.WriteString("  - id: " + projectID(i) + "\n    datasets: []\n")
 	}
 	return []byte(b.String())
 }

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/cdpkit/cdp/models"
@@ -132,10 +133,11 @@ func (d Dialect) Cast(expr, cdpType string) string {
 	return "CAST(" + expr + " AS " + d.TypeName(cdpType) + ")"
 }
 
-// TimestampLiteral renders t in UTC with microseconds:
-// TIMESTAMP '2024-05-01 13:04:05.000000' (a literal without zone is UTC).
+// TimestampLiteral renders t in UTC with microseconds and an explicit
+// offset: TIMESTAMP '2024-05-01 13:04:05.000000+00:00'. (BigQuery reads a
+// literal without zone as UTC, the emulator as America/Los_Angeles in DML.)
 func (Dialect) TimestampLiteral(t time.Time) string {
-	return "TIMESTAMP '" + t.UTC().Format("2006-01-02 15:04:05.000000") + "'"
+	return "TIMESTAMP '" + t.UTC().Format("2006-01-02 15:04:05.000000") + "+00:00'"
 }
 
 // SubtractHours renders TIMESTAMP_SUB(ts, INTERVAL N HOUR).
@@ -220,10 +222,28 @@ func (d Dialect) CreateTableAs(table, query string) []string {
 	return []string{d.DropTable(table), create + " AS " + query}
 }
 
-// CreateView renders CREATE OR REPLACE VIEW, which may change the columns.
+// CreateView drops the view if it exists and creates it. (CREATE OR REPLACE
+// VIEW would do on BigQuery, but the emulator refuses it over an existing
+// view.)
 func (Dialect) CreateView(view, query string) []string {
-	return []string{"CREATE OR REPLACE VIEW " + view + " AS " + query}
+	return []string{"DROP VIEW IF EXISTS " + view, "CREATE VIEW " + view + " AS " + query}
 }
 
 // DropTable renders DROP TABLE IF EXISTS.
 func (Dialect) DropTable(table string) string { return "DROP TABLE IF EXISTS " + table }
+
+// ValidName reports whether BigQuery accepts name as a table name (and so
+// also as a column name): Unicode letters, marks, numbers, connector and dash
+// punctuation and spaces, at most 300 bytes. Column names allow a few more
+// characters; the CDP's own names are plain snake_case.
+func ValidName(name string) bool {
+	if name == "" || len(name) > 300 {
+		return false
+	}
+	for _, r := range name {
+		if !unicode.In(r, unicode.L, unicode.M, unicode.N, unicode.Pc, unicode.Pd, unicode.Zs) {
+			return false
+		}
+	}
+	return true
+}

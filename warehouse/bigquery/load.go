@@ -153,15 +153,16 @@ func literal(v any, cdpType string) string {
 }
 
 // floatLiteral renders a FLOAT64 exactly: shortest round-trip digits, and
-// CAST('inf'|'-inf'|'nan' AS FLOAT64) for the special values.
+// IEEE_DIVIDE(±1|0, 0) for the special values (the emulator cannot cast
+// 'inf' to FLOAT64).
 func floatLiteral(f float64) string {
 	switch {
 	case math.IsInf(f, 1):
-		return "CAST('inf' AS FLOAT64)"
+		return "IEEE_DIVIDE(1, 0)"
 	case math.IsInf(f, -1):
-		return "CAST('-inf' AS FLOAT64)"
+		return "IEEE_DIVIDE(-1, 0)"
 	case math.IsNaN(f):
-		return "CAST('nan' AS FLOAT64)"
+		return "IEEE_DIVIDE(0, 0)"
 	}
 	s := strconv.FormatFloat(f, 'g', -1, 64)
 	if !strings.ContainsAny(s, ".e") {
