@@ -12,6 +12,7 @@ import (
 	"github.com/cdpkit/cdp/compiler"
 	"github.com/cdpkit/cdp/models"
 	"github.com/cdpkit/cdp/warehouse"
+	_ "github.com/cdpkit/cdp/warehouse/bigquery"
 	_ "github.com/cdpkit/cdp/warehouse/duckdb"
 	_ "github.com/cdpkit/cdp/warehouse/postgres"
 )
@@ -33,7 +34,7 @@ func TestGoldenRetail(t *testing.T) {
 		t.Fatalf("example does not load:\n%v", diags.Error())
 	}
 	asOf := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	for _, dialect := range []string{"duckdb", "postgres"} {
+	for _, dialect := range []string{"duckdb", "postgres", "bigquery"} {
 		t.Run(dialect, func(t *testing.T) {
 			d, err := warehouse.DialectFor(dialect)
 			if err != nil {

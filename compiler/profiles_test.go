@@ -58,6 +58,9 @@ func (ansiDialect) CreateView(v, q string) []string {
 	return []string{"CREATE OR REPLACE VIEW " + v + " AS\n" + q}
 }
 func (ansiDialect) DropTable(t string) string { return "DROP TABLE IF EXISTS " + t }
+func (ansiDialect) UpdateFrom(target, column, value, source, cond string) string {
+	return "UPDATE " + target + " SET " + column + " = " + value + " FROM " + source + " WHERE " + cond
+}
 func (ansiDialect) CreateTableAs(t, q string) []string {
 	return []string{"DROP TABLE IF EXISTS " + t, "CREATE TABLE " + t + " AS\n" + q}
 }

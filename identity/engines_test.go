@@ -2,15 +2,24 @@ package identity_test
 
 import (
 	"context"
+	"os"
 	"testing"
 
+	"github.com/cdpkit/cdp/internal/bqtest"
 	"github.com/cdpkit/cdp/internal/pgtest"
 	"github.com/cdpkit/cdp/warehouse"
 	"github.com/cdpkit/cdp/warehouse/duckdb"
 	"github.com/cdpkit/cdp/warehouse/postgres"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
+func TestMain(m *testing.M) {
+	code := m.Run()
+	bqtest.Stop()
+	if err := pgtest.Stop(); err != nil && code == 0 {
+		code = 1
+	}
+	os.Exit(code)
+}
 
 // engines lists the real warehouses every identity test runs on.
 func engines(t *testing.T) []engine {
@@ -30,6 +39,11 @@ func engines(t *testing.T) []engine {
 			}
 			t.Cleanup(func() { w.Close() })
 			return w
+		}},
+		// the emulator runs a statement in ~0.1-0.4 s: one random graph
+		// instead of four, and no 10,001-node chain
+		{name: "bigquery", graphs: 1, small: true, open: func(t *testing.T) warehouse.Warehouse {
+			return bqtest.Open(t)
 		}},
 	}
 }

@@ -83,6 +83,18 @@ func (r row) oracleRow() oracle.Row {
 type engine struct {
 	name string
 	open func(t *testing.T) warehouse.Warehouse
+	// graphs is how many random graphs to check (0: all four)
+	graphs int
+	// small skips the largest inputs (a slow engine such as the emulator)
+	small bool
+}
+
+// seeds is how many random graphs e checks.
+func (e engine) seeds() uint64 {
+	if e.graphs > 0 {
+		return uint64(e.graphs)
+	}
+	return 4
 }
 
 // load (re)creates raw.s1 and raw.s2 with rows.

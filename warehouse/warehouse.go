@@ -58,6 +58,11 @@ type Dialect interface {
 	CreateView(view, query string) []string
 	// DropTable drops table if it exists.
 	DropTable(table string) string
+	// UpdateFrom sets column of the target rows ("table AS t") that match a
+	// row of source ("table AS s" or "(query) AS s") under cond, to value
+	// computed from that row; cond matches at most one source row per
+	// target row.
+	UpdateFrom(target, column, value, source, cond string) string
 }
 
 // Rows is a forward-only result set; *sql.Rows satisfies it.

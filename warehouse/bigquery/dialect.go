@@ -247,3 +247,12 @@ func ValidName(name string) bool {
 	}
 	return true
 }
+
+// UpdateFrom renders a correlated UPDATE: UPDATE target SET column =
+// (SELECT value FROM source WHERE cond) WHERE EXISTS (SELECT 1 FROM source
+// WHERE cond). (BigQuery also has UPDATE … FROM, but the emulator refuses
+// joins in UPDATE and MERGE from a subquery.)
+func (Dialect) UpdateFrom(target, column, value, source, cond string) string {
+	return "UPDATE " + target + " SET " + column + " = (SELECT " + value + " FROM " + source + " WHERE " + cond +
+		") WHERE EXISTS (SELECT 1 FROM " + source + " WHERE " + cond + ")"
+}

@@ -166,7 +166,7 @@ CREATE OR REPLACE TABLE "cdp"."customer__id_cur" AS SELECT MIN(tier) AS tier FRO
 CREATE OR REPLACE TABLE "cdp"."customer__id_tier_pairs" AS SELECT DISTINCT LEAST(ca.cluster, cb.cluster) AS a, GREATEST(ca.cluster, cb.cluster) AS b
 FROM "cdp"."customer__id_pend" e JOIN "cdp"."customer__id_vn" ca ON ca.node_id = e.a JOIN "cdp"."customer__id_vn" cb ON cb.node_id = e.b
 WHERE e.tier = (SELECT tier FROM "cdp"."customer__id_cur") AND ca.cluster <> cb.cluster;
-CREATE OR REPLACE TABLE "cdp"."customer__id_tier_labels" AS SELECT a AS node_id, a AS label FROM "cdp"."customer__id_tier_pairs" UNION SELECT b AS node_id, b AS label FROM "cdp"."customer__id_tier_pairs";
+CREATE OR REPLACE TABLE "cdp"."customer__id_tier_labels" AS SELECT DISTINCT x AS node_id, x AS label FROM (SELECT a AS x FROM "cdp"."customer__id_tier_pairs" UNION ALL SELECT b AS x FROM "cdp"."customer__id_tier_pairs") u;
 --   -- component edges (tier)
 CREATE OR REPLACE TABLE "cdp"."customer__id_tier_edges" AS SELECT a, b FROM "cdp"."customer__id_tier_pairs";
 --   -- repeat: connected components (tier): repeat while edges remain
@@ -199,7 +199,7 @@ WHERE e.tier = (SELECT tier FROM "cdp"."customer__id_cur");
 --   --   -- links inside one cluster are settled
 DELETE FROM "cdp"."customer__id_pend" WHERE ord IN (SELECT ord FROM "cdp"."customer__id_ec" WHERE ca = cb);
 --   --   -- limited identifiers per cluster
-CREATE OR REPLACE TABLE "cdp"."customer__id_cnt" AS SELECT v.cluster, COUNT(CASE WHEN n.id_type = 'user_id' THEN 1 END) AS lim_0, COUNT(CASE WHEN n.id_type = 'phone' THEN 1 END) AS lim_1 FROM "cdp"."customer__id_vn" v JOIN "cdp"."customer__id_nodes" n ON n.node_id = v.node_id WHERE v.cluster IN (SELECT ca FROM "cdp"."customer__id_ec" UNION SELECT cb FROM "cdp"."customer__id_ec") GROUP BY v.cluster;
+CREATE OR REPLACE TABLE "cdp"."customer__id_cnt" AS SELECT v.cluster, COUNT(CASE WHEN n.id_type = 'user_id' THEN 1 END) AS lim_0, COUNT(CASE WHEN n.id_type = 'phone' THEN 1 END) AS lim_1 FROM "cdp"."customer__id_vn" v JOIN "cdp"."customer__id_nodes" n ON n.node_id = v.node_id WHERE v.cluster IN (SELECT ca FROM "cdp"."customer__id_ec" UNION ALL SELECT cb FROM "cdp"."customer__id_ec") GROUP BY v.cluster;
 --   --   -- reject links whose clusters together break a limit (clusters only grow: final)
 INSERT INTO "cdp"."customer__id_rej" (a, b, ord, reason)
 SELECT ec.a, ec.b, ec.ord, CASE WHEN x.lim_0 + y.lim_0 > 1 THEN 'limit: more than 1 user_id' WHEN x.lim_1 + y.lim_1 > 3 THEN 'limit: more than 3 phone' END
@@ -216,13 +216,11 @@ SELECT r.ord, r.ca, r.cb FROM r
 JOIN mo ma ON ma.c = r.ca AND ma.m = r.ord
 JOIN mo mb ON mb.c = r.cb AND mb.m = r.ord;
 --   --   -- merge the accepted links' clusters
-UPDATE "cdp"."customer__id_vn" AS v SET cluster = m.dst
-FROM (SELECT ca AS c, LEAST(ca, cb) AS dst FROM "cdp"."customer__id_lm" UNION ALL SELECT cb AS c, LEAST(ca, cb) AS dst FROM "cdp"."customer__id_lm") AS m
-WHERE m.c = v.cluster AND m.dst <> v.cluster;
+UPDATE "cdp"."customer__id_vn" AS v SET cluster = m.dst FROM (SELECT ca AS c, LEAST(ca, cb) AS dst FROM "cdp"."customer__id_lm" UNION ALL SELECT cb AS c, LEAST(ca, cb) AS dst FROM "cdp"."customer__id_lm") AS m WHERE m.c = v.cluster AND m.dst <> v.cluster;
 DELETE FROM "cdp"."customer__id_pend" WHERE ord IN (SELECT ord FROM "cdp"."customer__id_lm");
 --   -- end repeat
 --   -- next tier
-UPDATE "cdp"."customer__id_cur" SET tier = (SELECT MIN(tier) FROM "cdp"."customer__id_pend");
+UPDATE "cdp"."customer__id_cur" SET tier = (SELECT MIN(tier) FROM "cdp"."customer__id_pend") WHERE TRUE;
 -- end repeat
 -- components after the limit rules
 CREATE OR REPLACE TABLE "cdp"."customer__id_comp" AS SELECT l.node_id, COALESCE(v.cluster, l.label) AS label FROM "cdp"."customer__id_labels" l LEFT JOIN "cdp"."customer__id_vn" v ON v.node_id = l.node_id;
