@@ -196,3 +196,5 @@ func indentBlock(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\
 func (h heldDialect) UpdateFrom(target, column, value, source, cond string) string {
 	return holdNewlines(h.d.UpdateFrom(target, column, value, source, cond))
 }
+
+func (h heldDialect) PrimaryKey(quotedCols []string) string { return h.d.PrimaryKey(quotedCols) }

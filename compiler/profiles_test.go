@@ -58,6 +58,9 @@ func (ansiDialect) CreateView(v, q string) []string {
 	return []string{"CREATE OR REPLACE VIEW " + v + " AS\n" + q}
 }
 func (ansiDialect) DropTable(t string) string { return "DROP TABLE IF EXISTS " + t }
+func (ansiDialect) PrimaryKey(cols []string) string {
+	return "PRIMARY KEY (" + strings.Join(cols, ", ") + ")"
+}
 func (ansiDialect) UpdateFrom(target, column, value, source, cond string) string {
 	return "UPDATE " + target + " SET " + column + " = " + value + " FROM " + source + " WHERE " + cond
 }

@@ -58,6 +58,10 @@ type Dialect interface {
 	CreateView(view, query string) []string
 	// DropTable drops table if it exists.
 	DropTable(table string) string
+	// PrimaryKey is the table constraint declaring quoted columns the primary
+	// key in CREATE TABLE (informational where the warehouse does not
+	// enforce it).
+	PrimaryKey(quotedCols []string) string
 	// UpdateFrom sets column of the target rows ("table AS t") that match a
 	// row of source ("table AS s" or "(query) AS s") under cond, to value
 	// computed from that row; cond matches at most one source row per

@@ -13,6 +13,7 @@ import (
 	"github.com/cdpkit/cdp/sync/destinationtest"
 	"github.com/cdpkit/cdp/sync/engine"
 	"github.com/cdpkit/cdp/warehouse"
+	"github.com/cdpkit/cdp/warehouse/bigquery"
 	"github.com/cdpkit/cdp/warehouse/duckdb"
 	"github.com/cdpkit/cdp/warehouse/postgres"
 )
@@ -28,6 +29,8 @@ func TestCrashChild(t *testing.T) {
 	var err error
 	if dsn := os.Getenv("CDP_CRASH_DSN"); dsn != "" {
 		w, err = postgres.Open(ctx, dsn)
+	} else if p := os.Getenv("CDP_CRASH_BQ_PROJECT"); p != "" {
+		w, err = bigquery.Open(ctx, bigquery.Config{Project: p, Endpoint: os.Getenv("CDP_CRASH_BQ_ENDPOINT")})
 	} else {
 		w, err = duckdb.Open(ctx, os.Getenv("CDP_CRASH_PATH"))
 	}
@@ -64,6 +67,9 @@ func TestCrashMidDeliveryConverges(t *testing.T) {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.v")
 		cmd.Env = append(os.Environ(), "CDP_CRASH_CHILD=1", "CDP_CRASH_DSN="+e.dsn, "CDP_CRASH_PATH="+e.path,
 			"CDP_CRASH_URL="+srv.URL(), "CDP_CRASH_SECRET="+srv.Secret)
+		if e.bq != nil {
+			cmd.Env = append(cmd.Env, "CDP_CRASH_BQ_PROJECT="+e.bq.Project, "CDP_CRASH_BQ_ENDPOINT="+e.bq.Endpoint)
+		}
 		mu.Lock()
 		child = cmd
 		if err := cmd.Start(); err != nil {

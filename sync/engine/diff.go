@@ -69,12 +69,12 @@ func diffSQL(t layout.Tables, s *models.Sync, full bool) string {
 		snapCols = append(snapCols, fmt.Sprintf("p.%s AS %s", d.QuoteIdent(f.Trait), fieldCol(i)))
 		cols = append(cols, "snap."+fieldCol(i))
 	}
-	changed := "st.fields_hash <> snap.hash"
+	changed := "st.fields_hash <> snap.row_hash"
 	if full {
 		changed = "1 = 1"
 	}
 	return fmt.Sprintf(`WITH members AS (
-  SELECT p.profile_id, %[1]s AS k, %[2]s AS hash%[3]s,
+  SELECT p.profile_id, %[1]s AS k, %[2]s AS row_hash%[3]s,
     ROW_NUMBER() OVER (PARTITION BY %[1]s ORDER BY %[4]s) AS dup
   FROM %[5]s
   WHERE p.%[6]s IS NOT NULL
@@ -85,7 +85,7 @@ func diffSQL(t layout.Tables, s *models.Sync, full bool) string {
 )
 SELECT
   CASE WHEN st.key IS NULL THEN 'add' WHEN snap.k IS NULL THEN 'remove' ELSE 'change' END AS op,
-  COALESCE(snap.k, st.key) AS key, snap.hash, snap.profile_id%[9]s, st.fields AS prev_fields
+  COALESCE(snap.k, st.key) AS key, snap.row_hash, snap.profile_id%[9]s, st.fields AS prev_fields
 FROM snap FULL OUTER JOIN st ON st.key = snap.k
 WHERE st.key IS NULL OR snap.k IS NULL OR %[10]s`,
 		key, hashSQL(t, s), prefixComma(snapCols), d.ByteOrder("p.profile_id"), membersSQL(t, s),
@@ -117,7 +117,7 @@ FROM %s`, holdout, key, d.CastText(key), d.CastText(key), from)
 // streamSQL reads the diff rows of the given operations, in key order.
 func streamSQL(t layout.Tables, s *models.Sync, table string, ops []destination.Op) string {
 	d := t.D
-	cols := []string{"op", "key", "hash", "prev_fields"}
+	cols := []string{"op", "key", "row_hash", "prev_fields"}
 	for i := range s.Fields {
 		cols = append(cols, fieldCol(i))
 	}

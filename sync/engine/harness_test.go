@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"reflect"
 	"sort"
 	"testing"
 	"time"
 
+	"github.com/cdpkit/cdp/internal/bqtest"
 	"github.com/cdpkit/cdp/internal/pgtest"
 	"github.com/cdpkit/cdp/layout"
 	"github.com/cdpkit/cdp/models"
@@ -17,13 +19,21 @@ import (
 	"github.com/cdpkit/cdp/sync/destinationtest"
 	"github.com/cdpkit/cdp/sync/engine"
 	"github.com/cdpkit/cdp/warehouse"
+	"github.com/cdpkit/cdp/warehouse/bigquery"
 	"github.com/cdpkit/cdp/warehouse/duckdb"
 	"github.com/cdpkit/cdp/warehouse/postgres"
 
 	_ "github.com/cdpkit/cdp/sync/destinations/webhook"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
+func TestMain(m *testing.M) {
+	code := m.Run()
+	bqtest.Stop()
+	if err := pgtest.Stop(); err != nil && code == 0 {
+		code = 1
+	}
+	os.Exit(code)
+}
 
 // person is one profile of the synthetic audience.
 type person struct {
@@ -83,8 +93,9 @@ func jsonRound(m map[string]any) map[string]any {
 type engineEnv struct {
 	name string
 	w    warehouse.Warehouse
-	dsn  string // postgres only
-	path string // duckdb file
+	dsn  string           // postgres only
+	path string           // duckdb file
+	bq   *bigquery.Config // bigquery only
 }
 
 // engines lists the real warehouses the sync tests run on.
@@ -109,6 +120,15 @@ var engines = []struct {
 		}
 		t.Cleanup(func() { w.Close() })
 		return engineEnv{name: "postgres", w: w, dsn: dsn}
+	}},
+	{"bigquery", func(t *testing.T) engineEnv {
+		cfg := bqtest.Config(t)
+		w, err := bigquery.Open(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { w.Close() })
+		return engineEnv{name: "bigquery", w: w, bq: &cfg}
 	}},
 }
 

@@ -46,7 +46,7 @@ func acquire(ctx context.Context, w warehouse.Warehouse, t layout.Tables, sync, 
 	// make sure the row exists; a concurrent insert of the same row fails on
 	// the primary key, which is fine: the row is there either way
 	_, _ = w.Exec(ctx, fmt.Sprintf(
-		"INSERT INTO %s (sync, holder, run_id, acquired_at, expires_at) SELECT %s, NULL, NULL, NULL, NULL WHERE NOT EXISTS (SELECT 1 FROM %s WHERE sync = %s)",
+		"INSERT INTO %s (sync, holder, run_id, acquired_at, expires_at) SELECT %s, NULL, NULL, NULL, NULL FROM (SELECT 1 AS one) o WHERE NOT EXISTS (SELECT 1 FROM %s WHERE sync = %s)",
 		table, d.QuoteString(sync), table, d.QuoteString(sync)))
 	deadline := now().Add(wait)
 	for {
@@ -55,7 +55,10 @@ func acquire(ctx context.Context, w warehouse.Warehouse, t layout.Tables, sync, 
 			"UPDATE %s SET holder = %s, run_id = %s, acquired_at = %s, expires_at = %s WHERE sync = %s AND (holder IS NULL OR expires_at < %s)",
 			table, d.QuoteString(l.holder), d.QuoteString(runID), d.TimestampLiteral(ts), d.TimestampLiteral(ts.Add(ttl)),
 			d.QuoteString(sync), d.TimestampLiteral(ts)))
-		if err == nil && n == 1 {
+		// n > 1 when concurrent first runs inserted the row twice (BigQuery
+		// does not enforce primary keys); -1 when the warehouse cannot count
+		// (the BigQuery emulator): then read the row back
+		if err == nil && (n > 0 || n < 0 && l.holds(ctx)) {
 			l.stop, l.done = make(chan struct{}), make(chan struct{})
 			go l.heartbeat()
 			return l, nil
@@ -138,10 +141,24 @@ func (l *lease) renew() error {
 	if err != nil {
 		return fmt.Errorf("renew lock: %w", err)
 	}
-	if n == 0 {
+	if n == 0 || n < 0 && !l.holds(ctx) {
 		return fmt.Errorf("lost the lock of sync %s: another run took it over after it expired", l.sync)
 	}
 	return nil
+}
+
+// holds reads back whether the lock row names this run as holder, for
+// warehouses that do not report affected rows. DML on one table is
+// serialized, so the read sees the winner of any concurrent claim.
+func (l *lease) holds(ctx context.Context) bool {
+	rows, err := l.w.Query(ctx, fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE sync = %s AND holder = %s",
+		l.t.Q(l.t.SyncLocks()), l.t.D.QuoteString(l.sync), l.t.D.QuoteString(l.holder)))
+	if err != nil {
+		return false
+	}
+	defer rows.Close()
+	var n int64
+	return rows.Next() && rows.Scan(&n) == nil && n > 0
 }
 
 // Lost reports whether the lease was lost (and why).

@@ -256,3 +256,10 @@ func (Dialect) UpdateFrom(target, column, value, source, cond string) string {
 	return "UPDATE " + target + " SET " + column + " = (SELECT " + value + " FROM " + source + " WHERE " + cond +
 		") WHERE EXISTS (SELECT 1 FROM " + source + " WHERE " + cond + ")"
 }
+
+// PrimaryKey renders PRIMARY KEY (a, b) NOT ENFORCED: BigQuery only accepts
+// unenforced keys, so code must tolerate duplicate rows of a concurrent
+// insert (the sync lease does).
+func (Dialect) PrimaryKey(quotedCols []string) string {
+	return "PRIMARY KEY (" + strings.Join(quotedCols, ", ") + ") NOT ENFORCED"
+}

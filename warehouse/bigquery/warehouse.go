@@ -129,6 +129,10 @@ func (w *Warehouse) Exec(ctx context.Context, stmt string) (int64, error) {
 		n, err = w.exec(ctx, stmt)
 		return err
 	})
+	if err != nil && strings.HasPrefix(stmt, "CREATE TABLE IF NOT EXISTS ") && strings.Contains(err.Error(), "already created") {
+		// the emulator refuses IF NOT EXISTS over an existing table
+		return -1, nil
+	}
 	return n, err
 }
 

@@ -230,3 +230,8 @@ func (Dialect) DropTable(table string) string { return "DROP TABLE IF EXISTS " +
 func (Dialect) UpdateFrom(target, column, value, source, cond string) string {
 	return "UPDATE " + target + " SET " + column + " = " + value + " FROM " + source + " WHERE " + cond
 }
+
+// PrimaryKey renders PRIMARY KEY (a, b).
+func (Dialect) PrimaryKey(quotedCols []string) string {
+	return "PRIMARY KEY (" + strings.Join(quotedCols, ", ") + ")"
+}
