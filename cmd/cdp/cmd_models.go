@@ -51,6 +51,8 @@ func compileCommand() *cli.Command {
 		Name:      "compile",
 		Usage:     "print the SQL of the selected nodes (default all) in run order",
 		ArgsUsage: "[NODE…]  (kind.name, +kind.name includes its dependencies)",
+		Flags: []cli.Flag{&cli.BoolFlag{Name: "estimate",
+			Usage: "dry-run each node on the target and print the bytes it would process (bigquery targets)"}},
 		Action: func(c *cli.Context) error {
 			e, err := load(c)
 			if err != nil {
@@ -63,6 +65,14 @@ func compileCommand() *cli.Command {
 			nodes, err := g.Select(c.Args().Slice())
 			if err != nil {
 				return usageErr("%v", err)
+			}
+			if c.Bool("estimate") {
+				w, err := warehouse.Open(c.Context, e.target, e.project.Root)
+				if err != nil {
+					return err
+				}
+				defer w.Close()
+				return printEstimates(c.Context, c.App.Writer, w, e.target.Name, nodes)
 			}
 			if e.json {
 				var out []map[string]any

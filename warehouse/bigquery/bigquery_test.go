@@ -67,3 +67,30 @@ func TestDMLRowCounts(t *testing.T) {
 		}
 	}
 }
+
+// TestEstimate dry-runs statements on the emulator: a valid one is estimated
+// and creates nothing, an invalid one is refused.
+func TestEstimate(t *testing.T) {
+	w := bqtest.Open(t)
+	ctx := context.Background()
+	d := w.Dialect()
+	tb := d.Table("est", "t")
+	for _, q := range []string{d.CreateSchema("est"), "CREATE TABLE " + tb + " AS SELECT 'x' AS k UNION ALL SELECT 'y'"} {
+		if _, err := w.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e, err := w.EstimateStatement(ctx, d.CreateTableAs(d.Table("est", "u"), "SELECT k FROM "+tb)[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Bytes < 0 {
+		t.Errorf("estimated %d bytes", e.Bytes)
+	}
+	if _, err := w.Query(ctx, "SELECT * FROM "+d.Table("est", "u")); err == nil {
+		t.Error("the dry run created the table")
+	}
+	if _, err := w.EstimateStatement(ctx, "SELECT nope FROM "+tb); err == nil {
+		t.Error("a dry run of an invalid statement succeeded")
+	}
+}
