@@ -14,6 +14,7 @@ import (
 func (w *Warehouse) EstimateStatement(ctx context.Context, stmt string) (warehouse.Estimate, error) {
 	q := w.query(ctx, stmt)
 	q.DryRun = true
+	defer w.oneAtATime()()
 	job, err := q.Run(ctx)
 	if err != nil {
 		return warehouse.Estimate{}, err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"time"
 
 	"cloud.google.com/go/bigquery"
@@ -39,6 +40,19 @@ type Config struct {
 type Warehouse struct {
 	cfg    Config
 	client *bigquery.Client
+	// serial, on the emulator only, lets one job run at a time: its SQLite
+	// store fails concurrent writes with internal errors that the client
+	// retries until the context ends.
+	serial sync.Mutex
+}
+
+// oneAtATime serializes jobs to the emulator; BigQuery runs them concurrently.
+func (w *Warehouse) oneAtATime() func() {
+	if w.cfg.Endpoint == "" {
+		return func() {}
+	}
+	w.serial.Lock()
+	return w.serial.Unlock
 }
 
 var (
@@ -137,6 +151,7 @@ func (w *Warehouse) Exec(ctx context.Context, stmt string) (int64, error) {
 }
 
 func (w *Warehouse) exec(ctx context.Context, stmt string) (int64, error) {
+	defer w.oneAtATime()()
 	if ok, err := w.createDataset(ctx, stmt); ok {
 		return -1, err
 	}
@@ -173,17 +188,17 @@ func isDML(statementType string) bool {
 // Query runs one statement and returns its rows. Errors the job reports are
 // returned here.
 func (w *Warehouse) Query(ctx context.Context, stmt string) (warehouse.Rows, error) {
-	var it *bigquery.RowIterator
+	var r *Rows
 	err := retry(ctx, func() error {
-		var err error
-		it, err = w.query(ctx, stmt).Read(ctx)
-		return err
+		defer w.oneAtATime()()
+		it, err := w.query(ctx, stmt).Read(ctx)
+		if err != nil {
+			return err
+		}
+		r = &Rows{it: it}
+		return r.peek()
 	})
 	if err != nil {
-		return nil, err
-	}
-	r := &Rows{it: it}
-	if err := r.peek(); err != nil {
 		return nil, err
 	}
 	return r, nil
