@@ -40,8 +40,8 @@ func engines(t *testing.T) []engine {
 			t.Cleanup(func() { w.Close() })
 			return w
 		}},
-		// the emulator runs a statement in ~0.1-0.4 s: one random graph
-		// instead of four, and no 10,001-node chain
+		// the emulator runs a statement in ~0.1-0.4 s: one random graph of
+		// 30 people instead of four of 300, no 10,001-node chain, no giant star
 		{name: "bigquery", graphs: 1, small: true, open: func(t *testing.T) warehouse.Warehouse {
 			return bqtest.Open(t)
 		}},

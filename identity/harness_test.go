@@ -85,8 +85,17 @@ type engine struct {
 	open func(t *testing.T) warehouse.Warehouse
 	// graphs is how many random graphs to check (0: all four)
 	graphs int
-	// small skips the largest inputs (a slow engine such as the emulator)
+	// small skips the largest inputs and shrinks the random graphs to 30
+	// people (a slow engine such as the emulator)
 	small bool
+}
+
+// people is how many people a random graph of e has.
+func (e engine) people() int {
+	if e.small {
+		return 30
+	}
+	return 300
 }
 
 // seeds is how many random graphs e checks.

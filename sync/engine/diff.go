@@ -60,7 +60,9 @@ func hashSQL(t layout.Tables, s *models.Sync) string {
 
 // diffSQL compares the snapshot with cdp_sync_state: one row per key to add,
 // change or remove, with the new field values (or the last delivered fields
-// for removals). With full, every member counts as changed.
+// for removals). With full, every member counts as changed. (A LEFT JOIN
+// plus NOT EXISTS rather than a FULL OUTER JOIN, which the BigQuery
+// emulator gets wrong when one side is empty.)
 func diffSQL(t layout.Tables, s *models.Sync, full bool) string {
 	d := t.D
 	key := d.CastText("p." + d.QuoteIdent(s.Key))
@@ -84,12 +86,16 @@ func diffSQL(t layout.Tables, s *models.Sync, full bool) string {
   SELECT key, fields_hash, fields FROM %[7]s WHERE sync = %[8]s
 )
 SELECT
-  CASE WHEN st.key IS NULL THEN 'add' WHEN snap.k IS NULL THEN 'remove' ELSE 'change' END AS op,
-  COALESCE(snap.k, st.key) AS key, snap.row_hash, snap.profile_id%[9]s, st.fields AS prev_fields
-FROM snap FULL OUTER JOIN st ON st.key = snap.k
-WHERE st.key IS NULL OR snap.k IS NULL OR %[10]s`,
+  CASE WHEN st.key IS NULL THEN 'add' ELSE 'change' END AS op,
+  snap.k AS key, snap.row_hash, snap.profile_id%[9]s, st.fields AS prev_fields
+FROM snap LEFT JOIN st ON st.key = snap.k
+WHERE st.key IS NULL OR %[10]s
+UNION ALL
+SELECT 'remove' AS op, st.key, NULL, NULL%[11]s, st.fields
+FROM st WHERE NOT EXISTS (SELECT 1 FROM snap WHERE snap.k = st.key)`,
 		key, hashSQL(t, s), prefixComma(snapCols), d.ByteOrder("p.profile_id"), membersSQL(t, s),
-		d.QuoteIdent(s.Key), t.Q(t.SyncState()), d.QuoteString(s.Name), prefixComma(cols), changed)
+		d.QuoteIdent(s.Key), t.Q(t.SyncState()), d.QuoteString(s.Name), prefixComma(cols), changed,
+		strings.Repeat(", NULL", len(cols)))
 }
 
 // skippedSQL counts members that are never delivered: holdout, null key, and

@@ -44,7 +44,9 @@ func acquire(ctx context.Context, w warehouse.Warehouse, t layout.Tables, sync, 
 	l := &lease{w: w, t: t, sync: sync, holder: holderName(runID), ttl: ttl, now: now}
 	table := t.Q(t.SyncLocks())
 	// make sure the row exists; a concurrent insert of the same row fails on
-	// the primary key, which is fine: the row is there either way
+	// the primary key, which is fine: the row is there either way. Where keys
+	// are not enforced (BigQuery) the row may exist twice: the claim below
+	// then also checks that no copy has a live holder.
 	_, _ = w.Exec(ctx, fmt.Sprintf(
 		"INSERT INTO %s (sync, holder, run_id, acquired_at, expires_at) SELECT %s, NULL, NULL, NULL, NULL FROM (SELECT 1 AS one) o WHERE NOT EXISTS (SELECT 1 FROM %s WHERE sync = %s)",
 		table, d.QuoteString(sync), table, d.QuoteString(sync)))
@@ -52,9 +54,10 @@ func acquire(ctx context.Context, w warehouse.Warehouse, t layout.Tables, sync, 
 	for {
 		ts := now().UTC()
 		n, err := w.Exec(ctx, fmt.Sprintf(
-			"UPDATE %s SET holder = %s, run_id = %s, acquired_at = %s, expires_at = %s WHERE sync = %s AND (holder IS NULL OR expires_at < %s)",
+			"UPDATE %s SET holder = %s, run_id = %s, acquired_at = %s, expires_at = %s WHERE sync = %s AND (holder IS NULL OR expires_at < %s)"+
+				" AND NOT EXISTS (SELECT 1 FROM %s AS live WHERE live.sync = %s AND live.holder IS NOT NULL AND live.expires_at >= %s)",
 			table, d.QuoteString(l.holder), d.QuoteString(runID), d.TimestampLiteral(ts), d.TimestampLiteral(ts.Add(ttl)),
-			d.QuoteString(sync), d.TimestampLiteral(ts)))
+			d.QuoteString(sync), d.TimestampLiteral(ts), table, d.QuoteString(sync), d.TimestampLiteral(ts)))
 		// n > 1 when concurrent first runs inserted the row twice (BigQuery
 		// does not enforce primary keys); -1 when the warehouse cannot count
 		// (the BigQuery emulator): then read the row back

@@ -248,11 +248,15 @@ func ValidName(name string) bool {
 	return true
 }
 
-// UpdateFrom renders a correlated UPDATE: UPDATE target SET column =
-// (SELECT value FROM source WHERE cond) WHERE EXISTS (SELECT 1 FROM source
-// WHERE cond). (BigQuery also has UPDATE … FROM, but the emulator refuses
-// joins in UPDATE and MERGE from a subquery.)
+// UpdateFrom renders MERGE target USING source ON cond WHEN MATCHED THEN
+// UPDATE SET column = value when source is a table, and a correlated UPDATE
+// (UPDATE target SET column = (SELECT value FROM source WHERE cond) WHERE
+// EXISTS (…)) when it is a subquery. (BigQuery also has UPDATE … FROM, but
+// the emulator refuses joins in UPDATE and MERGE from a subquery.)
 func (Dialect) UpdateFrom(target, column, value, source, cond string) string {
+	if !strings.HasPrefix(source, "(") {
+		return "MERGE " + target + " USING " + source + " ON " + cond + " WHEN MATCHED THEN UPDATE SET " + column + " = " + value
+	}
 	return "UPDATE " + target + " SET " + column + " = (SELECT " + value + " FROM " + source + " WHERE " + cond +
 		") WHERE EXISTS (SELECT 1 FROM " + source + " WHERE " + cond + ")"
 }
