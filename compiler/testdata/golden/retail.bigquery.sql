@@ -151,10 +151,10 @@ CREATE TABLE `cdp`.`customer__id_all_hook` AS SELECT x, LEAST(x, MIN(y)) AS p FR
 --   -- repeat: pointer jumping: every label points at its root
 --   --   while (SELECT COUNT(*) FROM `cdp`.`customer__id_all_hook` h JOIN `cdp`.`customer__id_all_hook` h2 ON h2.x = h.p WHERE h2.p <> h.p) > 0, at most 64 rounds
 --   --   -- jump
-UPDATE `cdp`.`customer__id_all_hook` AS h SET p = (SELECT h2.p FROM `cdp`.`customer__id_all_hook` AS h2 WHERE h2.x = h.p AND h2.p <> h.p) WHERE EXISTS (SELECT 1 FROM `cdp`.`customer__id_all_hook` AS h2 WHERE h2.x = h.p AND h2.p <> h.p);
+MERGE `cdp`.`customer__id_all_hook` AS h USING `cdp`.`customer__id_all_hook` AS h2 ON h2.x = h.p AND h2.p <> h.p WHEN MATCHED THEN UPDATE SET p = h2.p;
 --   -- end repeat
 --   -- relabel
-UPDATE `cdp`.`customer__id_labels` AS l SET label = (SELECT h.p FROM `cdp`.`customer__id_all_hook` AS h WHERE h.x = l.label AND h.p <> l.label) WHERE EXISTS (SELECT 1 FROM `cdp`.`customer__id_all_hook` AS h WHERE h.x = l.label AND h.p <> l.label);
+MERGE `cdp`.`customer__id_labels` AS l USING `cdp`.`customer__id_all_hook` AS h ON h.x = l.label AND h.p <> l.label WHEN MATCHED THEN UPDATE SET label = h.p;
 --   -- contract: edges between distinct roots
 DROP TABLE IF EXISTS `cdp`.`customer__id_all_next`;
 CREATE TABLE `cdp`.`customer__id_all_next` AS SELECT DISTINCT LEAST(ha.p, hb.p) AS a, GREATEST(ha.p, hb.p) AS b
@@ -198,10 +198,10 @@ CREATE TABLE `cdp`.`customer__id_tier_hook` AS SELECT x, LEAST(x, MIN(y)) AS p F
 --   --   -- repeat: pointer jumping: every label points at its root
 --   --   --   while (SELECT COUNT(*) FROM `cdp`.`customer__id_tier_hook` h JOIN `cdp`.`customer__id_tier_hook` h2 ON h2.x = h.p WHERE h2.p <> h.p) > 0, at most 64 rounds
 --   --   --   -- jump
-UPDATE `cdp`.`customer__id_tier_hook` AS h SET p = (SELECT h2.p FROM `cdp`.`customer__id_tier_hook` AS h2 WHERE h2.x = h.p AND h2.p <> h.p) WHERE EXISTS (SELECT 1 FROM `cdp`.`customer__id_tier_hook` AS h2 WHERE h2.x = h.p AND h2.p <> h.p);
+MERGE `cdp`.`customer__id_tier_hook` AS h USING `cdp`.`customer__id_tier_hook` AS h2 ON h2.x = h.p AND h2.p <> h.p WHEN MATCHED THEN UPDATE SET p = h2.p;
 --   --   -- end repeat
 --   --   -- relabel
-UPDATE `cdp`.`customer__id_tier_labels` AS l SET label = (SELECT h.p FROM `cdp`.`customer__id_tier_hook` AS h WHERE h.x = l.label AND h.p <> l.label) WHERE EXISTS (SELECT 1 FROM `cdp`.`customer__id_tier_hook` AS h WHERE h.x = l.label AND h.p <> l.label);
+MERGE `cdp`.`customer__id_tier_labels` AS l USING `cdp`.`customer__id_tier_hook` AS h ON h.x = l.label AND h.p <> l.label WHEN MATCHED THEN UPDATE SET label = h.p;
 --   --   -- contract: edges between distinct roots
 DROP TABLE IF EXISTS `cdp`.`customer__id_tier_next`;
 CREATE TABLE `cdp`.`customer__id_tier_next` AS SELECT DISTINCT LEAST(ha.p, hb.p) AS a, GREATEST(ha.p, hb.p) AS b
@@ -214,7 +214,7 @@ CREATE TABLE `cdp`.`customer__id_tier_edges` AS SELECT a, b FROM `cdp`.`customer
 DROP TABLE IF EXISTS `cdp`.`customer__id_tier_over`;
 CREATE TABLE `cdp`.`customer__id_tier_over` AS SELECT t.label FROM `cdp`.`customer__id_tier_labels` t JOIN `cdp`.`customer__id_vn` v ON v.cluster = t.node_id JOIN `cdp`.`customer__id_nodes` n ON n.node_id = v.node_id GROUP BY t.label HAVING (COUNT(CASE WHEN n.id_type = 'user_id' THEN 1 END) > 1 OR COUNT(CASE WHEN n.id_type = 'phone' THEN 1 END) > 3);
 --   -- merge the groups that fit every limit
-UPDATE `cdp`.`customer__id_vn` AS v SET cluster = (SELECT t.label FROM `cdp`.`customer__id_tier_labels` AS t WHERE t.node_id = v.cluster AND t.label <> v.cluster AND t.label NOT IN (SELECT label FROM `cdp`.`customer__id_tier_over`)) WHERE EXISTS (SELECT 1 FROM `cdp`.`customer__id_tier_labels` AS t WHERE t.node_id = v.cluster AND t.label <> v.cluster AND t.label NOT IN (SELECT label FROM `cdp`.`customer__id_tier_over`));
+MERGE `cdp`.`customer__id_vn` AS v USING `cdp`.`customer__id_tier_labels` AS t ON t.node_id = v.cluster AND t.label <> v.cluster AND t.label NOT IN (SELECT label FROM `cdp`.`customer__id_tier_over`) WHEN MATCHED THEN UPDATE SET cluster = t.label;
 --   -- repeat: resolve the tier's remaining links in priority order
 --   --   while (SELECT COUNT(*) FROM `cdp`.`customer__id_pend` WHERE tier = (SELECT tier FROM `cdp`.`customer__id_cur`)) > 0, at most 100000 rounds
 --   --   -- pending links of the tier with their clusters
