@@ -47,6 +47,9 @@ func TestCrashMidDeliveryConverges(t *testing.T) {
 		t.Skip("starts a subprocess")
 	}
 	forEachEngine(t, func(t *testing.T, e engineEnv) {
+		if e.bq != nil {
+			t.Skip("not yet on the emulator: the child process never reaches its eighth batch (docs/bigquery.md)")
+		}
 		const killAfter = 8
 		var mu sync.Mutex
 		var child *exec.Cmd
