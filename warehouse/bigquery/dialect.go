@@ -249,12 +249,13 @@ func ValidName(name string) bool {
 }
 
 // UpdateFrom renders MERGE target USING source ON cond WHEN MATCHED THEN
-// UPDATE SET column = value when source is a table, and a correlated UPDATE
-// (UPDATE target SET column = (SELECT value FROM source WHERE cond) WHERE
-// EXISTS (…)) when it is a subquery. (BigQuery also has UPDATE … FROM, but
-// the emulator refuses joins in UPDATE and MERGE from a subquery.)
+// UPDATE SET column = value when source is a table and cond has no
+// subquery, and otherwise a correlated UPDATE: UPDATE target SET column =
+// (SELECT value FROM source WHERE cond) WHERE EXISTS (…). (BigQuery also has
+// UPDATE … FROM, but the emulator refuses joins in UPDATE and MERGE from a
+// subquery.)
 func (Dialect) UpdateFrom(target, column, value, source, cond string) string {
-	if !strings.HasPrefix(source, "(") {
+	if !strings.HasPrefix(source, "(") && !strings.Contains(strings.ToUpper(cond), "SELECT") {
 		return "MERGE " + target + " USING " + source + " ON " + cond + " WHEN MATCHED THEN UPDATE SET " + column + " = " + value
 	}
 	return "UPDATE " + target + " SET " + column + " = (SELECT " + value + " FROM " + source + " WHERE " + cond +

@@ -214,7 +214,7 @@ CREATE TABLE `cdp`.`customer__id_tier_edges` AS SELECT a, b FROM `cdp`.`customer
 DROP TABLE IF EXISTS `cdp`.`customer__id_tier_over`;
 CREATE TABLE `cdp`.`customer__id_tier_over` AS SELECT t.label FROM `cdp`.`customer__id_tier_labels` t JOIN `cdp`.`customer__id_vn` v ON v.cluster = t.node_id JOIN `cdp`.`customer__id_nodes` n ON n.node_id = v.node_id GROUP BY t.label HAVING (COUNT(CASE WHEN n.id_type = 'user_id' THEN 1 END) > 1 OR COUNT(CASE WHEN n.id_type = 'phone' THEN 1 END) > 3);
 --   -- merge the groups that fit every limit
-MERGE `cdp`.`customer__id_vn` AS v USING `cdp`.`customer__id_tier_labels` AS t ON t.node_id = v.cluster AND t.label <> v.cluster AND t.label NOT IN (SELECT label FROM `cdp`.`customer__id_tier_over`) WHEN MATCHED THEN UPDATE SET cluster = t.label;
+UPDATE `cdp`.`customer__id_vn` AS v SET cluster = (SELECT t.label FROM `cdp`.`customer__id_tier_labels` AS t WHERE t.node_id = v.cluster AND t.label <> v.cluster AND t.label NOT IN (SELECT label FROM `cdp`.`customer__id_tier_over`)) WHERE EXISTS (SELECT 1 FROM `cdp`.`customer__id_tier_labels` AS t WHERE t.node_id = v.cluster AND t.label <> v.cluster AND t.label NOT IN (SELECT label FROM `cdp`.`customer__id_tier_over`));
 --   -- repeat: resolve the tier's remaining links in priority order
 --   --   while (SELECT COUNT(*) FROM `cdp`.`customer__id_pend` WHERE tier = (SELECT tier FROM `cdp`.`customer__id_cur`)) > 0, at most 100000 rounds
 --   --   -- pending links of the tier with their clusters
