@@ -7,7 +7,11 @@ EXAMPLE   := examples/retail
 AS_OF     := 2026-11-01T00:00:00Z
 CDP       := $(BIN) --project $(EXAMPLE) --as-of $(AS_OF)
 
-.PHONY: all build demo test test-short vet tools fuzz golden seeds bench bench-10m clean
+.PHONY: all build demo test test-short vet tools emulator fuzz golden seeds bench bench-10m clean
+
+# The BigQuery emulator the tests run against, built once from the pinned
+# tool module (about five minutes and a few GB of memory the first time).
+EMULATOR  := .cache/bin/bigquery-emulator
 
 all: build
 
@@ -21,9 +25,9 @@ demo:
 SQLCHECK  := tools/sqlcheck
 SQLSTAMP  := $(SQLCHECK)/node_modules/.cdp-lock-sha256
 
-## test: vet, unit, golden and integration tests (DuckDB in-process, PostgreSQL started by the harness,
-## Snowflake and BigQuery SQL parsed by the tools/sqlcheck parsers).
-test: vet tools
+## test: vet, unit, golden and integration tests (DuckDB in-process, PostgreSQL and the BigQuery
+## emulator started by the harnesses, Snowflake and BigQuery SQL parsed by the tools/sqlcheck parsers).
+test: vet tools $(EMULATOR)
 	$(GO) test -count=1 -timeout 25m ./...
 
 test-short:
@@ -64,6 +68,14 @@ bench: build
 ## bench-10m: the benchmark suite with 10M people on DuckDB as well (hours, tens of GiB of disk).
 bench-10m:
 	$(MAKE) bench BENCH_FLAGS="-10m $(BENCH_FLAGS)"
+
+## emulator: build the BigQuery emulator into .cache/bin when missing.
+emulator: $(EMULATOR)
+
+$(EMULATOR): tools/bigquery-emulator/go.mod tools/bigquery-emulator/go.sum
+	mkdir -p $(dir $@)
+	cd tools/bigquery-emulator && $(GO) build -o ../../$@.tmp github.com/goccy/bigquery-emulator/cmd/bigquery-emulator
+	mv $@.tmp $@
 
 clean:
 	rm -rf bin .demo $(EXAMPLE)/.cdp $(SQLCHECK)/node_modules

@@ -40,9 +40,9 @@ func hasFullRefresh(ctx context.Context, cdp string) bool {
 	return strings.Contains(string(out), "--full-refresh")
 }
 
-// cdpRun runs `cdp run` with extra flags on the project and times it.
-func (h *Harness) cdpRun(ctx context.Context, dir string, flags ...string) (float64, error) {
-	args := append([]string{"--project", dir, "--as-of", AsOf.Format(time.RFC3339), "run"}, flags...)
+// cdpRun runs `cdp run` at asOf with extra flags on the project and times it.
+func (h *Harness) cdpRun(ctx context.Context, dir string, asOf time.Time, flags ...string) (float64, error) {
+	args := append([]string{"--project", dir, "--as-of", asOf.Format(time.RFC3339), "run"}, flags...)
 	cmd := exec.CommandContext(ctx, h.CDP, args...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -93,32 +93,37 @@ func (h *Harness) runIncremental(ctx context.Context, n int) *IncrementalRun {
 	if err := WriteProject(dir, t); err != nil {
 		return fail(err)
 	}
-	load := func(from, to int, appendRows bool) (int64, error) {
+	load := func(from, to int, later bool) (int64, error) {
 		w, err := openTarget(ctx, t)
 		if err != nil {
 			return 0, err
 		}
 		defer w.Close()
-		return LoadSources(ctx, w, h.gen(), from, to, appendRows)
+		if later {
+			return AppendLater(ctx, w, h.gen(), from, to)
+		}
+		return LoadSources(ctx, w, h.gen(), from, to, false)
 	}
 	var err error
 	if r.BaseRows, err = load(0, n, false); err != nil {
 		return fail(err)
 	}
-	if r.FirstSeconds, err = h.cdpRun(ctx, dir); err != nil {
+	if r.FirstSeconds, err = h.cdpRun(ctx, dir, AsOf); err != nil {
 		return fail(err)
 	}
+	// The new 1% arrive after the base data, as fresh rows do; both later
+	// runs see them at the same as-of.
 	if r.AddedRows, err = load(n, n+max(1, n/100), true); err != nil {
 		return fail(err)
 	}
-	if r.IncrementalSeconds, err = h.cdpRun(ctx, dir); err != nil {
+	if r.IncrementalSeconds, err = h.cdpRun(ctx, dir, LaterAsOf); err != nil {
 		return fail(err)
 	}
 	after1, err := h.resultCounts(ctx, t)
 	if err != nil {
 		return fail(err)
 	}
-	if r.FullSeconds, err = h.cdpRun(ctx, dir, "--full-refresh"); err != nil {
+	if r.FullSeconds, err = h.cdpRun(ctx, dir, LaterAsOf, "--full-refresh"); err != nil {
 		return fail(err)
 	}
 	after2, err := h.resultCounts(ctx, t)

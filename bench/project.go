@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/cdpkit/cdp/warehouse"
 )
@@ -110,10 +111,30 @@ const segmentsYAML = `segments:
         - { trait: orders_count, gte: 1 }
 `
 
+// LaterBatch is how far AppendLater moves a batch's timestamps: past every
+// base row (Epoch + LaterBatch > AsOf + the longest web chain's span), so the
+// batch is newer than the last run's watermark, as fresh data is.
+const LaterBatch = 5 * 365 * 24 * time.Hour
+
+// LaterAsOf is the as-of time of runs that see an AppendLater batch: after
+// every row it wrote.
+var LaterAsOf = AsOf.Add(LaterBatch).AddDate(3, 0, 0)
+
 // LoadSources (re)creates the raw tables with persons [0, n) of every
 // source, or appends persons [from, to) when appending. It returns the row
 // count written.
 func LoadSources(ctx context.Context, w warehouse.Warehouse, g Gen, from, to int, appendRows bool) (int64, error) {
+	return loadSources(ctx, w, g, from, to, appendRows, 0)
+}
+
+// AppendLater appends persons [from, to) of every source with their
+// timestamps moved LaterBatch forward: a batch of new rows arriving after
+// the base data.
+func AppendLater(ctx context.Context, w warehouse.Warehouse, g Gen, from, to int) (int64, error) {
+	return loadSources(ctx, w, g, from, to, true, LaterBatch)
+}
+
+func loadSources(ctx context.Context, w warehouse.Warehouse, g Gen, from, to int, appendRows bool, shift time.Duration) (int64, error) {
 	d := w.Dialect()
 	if _, err := w.Exec(ctx, d.CreateSchema(RawSchema)); err != nil {
 		return 0, err
@@ -128,7 +149,7 @@ func LoadSources(ctx context.Context, w warehouse.Warehouse, g Gen, from, to int
 		if appendRows {
 			table = d.Table(RawSchema, s.Name+"_new")
 		}
-		n, err := bl.LoadRows(ctx, table, s.Cols, s.puller(g, from, to))
+		n, err := bl.LoadRows(ctx, table, s.Cols, shifted(s.puller(g, from, to), shift))
 		if err != nil {
 			return total, fmt.Errorf("load %s: %w", s.Name, err)
 		}
@@ -161,5 +182,21 @@ func (s *Source) puller(g Gen, from, to int) func() ([]any, error) {
 		row := buf[0]
 		buf = buf[1:]
 		return row, nil
+	}
+}
+
+// shifted moves every timestamp value of the rows from next by d.
+func shifted(next func() ([]any, error), d time.Duration) func() ([]any, error) {
+	if d == 0 {
+		return next
+	}
+	return func() ([]any, error) {
+		row, err := next()
+		for i, v := range row {
+			if t, ok := v.(time.Time); ok {
+				row[i] = t.Add(d)
+			}
+		}
+		return row, err
 	}
 }

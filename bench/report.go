@@ -240,9 +240,13 @@ func ReadReport(path string) (*Report, error) {
 }
 
 // Merge replaces the approaches of rep's identity runs with those other
-// measured on the same engine and scale (adding runs rep lacks), adds note,
-// and recomputes the verdicts.
+// measured on the same engine and scale (adding runs rep lacks), takes
+// other's incremental comparison when other measured one, adds note, and
+// recomputes the verdicts.
 func (rep *Report) Merge(other *Report, note string) {
+	if other.Incremental != nil && other.Incremental.Available {
+		rep.Incremental = other.Incremental
+	}
 	for _, o := range other.Identity {
 		replaced := false
 		for _, r := range rep.Identity {

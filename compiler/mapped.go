@@ -242,3 +242,9 @@ func (h heldDialect) DropTable(table string) string { return holdNewlines(h.d.Dr
 
 // indentBlock indents every line of s by two spaces (see heldNewline).
 func indentBlock(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ") }
+
+func (h heldDialect) UpdateFrom(target, column, value, source, cond string) string {
+	return holdNewlines(h.d.UpdateFrom(target, column, value, source, cond))
+}
+
+func (h heldDialect) PrimaryKey(quotedCols []string) string { return h.d.PrimaryKey(quotedCols) }

@@ -200,11 +200,11 @@ func (b *profileBuilder) traitBody(tr *models.Trait, ref models.ColumnRef, src s
 	case models.PickAny:
 		return b.firstRow(value, src, filters, byteOrder)
 	case models.PickEarliest:
-		return b.firstRow(value, src, filters, ts+" ASC NULLS LAST", byteOrder)
+		return b.firstRow(value, src, filters, "("+ts+" IS NULL), "+ts+" ASC", byteOrder)
 	case models.PickMostFrequent:
 		return b.mostFrequent(value, src, filters)
 	default: // latest
-		return b.firstRow(value, src, filters, ts+" DESC NULLS LAST", byteOrder)
+		return b.firstRow(value, src, filters, "("+ts+" IS NULL), "+ts+" DESC", byteOrder)
 	}
 }
 
@@ -274,7 +274,7 @@ func (b *profileBuilder) mostFrequent(value, src string, filters []string) strin
 		"  " + v + ",\n" +
 		"  ROW_NUMBER() OVER (\n" +
 		"    PARTITION BY " + pid + "\n" +
-		"    ORDER BY " + q(colRows) + " DESC, " + q(colLastTS) + " DESC NULLS LAST, " + d.ByteOrder(d.CastText(v)) + "\n" +
+		"    ORDER BY " + q(colRows) + " DESC, (" + q(colLastTS) + " IS NULL), " + q(colLastTS) + " DESC, " + d.ByteOrder(d.CastText(v)) + "\n" +
 		"  ) AS " + q(colRank) + "\n" +
 		"FROM (\n" + indentBlock(counts) + "\n) AS g"
 	return b.keepFirst(inner)

@@ -58,6 +58,12 @@ func (ansiDialect) CreateView(v, q string) []string {
 	return []string{"CREATE OR REPLACE VIEW " + v + " AS\n" + q}
 }
 func (ansiDialect) DropTable(t string) string { return "DROP TABLE IF EXISTS " + t }
+func (ansiDialect) PrimaryKey(cols []string) string {
+	return "PRIMARY KEY (" + strings.Join(cols, ", ") + ")"
+}
+func (ansiDialect) UpdateFrom(target, column, value, source, cond string) string {
+	return "UPDATE " + target + " SET " + column + " = " + value + " FROM " + source + " WHERE " + cond
+}
 func (ansiDialect) CreateTableAs(t, q string) []string {
 	return []string{"DROP TABLE IF EXISTS " + t, "CREATE TABLE " + t + " AS\n" + q}
 }
@@ -156,9 +162,9 @@ func TestProfilesSQLPicksAndAggregates(t *testing.T) {
 		"-- rows of source shop with their profile\ns2 AS (",
 		// latest / earliest: order by timestamp, NULLs last, then byte order
 		"-- trait email: latest of crm.email\nt1 AS (",
-		`ORDER BY `+ts+` DESC NULLS LAST, BYTES(CAST("email" AS TEXT))`,
+		`ORDER BY (`+ts+` IS NULL), `+ts+` DESC, BYTES(CAST("email" AS TEXT))`,
 		`WHERE "email" IS NOT NULL`,
-		`ORDER BY `+ts+` ASC NULLS LAST, BYTES(CAST("created_at" AS TEXT))`,
+		`ORDER BY (`+ts+` IS NULL), `+ts+` ASC, BYTES(CAST("created_at" AS TEXT))`,
 		`WHERE "_cdp_rn" = 1`,
 		// source priority
 		"-- trait first_name: latest of crm.first_name (source priority 1)\nt2_1 AS (",
@@ -166,7 +172,7 @@ func TestProfilesSQLPicksAndAggregates(t *testing.T) {
 		`COALESCE(t2_1."_cdp_value", t2_2."_cdp_value") AS "first_name"`,
 		// most frequent: count, then latest, then byte order
 		`COUNT(*) AS "_cdp_n", MAX("_cdp_ts") AS "_cdp_last_ts"`,
-		`ORDER BY "_cdp_n" DESC, "_cdp_last_ts" DESC NULLS LAST, BYTES(CAST("_cdp_value" AS TEXT))`,
+		`ORDER BY "_cdp_n" DESC, ("_cdp_last_ts" IS NULL), "_cdp_last_ts" DESC, BYTES(CAST("_cdp_value" AS TEXT))`,
 		`GROUP BY "_cdp_profile_id", "city"`,
 		// max / min use the column's own order; any uses byte order only
 		`SELECT "_cdp_profile_id", MAX("score") AS "_cdp_value"`,

@@ -236,8 +236,8 @@ func (b *builder) components(tag, edgesQuery, labels string) []program.Step {
 	jump := program.Loop{
 		Label: "pointer jumping: every label points at its root",
 		Until: fmt.Sprintf("SELECT COUNT(*) FROM %s h JOIN %s h2 ON h2.x = h.p WHERE h2.p <> h.p", hook, hook),
-		Body: []program.Step{program.S("jump", fmt.Sprintf(
-			"UPDATE %s AS h SET p = h2.p FROM %s AS h2 WHERE h2.x = h.p AND h2.p <> h.p", hook, hook))},
+		Body: []program.Step{program.S("jump",
+			b.d.UpdateFrom(hook+" AS h", "p", "h2.p", hook+" AS h2", "h2.x = h.p AND h2.p <> h.p"))},
 		MaxRounds: b.rounds(64),
 	}
 	var body []program.Step
@@ -246,8 +246,8 @@ func (b *builder) components(tag, edgesQuery, labels string) []program.Step {
 			"SELECT x, LEAST(x, MIN(y)) AS p FROM (SELECT a AS x, b AS y FROM %s UNION ALL SELECT b AS x, a AS y FROM %s) n GROUP BY x",
 			edges, edges))...)...)
 	body = append(body, program.Step{Loop: &jump})
-	body = append(body, program.S("relabel", fmt.Sprintf(
-		"UPDATE %s AS l SET label = h.p FROM %s AS h WHERE h.x = l.label AND h.p <> l.label", labels, hook)))
+	body = append(body, program.S("relabel",
+		b.d.UpdateFrom(labels+" AS l", "label", "h.p", hook+" AS h", "h.x = l.label AND h.p <> l.label")))
 	body = append(body, program.Stmts("contract: edges between distinct roots",
 		warehouse.CreateScratchTableAs(b.d, next, fmt.Sprintf(
 			`SELECT DISTINCT LEAST(ha.p, hb.p) AS a, GREATEST(ha.p, hb.p) AS b

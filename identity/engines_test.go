@@ -31,5 +31,7 @@ func engines(t *testing.T) []engine {
 			t.Cleanup(func() { w.Close() })
 			return w
 		}},
+		// BigQuery is not in this list yet: on the emulator the identity
+		// tests are not green (docs/bigquery.md, "Left to do")
 	}
 }

@@ -83,6 +83,27 @@ func (r row) oracleRow() oracle.Row {
 type engine struct {
 	name string
 	open func(t *testing.T) warehouse.Warehouse
+	// graphs is how many random graphs to check (0: all four)
+	graphs int
+	// small skips the largest inputs and shrinks the random graphs to 30
+	// people (a slow engine such as the emulator)
+	small bool
+}
+
+// people is how many people a random graph of e has.
+func (e engine) people() int {
+	if e.small {
+		return 30
+	}
+	return 300
+}
+
+// seeds is how many random graphs e checks.
+func (e engine) seeds() uint64 {
+	if e.graphs > 0 {
+		return uint64(e.graphs)
+	}
+	return 4
 }
 
 // load (re)creates raw.s1 and raw.s2 with rows.

@@ -26,7 +26,7 @@ func (b *builder) limits() []program.Step {
 	s = append(s, b.ctas("their nodes, each its own cluster to start", "vn", fmt.Sprintf(
 		"SELECT l.node_id, l.node_id AS cluster FROM %s l WHERE l.label IN (SELECT label FROM %s)", labels, viol))...)
 	s = append(s, b.ctas("their links in priority order: tier, earliest timestamp, then value", "pend", fmt.Sprintf(
-		"SELECT e.a, e.b, e.tier, ROW_NUMBER() OVER (ORDER BY e.tier, e.ts NULLS LAST, e.a, e.b) AS ord FROM %s e JOIN %s v ON v.node_id = e.a",
+		"SELECT e.a, e.b, e.tier, ROW_NUMBER() OVER (ORDER BY e.tier, (e.ts IS NULL), e.ts, e.a, e.b) AS ord FROM %s e JOIN %s v ON v.node_id = e.a",
 		b.w("edges"), vn))...)
 	s = append(s, b.ctas("links dropped by a limit", "rej", fmt.Sprintf(
 		"SELECT a, b, ord, %s AS reason FROM %s WHERE 1 = 0", b.d.CastText("NULL"), pend))...)
@@ -38,14 +38,14 @@ func (b *builder) limits() []program.Step {
 FROM %s e JOIN %s ca ON ca.node_id = e.a JOIN %s cb ON cb.node_id = e.b
 WHERE e.tier = %s AND ca.cluster <> cb.cluster`, pend, vn, vn, tier))...)
 	tierBody = append(tierBody, b.ctas("", "tier_labels", fmt.Sprintf(
-		"SELECT a AS node_id, a AS label FROM %s UNION SELECT b AS node_id, b AS label FROM %s", te, te))...)
+		"SELECT DISTINCT x AS node_id, x AS label FROM (SELECT a AS x FROM %s UNION ALL SELECT b AS x FROM %s) u", te, te))...)
 	tierBody = append(tierBody, b.components("tier", "SELECT a, b FROM "+te, tl)...)
 	tierBody = append(tierBody, b.ctas("groups of clusters whose union breaks a limit", "tier_over", fmt.Sprintf(
 		"SELECT t.label FROM %s t JOIN %s v ON v.cluster = t.node_id JOIN %s n ON n.node_id = v.node_id GROUP BY t.label HAVING %s",
 		tl, vn, nodes, b.overLimit(sumOne)))...)
-	tierBody = append(tierBody, program.S("merge the groups that fit every limit", fmt.Sprintf(
-		"UPDATE %s AS v SET cluster = t.label FROM %s AS t WHERE t.node_id = v.cluster AND t.label <> v.cluster AND t.label NOT IN (SELECT label FROM %s)",
-		vn, tl, sv)))
+	tierBody = append(tierBody, program.S("merge the groups that fit every limit",
+		b.d.UpdateFrom(vn+" AS v", "cluster", "t.label", tl+" AS t",
+			"t.node_id = v.cluster AND t.label <> v.cluster AND t.label NOT IN (SELECT label FROM "+sv+")")))
 
 	var resolve []program.Step
 	resolve = append(resolve, b.ctas("pending links of the tier with their clusters", "ec", fmt.Sprintf(
@@ -55,7 +55,7 @@ WHERE e.tier = %s`, pend, vn, vn, tier))...)
 	resolve = append(resolve, program.S("links inside one cluster are settled",
 		fmt.Sprintf("DELETE FROM %s WHERE ord IN (SELECT ord FROM %s WHERE ca = cb)", pend, ec)))
 	resolve = append(resolve, b.ctas("limited identifiers per cluster", "cnt", fmt.Sprintf(
-		"SELECT v.cluster, %s FROM %s v JOIN %s n ON n.node_id = v.node_id WHERE v.cluster IN (SELECT ca FROM %s UNION SELECT cb FROM %s) GROUP BY v.cluster",
+		"SELECT v.cluster, %s FROM %s v JOIN %s n ON n.node_id = v.node_id WHERE v.cluster IN (SELECT ca FROM %s UNION ALL SELECT cb FROM %s) GROUP BY v.cluster",
 		b.limitCountCols("n.id_type"), vn, nodes, ec, ec))...)
 	resolve = append(resolve, program.S("reject links whose clusters together break a limit (clusters only grow: final)", fmt.Sprintf(
 		`INSERT INTO %s (a, b, ord, reason)
@@ -73,10 +73,9 @@ WHERE ec.ca <> ec.cb AND %s`, rej, b.limitReason(sumTwo), ec, cnt, cnt, b.overLi
 SELECT r.ord, r.ca, r.cb FROM r
 JOIN mo ma ON ma.c = r.ca AND ma.m = r.ord
 JOIN mo mb ON mb.c = r.cb AND mb.m = r.ord`, ec, rej))...)
-	resolve = append(resolve, program.S("merge the accepted links' clusters", fmt.Sprintf(
-		`UPDATE %s AS v SET cluster = m.dst
-FROM (SELECT ca AS c, LEAST(ca, cb) AS dst FROM %s UNION ALL SELECT cb AS c, LEAST(ca, cb) AS dst FROM %s) AS m
-WHERE m.c = v.cluster AND m.dst <> v.cluster`, vn, lm, lm)))
+	resolve = append(resolve, program.S("merge the accepted links' clusters", b.d.UpdateFrom(vn+" AS v", "cluster", "m.dst",
+		fmt.Sprintf("(SELECT ca AS c, LEAST(ca, cb) AS dst FROM %s UNION ALL SELECT cb AS c, LEAST(ca, cb) AS dst FROM %s) AS m", lm, lm),
+		"m.c = v.cluster AND m.dst <> v.cluster")))
 	resolve = append(resolve, program.S("", fmt.Sprintf(
 		"DELETE FROM %s WHERE ord IN (SELECT ord FROM %s)", pend, lm)))
 
@@ -87,7 +86,7 @@ WHERE m.c = v.cluster AND m.dst <> v.cluster`, vn, lm, lm)))
 		MaxRounds: b.rounds(100000),
 	}})
 	tierBody = append(tierBody, program.S("next tier", fmt.Sprintf(
-		"UPDATE %s SET tier = (SELECT MIN(tier) FROM %s)", cur, pend)))
+		"UPDATE %s SET tier = (SELECT MIN(tier) FROM %s) WHERE TRUE", cur, pend)))
 
 	s = append(s, program.Step{Loop: &program.Loop{
 		Label:     "limits: rebuild breaking components tier by tier, strongest first",

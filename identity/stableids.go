@@ -64,7 +64,7 @@ LEFT JOIN %s o ON o.id_type = n.id_type AND o.id_value = n.id_value`,
 	s = append(s, b.ctas("a component keeps its oldest claimed profile", "chosen", fmt.Sprintf(
 		`SELECT label, profile_id FROM (
   SELECT c.label, c.profile_id,
-    ROW_NUMBER() OVER (PARTITION BY c.label ORDER BY a.age NULLS LAST, %s) AS rn
+    ROW_NUMBER() OVER (PARTITION BY c.label ORDER BY (a.age IS NULL), a.age, %s) AS rn
   FROM %s c JOIN %s a ON a.profile_id = c.profile_id
 ) x WHERE rn = 1`, b.d.ByteOrder("c.profile_id"), claims, ages))...)
 	s = append(s, b.ctas("the oldest identifier of each component", "oldest", fmt.Sprintf(

@@ -58,7 +58,7 @@ func Run(ctx context.Context, w warehouse.Warehouse, g *compiler.Graph, nodes []
 	for i, n := range nodes {
 		start := time.Now()
 		nr := NodeResult{ID: n.ID, Status: "ok", Rows: -1}
-		loops, err := ex.Exec(ctx, n.Steps)
+		loops, err := ex.Exec(warehouse.WithJobLabel(ctx, n.ID), n.Steps)
 		nr.Loops = loops
 		if err == nil && n.Output != "" {
 			q := "SELECT COUNT(*) FROM " + t.Q(n.Output)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -58,6 +59,15 @@ type Dialect interface {
 	CreateView(view, query string) []string
 	// DropTable drops table if it exists.
 	DropTable(table string) string
+	// PrimaryKey is the table constraint declaring quoted columns the primary
+	// key in CREATE TABLE (informational where the warehouse does not
+	// enforce it).
+	PrimaryKey(quotedCols []string) string
+	// UpdateFrom sets column of the target rows ("table AS t") that match a
+	// row of source ("table AS s" or "(query) AS s") under cond, to value
+	// computed from that row; cond matches at most one source row per
+	// target row.
+	UpdateFrom(target, column, value, source, cond string) string
 }
 
 // Rows is a forward-only result set; *sql.Rows satisfies it.
@@ -185,4 +195,38 @@ func CreateScratchTableAs(d Dialect, table, query string) []string {
 		return s.CreateScratchTableAs(table, query)
 	}
 	return d.CreateTableAs(table, query)
+}
+
+// LiteralRower is an optional Dialect ability: render literal rows as a
+// relation, for warehouses without a VALUES table constructor (BigQuery).
+type LiteralRower interface {
+	// LiteralRows renders rows (each a list of SQL values, in cols' order)
+	// as a relation named alias with columns cols.
+	LiteralRows(alias string, cols []string, rows [][]string) string
+}
+
+// LiteralRows renders rows of SQL values as a relation named alias with
+// columns cols (quoted by the dialect): (VALUES (…), (…)) AS alias (cols), or
+// the dialect's own form when it is a LiteralRower.
+func LiteralRows(d Dialect, alias string, cols []string, rows [][]string) string {
+	if lr, ok := d.(LiteralRower); ok {
+		return lr.LiteralRows(alias, cols, rows)
+	}
+	var b strings.Builder
+	b.WriteString("(VALUES ")
+	for i, r := range rows {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(" + strings.Join(r, ", ") + ")")
+	}
+	b.WriteString(") AS " + d.QuoteIdent(alias) + " (")
+	for i, c := range cols {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(d.QuoteIdent(c))
+	}
+	b.WriteString(")")
+	return b.String()
 }

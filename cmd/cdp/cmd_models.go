@@ -53,6 +53,8 @@ func compileCommand() *cli.Command {
 		ArgsUsage: "[NODE…]  (kind.name, +kind.name includes its dependencies)",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "incremental", Usage: "show the program of an incremental run instead of a full one"},
+			&cli.BoolFlag{Name: "estimate",
+				Usage: "dry-run each node on the target and print the bytes it would process (bigquery targets)"},
 		},
 		Action: func(c *cli.Context) error {
 			e, err := load(c)
@@ -67,6 +69,14 @@ func compileCommand() *cli.Command {
 			nodes, err := g.Select(c.Args().Slice())
 			if err != nil {
 				return usageErr("%v", err)
+			}
+			if c.Bool("estimate") {
+				w, err := warehouse.Open(c.Context, e.target, e.project.Root)
+				if err != nil {
+					return err
+				}
+				defer w.Close()
+				return printEstimates(c.Context, c.App.Writer, w, e.target.Name, nodes)
 			}
 			if e.json {
 				var out []map[string]any

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 
+	_ "github.com/cdpkit/cdp/warehouse/bigquery"
 	_ "github.com/cdpkit/cdp/warehouse/duckdb"
 	_ "github.com/cdpkit/cdp/warehouse/postgres"
 	_ "github.com/cdpkit/cdp/warehouse/snowflake"

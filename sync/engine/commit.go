@@ -47,7 +47,8 @@ func (c *committer) commit(ctx context.Context, outs []delivery.Outcome, res *Re
 	t, d := c.e.Tables, c.e.Tables.D
 	now := d.TimestampLiteral(c.e.now())
 	sync := d.QuoteString(c.s.Name)
-	var del, ins, rej []string
+	var del, rej []string
+	var ins [][]string
 	var added, changed, removed, failed int64
 	c.mu.Lock()
 	for _, o := range outs {
@@ -93,10 +94,13 @@ func (c *committer) commit(ctx context.Context, outs []delivery.Outcome, res *Re
 	return nil
 }
 
-// stateRow renders one cdp_sync_state tuple, fields as JSON text (see
-// commitSQL); sync, key and now are SQL.
-func stateRow(d warehouse.Dialect, sync, key, hash, fields, now string) string {
-	return fmt.Sprintf("(%s, %s, %s, %s, %s)", sync, key, d.QuoteString(hash), d.QuoteString(fields), now)
+// stateCols are the columns of a state row, in stateRow's order.
+var stateCols = []string{"sync", "key", "fields_hash", "fields", "delivered_at"}
+
+// stateRow renders the values of one cdp_sync_state row, fields as JSON text
+// (see commitSQL); sync, key and now are SQL.
+func stateRow(d warehouse.Dialect, sync, key, hash, fields, now string) []string {
+	return []string{sync, key, d.QuoteString(hash), d.QuoteString(fields), now}
 }
 
 // rejectionRow renders one cdp_sync_rejections tuple; sync, key and now are SQL.
@@ -108,18 +112,18 @@ func rejectionRow(d warehouse.Dialect, runID, sync, key, op, msg string, retryab
 // commitSQL deletes the state rows of keys (quoted literals) in del of the
 // sync (a quoted literal), inserts the state rows ins (stateRow) and the
 // rejection rows rej (rejectionRow), in chunks of 500.
-func commitSQL(t layout.Tables, sync string, del, ins, rej []string) []string {
+func commitSQL(t layout.Tables, sync string, del []string, ins [][]string, rej []string) []string {
 	var out []string
 	for _, chunk := range chunks(del, 500) {
 		out = append(out, fmt.Sprintf("DELETE FROM %s WHERE sync = %s AND key IN (%s)",
 			t.Q(t.SyncState()), sync, strings.Join(chunk, ", ")))
 	}
 	for _, chunk := range chunks(ins, 500) {
-		// the JSON text is parsed outside the VALUES list: Snowflake refuses
-		// PARSE_JSON (its Cast to JSON) inside one
+		// the JSON text is parsed outside the literal rows: Snowflake refuses
+		// PARSE_JSON (its Cast to JSON) inside a VALUES list
 		out = append(out, fmt.Sprintf("INSERT INTO %s (sync, key, fields_hash, fields, delivered_at)\n"+
-			"SELECT v.sync, v.key, v.fields_hash, %s, v.delivered_at\nFROM (VALUES %s) AS v (sync, key, fields_hash, fields, delivered_at)",
-			t.Q(t.SyncState()), t.D.Cast("v.fields", models.TypeJSON), strings.Join(chunk, ", ")))
+			"SELECT v.sync, v.key, v.fields_hash, %s, v.delivered_at\nFROM %s",
+			t.Q(t.SyncState()), t.D.Cast("v.fields", models.TypeJSON), warehouse.LiteralRows(t.D, "v", stateCols, chunk)))
 	}
 	for _, chunk := range chunks(rej, 500) {
 		out = append(out, fmt.Sprintf("INSERT INTO %s (run_id, sync, key, operation, error, retryable, rejected_at) VALUES %s",
@@ -128,8 +132,8 @@ func commitSQL(t layout.Tables, sync string, del, ins, rej []string) []string {
 	return out
 }
 
-func chunks(s []string, n int) [][]string {
-	var out [][]string
+func chunks[T any](s []T, n int) [][]T {
+	var out [][]T
 	for len(s) > 0 {
 		k := min(n, len(s))
 		out = append(out, s[:k])

@@ -60,7 +60,9 @@ func hashSQL(t layout.Tables, s *models.Sync) string {
 
 // diffSQL compares the snapshot with cdp_sync_state: one row per key to add,
 // change or remove, with the new field values (or the last delivered fields
-// for removals). With full, every member counts as changed.
+// for removals). With full, every member counts as changed. (A LEFT JOIN
+// plus NOT EXISTS rather than a FULL OUTER JOIN, which the BigQuery
+// emulator gets wrong when one side is empty.)
 func diffSQL(t layout.Tables, s *models.Sync, full bool) string {
 	d := t.D
 	key := d.CastText("p." + d.QuoteIdent(s.Key))
@@ -69,12 +71,12 @@ func diffSQL(t layout.Tables, s *models.Sync, full bool) string {
 		snapCols = append(snapCols, fmt.Sprintf("p.%s AS %s", d.QuoteIdent(f.Trait), fieldCol(i)))
 		cols = append(cols, "snap."+fieldCol(i))
 	}
-	changed := "st.fields_hash <> snap.hash"
+	changed := "st.fields_hash <> snap.row_hash"
 	if full {
 		changed = "1 = 1"
 	}
 	return fmt.Sprintf(`WITH members AS (
-  SELECT p.profile_id, %[1]s AS k, %[2]s AS hash%[3]s,
+  SELECT p.profile_id, %[1]s AS k, %[2]s AS row_hash%[3]s,
     ROW_NUMBER() OVER (PARTITION BY %[1]s ORDER BY %[4]s) AS dup
   FROM %[5]s
   WHERE p.%[6]s IS NOT NULL
@@ -84,13 +86,16 @@ func diffSQL(t layout.Tables, s *models.Sync, full bool) string {
   SELECT key, fields_hash, fields FROM %[7]s WHERE sync = %[8]s
 )
 SELECT
-  CASE WHEN st.key IS NULL THEN 'add' WHEN snap.k IS NULL THEN 'remove' ELSE 'change' END AS op,
-  COALESCE(snap.k, st.key) AS key, snap.hash, snap.profile_id%[9]s, %[11]s AS prev_fields
-FROM snap FULL OUTER JOIN st ON st.key = snap.k
-WHERE st.key IS NULL OR snap.k IS NULL OR %[10]s`,
+  CASE WHEN st.key IS NULL THEN 'add' ELSE 'change' END AS op,
+  snap.k AS key, snap.row_hash, snap.profile_id%[9]s, %[12]s AS prev_fields
+FROM snap LEFT JOIN st ON st.key = snap.k
+WHERE st.key IS NULL OR %[10]s
+UNION ALL
+SELECT 'remove' AS op, st.key, NULL, NULL%[11]s, %[12]s
+FROM st WHERE NOT EXISTS (SELECT 1 FROM snap WHERE snap.k = st.key)`,
 		key, hashSQL(t, s), prefixComma(snapCols), d.ByteOrder("p.profile_id"), membersSQL(t, s),
 		d.QuoteIdent(s.Key), t.Q(t.SyncState()), d.QuoteString(s.Name), prefixComma(cols), changed,
-		d.CastText("st.fields"))
+		strings.Repeat(", NULL", len(cols)), d.CastText("st.fields"))
 }
 
 // skippedSQL counts members that are never delivered: holdout, null key, and
@@ -118,7 +123,7 @@ FROM %s`, holdout, key, d.CastText(key), d.CastText(key), from)
 // streamSQL reads the diff rows of the given operations, in key order.
 func streamSQL(t layout.Tables, s *models.Sync, table string, ops []destination.Op) string {
 	d := t.D
-	cols := []string{"op", "key", "hash", "prev_fields"}
+	cols := []string{"op", "key", "row_hash", "prev_fields"}
 	for i := range s.Fields {
 		cols = append(cols, fieldCol(i))
 	}

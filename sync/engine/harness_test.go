@@ -17,6 +17,7 @@ import (
 	"github.com/cdpkit/cdp/sync/destinationtest"
 	"github.com/cdpkit/cdp/sync/engine"
 	"github.com/cdpkit/cdp/warehouse"
+	"github.com/cdpkit/cdp/warehouse/bigquery"
 	"github.com/cdpkit/cdp/warehouse/duckdb"
 	"github.com/cdpkit/cdp/warehouse/postgres"
 
@@ -83,8 +84,9 @@ func jsonRound(m map[string]any) map[string]any {
 type engineEnv struct {
 	name string
 	w    warehouse.Warehouse
-	dsn  string // postgres only
-	path string // duckdb file
+	dsn  string           // postgres only
+	path string           // duckdb file
+	bq   *bigquery.Config // bigquery only
 }
 
 // engines lists the real warehouses the sync tests run on.
@@ -110,6 +112,9 @@ var engines = []struct {
 		t.Cleanup(func() { w.Close() })
 		return engineEnv{name: "postgres", w: w, dsn: dsn}
 	}},
+	// BigQuery (bqtest.Config + bigquery.Open, engineEnv.bq set) is not in
+	// this list yet: on the emulator the suite is not green
+	// (docs/bigquery.md, "Left to do").
 }
 
 func forEachEngine(t *testing.T, fn func(t *testing.T, e engineEnv)) {

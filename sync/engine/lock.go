@@ -42,13 +42,18 @@ func acquire(ctx context.Context, w warehouse.Warehouse, t layout.Tables, sync, 
 	ttl, wait time.Duration, now func() time.Time) (*lease, error) {
 	l := &lease{w: w, t: t, sync: sync, holder: holderName(runID), ttl: ttl, now: now}
 	// make sure the row exists; a concurrent insert of the same row fails on
-	// the primary key, which is fine: the row is there either way
+	// the primary key, which is fine: the row is there either way. Where keys
+	// are not enforced (BigQuery, Snowflake) the row may exist twice: the
+	// claim below then also checks that no copy has a live holder.
 	_, _ = w.Exec(ctx, lockRowSQL(t, sync))
 	deadline := now().Add(wait)
 	for {
 		ts := now().UTC()
 		n, err := w.Exec(ctx, lockClaimSQL(t, sync, l.holder, runID, ts, ttl))
-		if err == nil && n == 1 {
+		// n > 1 when concurrent first runs inserted the row twice; -1 when
+		// the warehouse cannot count (the BigQuery emulator): then read the
+		// row back
+		if err == nil && (n > 0 || n < 0 && l.holds(ctx)) {
 			l.stop, l.done = make(chan struct{}), make(chan struct{})
 			go l.heartbeat()
 			return l, nil
@@ -128,10 +133,24 @@ func (l *lease) renew() error {
 	if err != nil {
 		return fmt.Errorf("renew lock: %w", err)
 	}
-	if n == 0 {
+	if n == 0 || n < 0 && !l.holds(ctx) {
 		return fmt.Errorf("lost the lock of sync %s: another run took it over after it expired", l.sync)
 	}
 	return nil
+}
+
+// holds reads back whether the lock row names this run as holder, for
+// warehouses that do not report affected rows. DML on one table is
+// serialized, so the read sees the winner of any concurrent claim.
+func (l *lease) holds(ctx context.Context) bool {
+	rows, err := l.w.Query(ctx, fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE sync = %s AND holder = %s",
+		l.t.Q(l.t.SyncLocks()), l.t.D.QuoteString(l.sync), l.t.D.QuoteString(l.holder)))
+	if err != nil {
+		return false
+	}
+	defer rows.Close()
+	var n int64
+	return rows.Next() && rows.Scan(&n) == nil && n > 0
 }
 
 // Lost reports whether the lease was lost (and why).
@@ -156,18 +175,22 @@ func (l *lease) release() error {
 // primary keys (Snowflake) serialize MERGEs on a table, so two first runs
 // starting together cannot both insert the row.
 func lockRowSQL(t layout.Tables, sync string) string {
+	table := t.Q(t.SyncLocks())
 	return fmt.Sprintf(
-		"MERGE INTO %s AS l USING (SELECT %s AS sync) AS s ON l.sync = s.sync WHEN NOT MATCHED THEN INSERT (sync, holder, run_id, acquired_at, expires_at) VALUES (s.sync, NULL, NULL, NULL, NULL)",
-		t.Q(t.SyncLocks()), t.D.QuoteString(sync))
+		"INSERT INTO %s (sync, holder, run_id, acquired_at, expires_at) SELECT %s, NULL, NULL, NULL, NULL FROM (SELECT 1 AS one) o WHERE NOT EXISTS (SELECT 1 FROM %s WHERE sync = %s)",
+		table, t.D.QuoteString(sync), table, t.D.QuoteString(sync))
 }
 
-// lockClaimSQL claims the lock row when free or expired (compare-and-set).
+// lockClaimSQL claims the lock row when free or expired (compare-and-set),
+// and only when no copy of the row has a live holder.
 func lockClaimSQL(t layout.Tables, sync, holder, runID string, ts time.Time, ttl time.Duration) string {
 	d := t.D
+	table := t.Q(t.SyncLocks())
 	return fmt.Sprintf(
-		"UPDATE %s SET holder = %s, run_id = %s, acquired_at = %s, expires_at = %s WHERE sync = %s AND (holder IS NULL OR expires_at < %s)",
-		t.Q(t.SyncLocks()), d.QuoteString(holder), d.QuoteString(runID), d.TimestampLiteral(ts), d.TimestampLiteral(ts.Add(ttl)),
-		d.QuoteString(sync), d.TimestampLiteral(ts))
+		"UPDATE %s SET holder = %s, run_id = %s, acquired_at = %s, expires_at = %s WHERE sync = %s AND (holder IS NULL OR expires_at < %s)"+
+			" AND NOT EXISTS (SELECT 1 FROM %s AS live WHERE live.sync = %s AND live.holder IS NOT NULL AND live.expires_at >= %s)",
+		table, d.QuoteString(holder), d.QuoteString(runID), d.TimestampLiteral(ts), d.TimestampLiteral(ts.Add(ttl)),
+		d.QuoteString(sync), d.TimestampLiteral(ts), table, d.QuoteString(sync), d.TimestampLiteral(ts))
 }
 
 // lockHolderSQL reads who holds a sync's lock and until when.

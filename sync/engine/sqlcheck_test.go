@@ -11,6 +11,7 @@ import (
 	"github.com/cdpkit/cdp/models"
 	"github.com/cdpkit/cdp/sync/destination"
 	"github.com/cdpkit/cdp/warehouse"
+	_ "github.com/cdpkit/cdp/warehouse/bigquery"
 	_ "github.com/cdpkit/cdp/warehouse/snowflake"
 )
 
@@ -79,7 +80,7 @@ func engineStatements(t layout.Tables, syncs []*models.Sync) []sqlcheck.Statemen
 		add(name+"run record", append(startSQL(t, r), finishSQL(t, r))...)
 		sync, now := d.QuoteString(s.Name), d.TimestampLiteral(ts)
 		keys := []string{d.QuoteString("a@x.fr"), d.QuoteString(`it's "quoted" \ key`)}
-		ins := []string{stateRow(d, sync, keys[0], "0123abcd", `{"email":"a@x.fr","n":null}`, now),
+		ins := [][]string{stateRow(d, sync, keys[0], "0123abcd", `{"email":"a@x.fr","n":null}`, now),
 			stateRow(d, sync, keys[1], "ffff", `{"s":"it's \\"x\\""}`, now)}
 		rej := []string{rejectionRow(d, "run-1", sync, keys[0], string(destination.OpAdd), "HTTP 400: bad 'email'", false, now)}
 		add(name+"commit", commitSQL(t, sync, keys, ins, rej)...)

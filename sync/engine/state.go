@@ -23,7 +23,7 @@ func createTable(d warehouse.Dialect, table string, cols []column, primaryKey ..
 		for i, k := range primaryKey {
 			q[i] = d.QuoteIdent(k)
 		}
-		parts = append(parts, "PRIMARY KEY ("+strings.Join(q, ", ")+")")
+		parts = append(parts, d.PrimaryKey(q))
 	}
 	return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (%s)", table, strings.Join(parts, ", "))
 }

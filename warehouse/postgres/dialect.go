@@ -227,3 +227,13 @@ func (Dialect) CreateView(view, query string) []string {
 
 // DropTable renders DROP TABLE IF EXISTS.
 func (Dialect) DropTable(table string) string { return "DROP TABLE IF EXISTS " + table }
+
+// UpdateFrom renders UPDATE target SET column = value FROM source WHERE cond.
+func (Dialect) UpdateFrom(target, column, value, source, cond string) string {
+	return "UPDATE " + target + " SET " + column + " = " + value + " FROM " + source + " WHERE " + cond
+}
+
+// PrimaryKey renders PRIMARY KEY (a, b).
+func (Dialect) PrimaryKey(quotedCols []string) string {
+	return "PRIMARY KEY (" + strings.Join(quotedCols, ", ") + ")"
+}

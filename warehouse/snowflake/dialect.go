@@ -265,3 +265,15 @@ func (Dialect) CreateView(view, query string) []string {
 
 // DropTable renders DROP TABLE IF EXISTS.
 func (Dialect) DropTable(table string) string { return "DROP TABLE IF EXISTS " + table }
+
+// UpdateFrom renders UPDATE target SET column = value FROM source WHERE cond.
+func (Dialect) UpdateFrom(target, column, value, source, cond string) string {
+	return "UPDATE " + target + " SET " + column + " = " + value + " FROM " + source + " WHERE " + cond
+}
+
+// PrimaryKey renders PRIMARY KEY (a, b). Snowflake records the constraint
+// but does not enforce it, so code must tolerate duplicate rows of a
+// concurrent insert (the sync lease does).
+func (Dialect) PrimaryKey(quotedCols []string) string {
+	return "PRIMARY KEY (" + strings.Join(quotedCols, ", ") + ")"
+}

@@ -75,13 +75,13 @@ func rowSource(n int, gen func(int) []any) func() ([]any, error) {
 
 // testBulkLoader loads typed rows with NULLs, reads them back, replaces the
 // table, and checks that a failed load leaves the previous table intact.
-func testBulkLoader(t *testing.T, w warehouse.Warehouse) {
+func testBulkLoader(t *testing.T, w warehouse.Warehouse, o Options) {
 	bl, ok := w.(warehouse.BulkLoader)
 	if !ok {
 		t.Skip("warehouse does not implement warehouse.BulkLoader")
 	}
 	d := w.Dialect()
-	table := d.Table(HostileSchema, "bulk 'load'")
+	table := d.Table(o.HostileSchema, "bulk 'load'")
 	n, err := bl.LoadRows(ctx(), table, bulkColumns, rowSource(bulkRows, bulkRow))
 	if err != nil {
 		t.Fatal(err)

@@ -49,7 +49,7 @@ func testTypesAndCasts(t *testing.T, w warehouse.Warehouse) {
 	mustExec(t, w, d.DropTable(table), "CREATE TABLE "+table+" ("+strings.Join(defs, ", ")+")",
 		"INSERT INTO "+table+" ("+strings.Join(names, ", ")+") VALUES ("+strings.Join(vals, ", ")+")",
 		"INSERT INTO "+table+" ("+strings.Join(names, ", ")+") VALUES (NULL, NULL, NULL, NULL, NULL, NULL)")
-	rows := queryRows(t, w, "SELECT "+strings.Join(names, ", ")+" FROM "+table+" ORDER BY "+d.QuoteIdent("i"),
+	rows := queryRows(t, w, "SELECT "+strings.Join(names, ", ")+" FROM "+table+" ORDER BY "+d.QuoteIdent("i")+" NULLS LAST",
 		func() []any {
 			return []any{new(sql.NullString), new(sql.NullInt64), new(sql.NullFloat64), new(sql.NullBool), new(sql.NullTime), new(sql.NullTime)}
 		})
@@ -138,14 +138,32 @@ func testRegexp(t *testing.T, w warehouse.Warehouse) {
 			}
 		}
 	}
-	for _, c := range []struct{ pat, repl, goRepl string }{
+	checkReplace(t, w, table, vals, []struct{ pat, repl, goRepl string }{
 		{`[aeiou]`, "*", "*"},
 		{`'`, "''", "''"},
-		{`%`, `\\`, `\`},
-		{`([a-z]+)@([a-z]+)`, `\2 at \1`, "${2} at ${1}"},
 		{`\s+`, "_", "_"},
 		{`[;"]`, "", ""},
-	} {
+	})
+}
+
+// testRegexpReplaceEscapes checks the escapes of RegexpReplaceAll's
+// replacement: \\ for a backslash and \1…\9 for groups.
+func testRegexpReplaceEscapes(t *testing.T, w warehouse.Warehouse) {
+	d := w.Dialect()
+	vals := HostileStrings()
+	table := d.Table(Schema, "regexp_escapes")
+	insertValues(t, w, table, vals)
+	checkReplace(t, w, table, vals, []struct{ pat, repl, goRepl string }{
+		{`%`, `\\`, `\`},
+		{`([a-z]+)@([a-z]+)`, `\2 at \1`, "${2} at ${1}"},
+	})
+}
+
+// checkReplace compares RegexpReplaceAll with Go's ReplaceAllString over
+// the values stored in table.
+func checkReplace(t *testing.T, w warehouse.Warehouse, table string, vals []string, cases []struct{ pat, repl, goRepl string }) {
+	d := w.Dialect()
+	for _, c := range cases {
 		re := regexp.MustCompile(c.pat)
 		q := fmt.Sprintf("SELECT id, %s FROM %s ORDER BY id", d.RegexpReplaceAll("v", c.pat, c.repl), table)
 		for _, r := range queryRows(t, w, q, func() []any { return []any{new(int64), new(string)} }) {

@@ -12,13 +12,13 @@ import (
 
 // testQuoteString selects every hostile literal, stores them in a table and
 // reads them back exactly.
-func testQuoteString(t *testing.T, w warehouse.Warehouse) {
+func testQuoteString(t *testing.T, w warehouse.Warehouse, o Options) {
 	d := w.Dialect()
 	vals := HostileStrings()
 	for _, s := range vals {
 		CheckQuoteString(t, w, s)
 	}
-	table := d.Table(HostileSchema, "hostile values")
+	table := d.Table(o.HostileSchema, "hostile values")
 	insertValues(t, w, table, vals)
 	rows := queryRows(t, w, "SELECT id, v FROM "+table+" ORDER BY id",
 		func() []any { return []any{new(int64), new(sql.NullString)} })
@@ -43,13 +43,13 @@ func testQuoteString(t *testing.T, w warehouse.Warehouse) {
 
 // testQuoteIdentColumns creates a table whose columns carry every hostile
 // name and checks the names and values come back exactly.
-func testQuoteIdentColumns(t *testing.T, w warehouse.Warehouse) {
+func testQuoteIdentColumns(t *testing.T, w warehouse.Warehouse, o Options) {
 	d := w.Dialect()
-	names := HostileNames()
+	names := o.names()
 	for _, n := range names {
 		CheckQuoteIdent(t, w, n)
 	}
-	table := d.Table(HostileSchema, "hostile columns")
+	table := d.Table(o.HostileSchema, "hostile columns")
 	var defs, quoted, lits []string
 	for i, n := range names {
 		defs = append(defs, d.QuoteIdent(n)+" "+d.TypeName("string"))
@@ -96,10 +96,10 @@ func testQuoteIdentColumns(t *testing.T, w warehouse.Warehouse) {
 
 // testQuoteIdentTables creates one table per hostile name in the hostile
 // schema and finds each through the catalog and by selecting from it.
-func testQuoteIdentTables(t *testing.T, w warehouse.Warehouse) {
+func testQuoteIdentTables(t *testing.T, w warehouse.Warehouse, o Options) {
 	d := w.Dialect()
-	for i, n := range HostileNames() {
-		table := d.Table(HostileSchema, n)
+	for i, n := range o.names() {
+		table := d.Table(o.HostileSchema, n)
 		mustExec(t, w, d.DropTable(table),
 			"CREATE TABLE "+table+" (id "+d.TypeName("integer")+")",
 			"INSERT INTO "+table+" (id) VALUES ("+strconv.Itoa(i)+")")
@@ -108,7 +108,7 @@ func testQuoteIdentTables(t *testing.T, w warehouse.Warehouse) {
 			t.Errorf("table %q: unexpected contents %v", n, got)
 		}
 		q := "SELECT table_name FROM information_schema.tables WHERE table_schema = " +
-			d.QuoteString(catalogName(d, HostileSchema)) + " AND table_name = " + d.QuoteString(catalogName(d, n))
+			d.QuoteString(catalogName(d, o.HostileSchema)) + " AND table_name = " + d.QuoteString(catalogName(d, n))
 		if names := queryRows(t, w, q, func() []any { return []any{new(string)} }); len(names) != 1 {
 			t.Errorf("table %q: found %d times in information_schema.tables, want 1", n, len(names))
 		}

@@ -176,7 +176,7 @@ DROP TABLE IF EXISTS "cdp"."customer__id_vn";
 CREATE TABLE "cdp"."customer__id_vn" AS SELECT l.node_id, l.node_id AS cluster FROM "cdp"."customer__id_labels" l WHERE l.label IN (SELECT label FROM "cdp"."customer__id_viol");
 -- their links in priority order: tier, earliest timestamp, then value
 DROP TABLE IF EXISTS "cdp"."customer__id_pend";
-CREATE TABLE "cdp"."customer__id_pend" AS SELECT e.a, e.b, e.tier, ROW_NUMBER() OVER (ORDER BY e.tier, e.ts NULLS LAST, e.a, e.b) AS ord FROM "cdp"."customer__id_edges" e JOIN "cdp"."customer__id_vn" v ON v.node_id = e.a;
+CREATE TABLE "cdp"."customer__id_pend" AS SELECT e.a, e.b, e.tier, ROW_NUMBER() OVER (ORDER BY e.tier, (e.ts IS NULL), e.ts, e.a, e.b) AS ord FROM "cdp"."customer__id_edges" e JOIN "cdp"."customer__id_vn" v ON v.node_id = e.a;
 -- links dropped by a limit
 DROP TABLE IF EXISTS "cdp"."customer__id_rej";
 CREATE TABLE "cdp"."customer__id_rej" AS SELECT a, b, ord, CAST(NULL AS TEXT) AS reason FROM "cdp"."customer__id_pend" WHERE 1 = 0;
@@ -191,7 +191,7 @@ CREATE TABLE "cdp"."customer__id_tier_pairs" AS SELECT DISTINCT LEAST(ca.cluster
 FROM "cdp"."customer__id_pend" e JOIN "cdp"."customer__id_vn" ca ON ca.node_id = e.a JOIN "cdp"."customer__id_vn" cb ON cb.node_id = e.b
 WHERE e.tier = (SELECT tier FROM "cdp"."customer__id_cur") AND ca.cluster <> cb.cluster;
 DROP TABLE IF EXISTS "cdp"."customer__id_tier_labels";
-CREATE TABLE "cdp"."customer__id_tier_labels" AS SELECT a AS node_id, a AS label FROM "cdp"."customer__id_tier_pairs" UNION SELECT b AS node_id, b AS label FROM "cdp"."customer__id_tier_pairs";
+CREATE TABLE "cdp"."customer__id_tier_labels" AS SELECT DISTINCT x AS node_id, x AS label FROM (SELECT a AS x FROM "cdp"."customer__id_tier_pairs" UNION ALL SELECT b AS x FROM "cdp"."customer__id_tier_pairs") u;
 --   -- component edges (tier)
 DROP TABLE IF EXISTS "cdp"."customer__id_tier_edges";
 CREATE TABLE "cdp"."customer__id_tier_edges" AS SELECT a, b FROM "cdp"."customer__id_tier_pairs";
@@ -231,7 +231,7 @@ WHERE e.tier = (SELECT tier FROM "cdp"."customer__id_cur");
 DELETE FROM "cdp"."customer__id_pend" WHERE ord IN (SELECT ord FROM "cdp"."customer__id_ec" WHERE ca = cb);
 --   --   -- limited identifiers per cluster
 DROP TABLE IF EXISTS "cdp"."customer__id_cnt";
-CREATE TABLE "cdp"."customer__id_cnt" AS SELECT v.cluster, COUNT(CASE WHEN n.id_type = 'user_id' THEN 1 END) AS lim_0, COUNT(CASE WHEN n.id_type = 'phone' THEN 1 END) AS lim_1 FROM "cdp"."customer__id_vn" v JOIN "cdp"."customer__id_nodes" n ON n.node_id = v.node_id WHERE v.cluster IN (SELECT ca FROM "cdp"."customer__id_ec" UNION SELECT cb FROM "cdp"."customer__id_ec") GROUP BY v.cluster;
+CREATE TABLE "cdp"."customer__id_cnt" AS SELECT v.cluster, COUNT(CASE WHEN n.id_type = 'user_id' THEN 1 END) AS lim_0, COUNT(CASE WHEN n.id_type = 'phone' THEN 1 END) AS lim_1 FROM "cdp"."customer__id_vn" v JOIN "cdp"."customer__id_nodes" n ON n.node_id = v.node_id WHERE v.cluster IN (SELECT ca FROM "cdp"."customer__id_ec" UNION ALL SELECT cb FROM "cdp"."customer__id_ec") GROUP BY v.cluster;
 --   --   -- reject links whose clusters together break a limit (clusters only grow: final)
 INSERT INTO "cdp"."customer__id_rej" (a, b, ord, reason)
 SELECT ec.a, ec.b, ec.ord, CASE WHEN x.lim_0 + y.lim_0 > 1 THEN 'limit: more than 1 user_id' WHEN x.lim_1 + y.lim_1 > 3 THEN 'limit: more than 3 phone' END
@@ -249,13 +249,11 @@ SELECT r.ord, r.ca, r.cb FROM r
 JOIN mo ma ON ma.c = r.ca AND ma.m = r.ord
 JOIN mo mb ON mb.c = r.cb AND mb.m = r.ord;
 --   --   -- merge the accepted links' clusters
-UPDATE "cdp"."customer__id_vn" AS v SET cluster = m.dst
-FROM (SELECT ca AS c, LEAST(ca, cb) AS dst FROM "cdp"."customer__id_lm" UNION ALL SELECT cb AS c, LEAST(ca, cb) AS dst FROM "cdp"."customer__id_lm") AS m
-WHERE m.c = v.cluster AND m.dst <> v.cluster;
+UPDATE "cdp"."customer__id_vn" AS v SET cluster = m.dst FROM (SELECT ca AS c, LEAST(ca, cb) AS dst FROM "cdp"."customer__id_lm" UNION ALL SELECT cb AS c, LEAST(ca, cb) AS dst FROM "cdp"."customer__id_lm") AS m WHERE m.c = v.cluster AND m.dst <> v.cluster;
 DELETE FROM "cdp"."customer__id_pend" WHERE ord IN (SELECT ord FROM "cdp"."customer__id_lm");
 --   -- end repeat
 --   -- next tier
-UPDATE "cdp"."customer__id_cur" SET tier = (SELECT MIN(tier) FROM "cdp"."customer__id_pend");
+UPDATE "cdp"."customer__id_cur" SET tier = (SELECT MIN(tier) FROM "cdp"."customer__id_pend") WHERE TRUE;
 -- end repeat
 -- components after the limit rules
 DROP TABLE IF EXISTS "cdp"."customer__id_comp";
@@ -282,7 +280,7 @@ CREATE TABLE "cdp"."customer__id_claims" AS SELECT profile_id, label FROM (
 DROP TABLE IF EXISTS "cdp"."customer__id_chosen";
 CREATE TABLE "cdp"."customer__id_chosen" AS SELECT label, profile_id FROM (
   SELECT c.label, c.profile_id,
-    ROW_NUMBER() OVER (PARTITION BY c.label ORDER BY a.age NULLS LAST, (c.profile_id COLLATE "C")) AS rn
+    ROW_NUMBER() OVER (PARTITION BY c.label ORDER BY (a.age IS NULL), a.age, (c.profile_id COLLATE "C")) AS rn
   FROM "cdp"."customer__id_claims" c JOIN "cdp"."customer__id_ages" a ON a.profile_id = c.profile_id
 ) x WHERE rn = 1;
 -- the oldest identifier of each component
@@ -437,7 +435,7 @@ t1_1 AS (
       "email" AS "_cdp_value",
       ROW_NUMBER() OVER (
         PARTITION BY "_cdp_profile_id"
-        ORDER BY "_cdp_ts" DESC NULLS LAST, (CAST("email" AS TEXT) COLLATE "C")
+        ORDER BY ("_cdp_ts" IS NULL), "_cdp_ts" DESC, (CAST("email" AS TEXT) COLLATE "C")
       ) AS "_cdp_rn"
     FROM s1
     WHERE "email" IS NOT NULL
@@ -453,7 +451,7 @@ t1_2 AS (
       "email" AS "_cdp_value",
       ROW_NUMBER() OVER (
         PARTITION BY "_cdp_profile_id"
-        ORDER BY "_cdp_ts" DESC NULLS LAST, (CAST("email" AS TEXT) COLLATE "C")
+        ORDER BY ("_cdp_ts" IS NULL), "_cdp_ts" DESC, (CAST("email" AS TEXT) COLLATE "C")
       ) AS "_cdp_rn"
     FROM s2
     WHERE "email" IS NOT NULL
@@ -469,7 +467,7 @@ t2_1 AS (
       "first_name" AS "_cdp_value",
       ROW_NUMBER() OVER (
         PARTITION BY "_cdp_profile_id"
-        ORDER BY "_cdp_ts" DESC NULLS LAST, (CAST("first_name" AS TEXT) COLLATE "C")
+        ORDER BY ("_cdp_ts" IS NULL), "_cdp_ts" DESC, (CAST("first_name" AS TEXT) COLLATE "C")
       ) AS "_cdp_rn"
     FROM s2
     WHERE "first_name" IS NOT NULL
@@ -485,7 +483,7 @@ t2_2 AS (
       "first_name" AS "_cdp_value",
       ROW_NUMBER() OVER (
         PARTITION BY "_cdp_profile_id"
-        ORDER BY "_cdp_ts" DESC NULLS LAST, (CAST("first_name" AS TEXT) COLLATE "C")
+        ORDER BY ("_cdp_ts" IS NULL), "_cdp_ts" DESC, (CAST("first_name" AS TEXT) COLLATE "C")
       ) AS "_cdp_rn"
     FROM s1
     WHERE "first_name" IS NOT NULL
@@ -501,7 +499,7 @@ t3 AS (
       "_cdp_value",
       ROW_NUMBER() OVER (
         PARTITION BY "_cdp_profile_id"
-        ORDER BY "_cdp_n" DESC, "_cdp_last_ts" DESC NULLS LAST, (CAST("_cdp_value" AS TEXT) COLLATE "C")
+        ORDER BY "_cdp_n" DESC, ("_cdp_last_ts" IS NULL), "_cdp_last_ts" DESC, (CAST("_cdp_value" AS TEXT) COLLATE "C")
       ) AS "_cdp_rn"
     FROM (
       SELECT "_cdp_profile_id", "last_name" AS "_cdp_value", COUNT(*) AS "_cdp_n", MAX("_cdp_ts") AS "_cdp_last_ts"
@@ -521,7 +519,7 @@ t4_1 AS (
       "phone" AS "_cdp_value",
       ROW_NUMBER() OVER (
         PARTITION BY "_cdp_profile_id"
-        ORDER BY "_cdp_ts" DESC NULLS LAST, (CAST("phone" AS TEXT) COLLATE "C")
+        ORDER BY ("_cdp_ts" IS NULL), "_cdp_ts" DESC, (CAST("phone" AS TEXT) COLLATE "C")
       ) AS "_cdp_rn"
     FROM s2
     WHERE "phone" IS NOT NULL
@@ -537,7 +535,7 @@ t4_2 AS (
       "phone" AS "_cdp_value",
       ROW_NUMBER() OVER (
         PARTITION BY "_cdp_profile_id"
-        ORDER BY "_cdp_ts" DESC NULLS LAST, (CAST("phone" AS TEXT) COLLATE "C")
+        ORDER BY ("_cdp_ts" IS NULL), "_cdp_ts" DESC, (CAST("phone" AS TEXT) COLLATE "C")
       ) AS "_cdp_rn"
     FROM s1
     WHERE "phone" IS NOT NULL
@@ -553,7 +551,7 @@ t4_3 AS (
       "phone" AS "_cdp_value",
       ROW_NUMBER() OVER (
         PARTITION BY "_cdp_profile_id"
-        ORDER BY "_cdp_ts" DESC NULLS LAST, (CAST("phone" AS TEXT) COLLATE "C")
+        ORDER BY ("_cdp_ts" IS NULL), "_cdp_ts" DESC, (CAST("phone" AS TEXT) COLLATE "C")
       ) AS "_cdp_rn"
     FROM s3
     WHERE "phone" IS NOT NULL
@@ -569,7 +567,7 @@ t5 AS (
       "_cdp_value",
       ROW_NUMBER() OVER (
         PARTITION BY "_cdp_profile_id"
-        ORDER BY "_cdp_n" DESC, "_cdp_last_ts" DESC NULLS LAST, (CAST("_cdp_value" AS TEXT) COLLATE "C")
+        ORDER BY "_cdp_n" DESC, ("_cdp_last_ts" IS NULL), "_cdp_last_ts" DESC, (CAST("_cdp_value" AS TEXT) COLLATE "C")
       ) AS "_cdp_rn"
     FROM (
       SELECT "_cdp_profile_id", "country" AS "_cdp_value", COUNT(*) AS "_cdp_n", MAX("_cdp_ts") AS "_cdp_last_ts"
@@ -589,7 +587,7 @@ t6 AS (
       "email_opt_in" AS "_cdp_value",
       ROW_NUMBER() OVER (
         PARTITION BY "_cdp_profile_id"
-        ORDER BY "_cdp_ts" DESC NULLS LAST, (CAST("email_opt_in" AS TEXT) COLLATE "C")
+        ORDER BY ("_cdp_ts" IS NULL), "_cdp_ts" DESC, (CAST("email_opt_in" AS TEXT) COLLATE "C")
       ) AS "_cdp_rn"
     FROM s2
     WHERE "email_opt_in" IS NOT NULL
@@ -644,7 +642,7 @@ t9 AS (
       "signup_at" AS "_cdp_value",
       ROW_NUMBER() OVER (
         PARTITION BY "_cdp_profile_id"
-        ORDER BY "_cdp_ts" ASC NULLS LAST, (CAST("signup_at" AS TEXT) COLLATE "C")
+        ORDER BY ("_cdp_ts" IS NULL), "_cdp_ts" ASC, (CAST("signup_at" AS TEXT) COLLATE "C")
       ) AS "_cdp_rn"
     FROM s1
     WHERE "signup_at" IS NOT NULL
@@ -750,7 +748,7 @@ t23 AS (
       "_cdp_value",
       ROW_NUMBER() OVER (
         PARTITION BY "_cdp_profile_id"
-        ORDER BY "_cdp_n" DESC, "_cdp_last_ts" DESC NULLS LAST, (CAST("_cdp_value" AS TEXT) COLLATE "C")
+        ORDER BY "_cdp_n" DESC, ("_cdp_last_ts" IS NULL), "_cdp_last_ts" DESC, (CAST("_cdp_value" AS TEXT) COLLATE "C")
       ) AS "_cdp_rn"
     FROM (
       SELECT "_cdp_profile_id", "store_id" AS "_cdp_value", COUNT(*) AS "_cdp_n", MAX("_cdp_ts") AS "_cdp_last_ts"

@@ -159,7 +159,7 @@ CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__ID_VIOL" AS SELECT l.label FR
 -- their nodes, each its own cluster to start
 CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__ID_VN" AS SELECT l.node_id, l.node_id AS cluster FROM "CDP"."CUSTOMER__ID_LABELS" l WHERE l.label IN (SELECT label FROM "CDP"."CUSTOMER__ID_VIOL");
 -- their links in priority order: tier, earliest timestamp, then value
-CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__ID_PEND" AS SELECT e.a, e.b, e.tier, ROW_NUMBER() OVER (ORDER BY e.tier, e.ts NULLS LAST, e.a, e.b) AS ord FROM "CDP"."CUSTOMER__ID_EDGES" e JOIN "CDP"."CUSTOMER__ID_VN" v ON v.node_id = e.a;
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__ID_PEND" AS SELECT e.a, e.b, e.tier, ROW_NUMBER() OVER (ORDER BY e.tier, (e.ts IS NULL), e.ts, e.a, e.b) AS ord FROM "CDP"."CUSTOMER__ID_EDGES" e JOIN "CDP"."CUSTOMER__ID_VN" v ON v.node_id = e.a;
 -- links dropped by a limit
 CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__ID_REJ" AS SELECT a, b, ord, CAST(NULL AS VARCHAR) AS reason FROM "CDP"."CUSTOMER__ID_PEND" WHERE 1 = 0;
 -- the tier being resolved
@@ -170,7 +170,7 @@ CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__ID_CUR" AS SELECT MIN(tier) A
 CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__ID_TIER_PAIRS" AS SELECT DISTINCT LEAST(ca.cluster, cb.cluster) AS a, GREATEST(ca.cluster, cb.cluster) AS b
 FROM "CDP"."CUSTOMER__ID_PEND" e JOIN "CDP"."CUSTOMER__ID_VN" ca ON ca.node_id = e.a JOIN "CDP"."CUSTOMER__ID_VN" cb ON cb.node_id = e.b
 WHERE e.tier = (SELECT tier FROM "CDP"."CUSTOMER__ID_CUR") AND ca.cluster <> cb.cluster;
-CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__ID_TIER_LABELS" AS SELECT a AS node_id, a AS label FROM "CDP"."CUSTOMER__ID_TIER_PAIRS" UNION SELECT b AS node_id, b AS label FROM "CDP"."CUSTOMER__ID_TIER_PAIRS";
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__ID_TIER_LABELS" AS SELECT DISTINCT x AS node_id, x AS label FROM (SELECT a AS x FROM "CDP"."CUSTOMER__ID_TIER_PAIRS" UNION ALL SELECT b AS x FROM "CDP"."CUSTOMER__ID_TIER_PAIRS") u;
 --   -- component edges (tier)
 CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__ID_TIER_EDGES" AS SELECT a, b FROM "CDP"."CUSTOMER__ID_TIER_PAIRS";
 --   -- repeat: connected components (tier): repeat while edges remain
@@ -203,7 +203,7 @@ WHERE e.tier = (SELECT tier FROM "CDP"."CUSTOMER__ID_CUR");
 --   --   -- links inside one cluster are settled
 DELETE FROM "CDP"."CUSTOMER__ID_PEND" WHERE ord IN (SELECT ord FROM "CDP"."CUSTOMER__ID_EC" WHERE ca = cb);
 --   --   -- limited identifiers per cluster
-CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__ID_CNT" AS SELECT v.cluster, COUNT(CASE WHEN n.id_type = 'user_id' THEN 1 END) AS lim_0, COUNT(CASE WHEN n.id_type = 'phone' THEN 1 END) AS lim_1 FROM "CDP"."CUSTOMER__ID_VN" v JOIN "CDP"."CUSTOMER__ID_NODES" n ON n.node_id = v.node_id WHERE v.cluster IN (SELECT ca FROM "CDP"."CUSTOMER__ID_EC" UNION SELECT cb FROM "CDP"."CUSTOMER__ID_EC") GROUP BY v.cluster;
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__ID_CNT" AS SELECT v.cluster, COUNT(CASE WHEN n.id_type = 'user_id' THEN 1 END) AS lim_0, COUNT(CASE WHEN n.id_type = 'phone' THEN 1 END) AS lim_1 FROM "CDP"."CUSTOMER__ID_VN" v JOIN "CDP"."CUSTOMER__ID_NODES" n ON n.node_id = v.node_id WHERE v.cluster IN (SELECT ca FROM "CDP"."CUSTOMER__ID_EC" UNION ALL SELECT cb FROM "CDP"."CUSTOMER__ID_EC") GROUP BY v.cluster;
 --   --   -- reject links whose clusters together break a limit (clusters only grow: final)
 INSERT INTO "CDP"."CUSTOMER__ID_REJ" (a, b, ord, reason)
 SELECT ec.a, ec.b, ec.ord, CASE WHEN x.lim_0 + y.lim_0 > 1 THEN 'limit: more than 1 user_id' WHEN x.lim_1 + y.lim_1 > 3 THEN 'limit: more than 3 phone' END
@@ -220,13 +220,11 @@ SELECT r.ord, r.ca, r.cb FROM r
 JOIN mo ma ON ma.c = r.ca AND ma.m = r.ord
 JOIN mo mb ON mb.c = r.cb AND mb.m = r.ord;
 --   --   -- merge the accepted links' clusters
-UPDATE "CDP"."CUSTOMER__ID_VN" AS v SET cluster = m.dst
-FROM (SELECT ca AS c, LEAST(ca, cb) AS dst FROM "CDP"."CUSTOMER__ID_LM" UNION ALL SELECT cb AS c, LEAST(ca, cb) AS dst FROM "CDP"."CUSTOMER__ID_LM") AS m
-WHERE m.c = v.cluster AND m.dst <> v.cluster;
+UPDATE "CDP"."CUSTOMER__ID_VN" AS v SET cluster = m.dst FROM (SELECT ca AS c, LEAST(ca, cb) AS dst FROM "CDP"."CUSTOMER__ID_LM" UNION ALL SELECT cb AS c, LEAST(ca, cb) AS dst FROM "CDP"."CUSTOMER__ID_LM") AS m WHERE m.c = v.cluster AND m.dst <> v.cluster;
 DELETE FROM "CDP"."CUSTOMER__ID_PEND" WHERE ord IN (SELECT ord FROM "CDP"."CUSTOMER__ID_LM");
 --   -- end repeat
 --   -- next tier
-UPDATE "CDP"."CUSTOMER__ID_CUR" SET tier = (SELECT MIN(tier) FROM "CDP"."CUSTOMER__ID_PEND");
+UPDATE "CDP"."CUSTOMER__ID_CUR" SET tier = (SELECT MIN(tier) FROM "CDP"."CUSTOMER__ID_PEND") WHERE TRUE;
 -- end repeat
 -- components after the limit rules
 CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__ID_COMP" AS SELECT l.node_id, COALESCE(v.cluster, l.label) AS label FROM "CDP"."CUSTOMER__ID_LABELS" l LEFT JOIN "CDP"."CUSTOMER__ID_VN" v ON v.node_id = l.node_id;
@@ -248,7 +246,7 @@ CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__ID_CLAIMS" AS SELECT profile_
 -- a component keeps its oldest claimed profile
 CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__ID_CHOSEN" AS SELECT label, profile_id FROM (
   SELECT c.label, c.profile_id,
-    ROW_NUMBER() OVER (PARTITION BY c.label ORDER BY a.age NULLS LAST, COLLATE(c.profile_id, 'utf8')) AS rn
+    ROW_NUMBER() OVER (PARTITION BY c.label ORDER BY (a.age IS NULL), a.age, COLLATE(c.profile_id, 'utf8')) AS rn
   FROM "CDP"."CUSTOMER__ID_CLAIMS" c JOIN "CDP"."CUSTOMER__ID_AGES" a ON a.profile_id = c.profile_id
 ) x WHERE rn = 1;
 -- the oldest identifier of each component
@@ -395,7 +393,7 @@ t1_1 AS (
       "EMAIL" AS "_CDP_VALUE",
       ROW_NUMBER() OVER (
         PARTITION BY "_CDP_PROFILE_ID"
-        ORDER BY "_CDP_TS" DESC NULLS LAST, COLLATE(CAST("EMAIL" AS VARCHAR), 'utf8')
+        ORDER BY ("_CDP_TS" IS NULL), "_CDP_TS" DESC, COLLATE(CAST("EMAIL" AS VARCHAR), 'utf8')
       ) AS "_CDP_RN"
     FROM s1
     WHERE "EMAIL" IS NOT NULL
@@ -411,7 +409,7 @@ t1_2 AS (
       "EMAIL" AS "_CDP_VALUE",
       ROW_NUMBER() OVER (
         PARTITION BY "_CDP_PROFILE_ID"
-        ORDER BY "_CDP_TS" DESC NULLS LAST, COLLATE(CAST("EMAIL" AS VARCHAR), 'utf8')
+        ORDER BY ("_CDP_TS" IS NULL), "_CDP_TS" DESC, COLLATE(CAST("EMAIL" AS VARCHAR), 'utf8')
       ) AS "_CDP_RN"
     FROM s2
     WHERE "EMAIL" IS NOT NULL
@@ -427,7 +425,7 @@ t2_1 AS (
       "FIRST_NAME" AS "_CDP_VALUE",
       ROW_NUMBER() OVER (
         PARTITION BY "_CDP_PROFILE_ID"
-        ORDER BY "_CDP_TS" DESC NULLS LAST, COLLATE(CAST("FIRST_NAME" AS VARCHAR), 'utf8')
+        ORDER BY ("_CDP_TS" IS NULL), "_CDP_TS" DESC, COLLATE(CAST("FIRST_NAME" AS VARCHAR), 'utf8')
       ) AS "_CDP_RN"
     FROM s2
     WHERE "FIRST_NAME" IS NOT NULL
@@ -443,7 +441,7 @@ t2_2 AS (
       "FIRST_NAME" AS "_CDP_VALUE",
       ROW_NUMBER() OVER (
         PARTITION BY "_CDP_PROFILE_ID"
-        ORDER BY "_CDP_TS" DESC NULLS LAST, COLLATE(CAST("FIRST_NAME" AS VARCHAR), 'utf8')
+        ORDER BY ("_CDP_TS" IS NULL), "_CDP_TS" DESC, COLLATE(CAST("FIRST_NAME" AS VARCHAR), 'utf8')
       ) AS "_CDP_RN"
     FROM s1
     WHERE "FIRST_NAME" IS NOT NULL
@@ -459,7 +457,7 @@ t3 AS (
       "_CDP_VALUE",
       ROW_NUMBER() OVER (
         PARTITION BY "_CDP_PROFILE_ID"
-        ORDER BY "_CDP_N" DESC, "_CDP_LAST_TS" DESC NULLS LAST, COLLATE(CAST("_CDP_VALUE" AS VARCHAR), 'utf8')
+        ORDER BY "_CDP_N" DESC, ("_CDP_LAST_TS" IS NULL), "_CDP_LAST_TS" DESC, COLLATE(CAST("_CDP_VALUE" AS VARCHAR), 'utf8')
       ) AS "_CDP_RN"
     FROM (
       SELECT "_CDP_PROFILE_ID", "LAST_NAME" AS "_CDP_VALUE", COUNT(*) AS "_CDP_N", MAX("_CDP_TS") AS "_CDP_LAST_TS"
@@ -479,7 +477,7 @@ t4_1 AS (
       "PHONE" AS "_CDP_VALUE",
       ROW_NUMBER() OVER (
         PARTITION BY "_CDP_PROFILE_ID"
-        ORDER BY "_CDP_TS" DESC NULLS LAST, COLLATE(CAST("PHONE" AS VARCHAR), 'utf8')
+        ORDER BY ("_CDP_TS" IS NULL), "_CDP_TS" DESC, COLLATE(CAST("PHONE" AS VARCHAR), 'utf8')
       ) AS "_CDP_RN"
     FROM s2
     WHERE "PHONE" IS NOT NULL
@@ -495,7 +493,7 @@ t4_2 AS (
       "PHONE" AS "_CDP_VALUE",
       ROW_NUMBER() OVER (
         PARTITION BY "_CDP_PROFILE_ID"
-        ORDER BY "_CDP_TS" DESC NULLS LAST, COLLATE(CAST("PHONE" AS VARCHAR), 'utf8')
+        ORDER BY ("_CDP_TS" IS NULL), "_CDP_TS" DESC, COLLATE(CAST("PHONE" AS VARCHAR), 'utf8')
       ) AS "_CDP_RN"
     FROM s1
     WHERE "PHONE" IS NOT NULL
@@ -511,7 +509,7 @@ t4_3 AS (
       "PHONE" AS "_CDP_VALUE",
       ROW_NUMBER() OVER (
         PARTITION BY "_CDP_PROFILE_ID"
-        ORDER BY "_CDP_TS" DESC NULLS LAST, COLLATE(CAST("PHONE" AS VARCHAR), 'utf8')
+        ORDER BY ("_CDP_TS" IS NULL), "_CDP_TS" DESC, COLLATE(CAST("PHONE" AS VARCHAR), 'utf8')
       ) AS "_CDP_RN"
     FROM s3
     WHERE "PHONE" IS NOT NULL
@@ -527,7 +525,7 @@ t5 AS (
       "_CDP_VALUE",
       ROW_NUMBER() OVER (
         PARTITION BY "_CDP_PROFILE_ID"
-        ORDER BY "_CDP_N" DESC, "_CDP_LAST_TS" DESC NULLS LAST, COLLATE(CAST("_CDP_VALUE" AS VARCHAR), 'utf8')
+        ORDER BY "_CDP_N" DESC, ("_CDP_LAST_TS" IS NULL), "_CDP_LAST_TS" DESC, COLLATE(CAST("_CDP_VALUE" AS VARCHAR), 'utf8')
       ) AS "_CDP_RN"
     FROM (
       SELECT "_CDP_PROFILE_ID", "COUNTRY" AS "_CDP_VALUE", COUNT(*) AS "_CDP_N", MAX("_CDP_TS") AS "_CDP_LAST_TS"
@@ -547,7 +545,7 @@ t6 AS (
       "EMAIL_OPT_IN" AS "_CDP_VALUE",
       ROW_NUMBER() OVER (
         PARTITION BY "_CDP_PROFILE_ID"
-        ORDER BY "_CDP_TS" DESC NULLS LAST, COLLATE(CAST("EMAIL_OPT_IN" AS VARCHAR), 'utf8')
+        ORDER BY ("_CDP_TS" IS NULL), "_CDP_TS" DESC, COLLATE(CAST("EMAIL_OPT_IN" AS VARCHAR), 'utf8')
       ) AS "_CDP_RN"
     FROM s2
     WHERE "EMAIL_OPT_IN" IS NOT NULL
@@ -602,7 +600,7 @@ t9 AS (
       "SIGNUP_AT" AS "_CDP_VALUE",
       ROW_NUMBER() OVER (
         PARTITION BY "_CDP_PROFILE_ID"
-        ORDER BY "_CDP_TS" ASC NULLS LAST, COLLATE(CAST("SIGNUP_AT" AS VARCHAR), 'utf8')
+        ORDER BY ("_CDP_TS" IS NULL), "_CDP_TS" ASC, COLLATE(CAST("SIGNUP_AT" AS VARCHAR), 'utf8')
       ) AS "_CDP_RN"
     FROM s1
     WHERE "SIGNUP_AT" IS NOT NULL
@@ -708,7 +706,7 @@ t23 AS (
       "_CDP_VALUE",
       ROW_NUMBER() OVER (
         PARTITION BY "_CDP_PROFILE_ID"
-        ORDER BY "_CDP_N" DESC, "_CDP_LAST_TS" DESC NULLS LAST, COLLATE(CAST("_CDP_VALUE" AS VARCHAR), 'utf8')
+        ORDER BY "_CDP_N" DESC, ("_CDP_LAST_TS" IS NULL), "_CDP_LAST_TS" DESC, COLLATE(CAST("_CDP_VALUE" AS VARCHAR), 'utf8')
       ) AS "_CDP_RN"
     FROM (
       SELECT "_CDP_PROFILE_ID", "STORE_ID" AS "_CDP_VALUE", COUNT(*) AS "_CDP_N", MAX("_CDP_TS") AS "_CDP_LAST_TS"
