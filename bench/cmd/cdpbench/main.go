@@ -93,7 +93,8 @@ func must(err error) {
 	}
 }
 
-// mergeReports merges the identity runs of the report at other into
+// mergeReports merges the identity runs (and a measured incremental
+// comparison) of the report at other into
 // <out>/<name>.json and rewrites that report.
 func mergeReports(out, name, other, note string) error {
 	rep, err := bench.ReadReport(filepath.Join(out, name+".json"))
@@ -104,13 +105,16 @@ func mergeReports(out, name, other, note string) error {
 	if err != nil {
 		return err
 	}
-	var runs []string
+	var parts []string
 	for _, r := range o.Identity {
-		runs = append(runs, r.Engine+" at "+strconv.Itoa(r.People)+" people")
+		parts = append(parts, "identity on "+r.Engine+" at "+strconv.Itoa(r.People)+" people")
 	}
-	rep.Merge(o, fmt.Sprintf("Identity on %s comes from a second invocation (%s, commit %s, load average %s → %s, config %v) "+
-		"merged with -merge %s; every other number is from the main run.",
-		strings.Join(runs, ", "), o.Machine.Date, o.Machine.Commit, o.Machine.LoadStart, o.Machine.LoadEnd, o.Config, filepath.Base(other)))
+	if o.Incremental != nil && o.Incremental.Available {
+		parts = append(parts, "the incremental comparison")
+	}
+	rep.Merge(o, fmt.Sprintf("Merged with -merge %s: %s, from a second invocation (%s, commit %s, load average %s → %s, config %v); "+
+		"every other number is from the main run.",
+		filepath.Base(other), strings.Join(parts, ", "), o.Machine.Date, o.Machine.Commit, o.Machine.LoadStart, o.Machine.LoadEnd, o.Config))
 	if note != "" {
 		rep.Notes = append(rep.Notes, note)
 	}
