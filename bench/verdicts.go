@@ -184,10 +184,28 @@ func syncVerdicts(rep *Report) []TargetVerdict {
 			1000*per, first.Retries, 1/per, big.RateLimit)
 	}
 	if small != big {
-		x := float64(big.Passes[0].PeakRSSKiB) / float64(small.Passes[0].PeakRSSKiB)
-		v2.Status = status(x <= 1.5)
-		v2.Measured = fmt.Sprintf("%.2f× (%.0f MiB at %s, %.0f MiB at %s)", x, float64(big.Passes[0].PeakRSSKiB)/1024,
-			human(big.Members), float64(small.Passes[0].PeakRSSKiB)/1024, human(small.Members))
+		// every pass counts: the first delivery and the 1% rerun
+		var parts []string
+		worst := 0.0
+		for i := range big.Passes {
+			if i >= len(small.Passes) {
+				break
+			}
+			b, sm := big.Passes[i], small.Passes[i]
+			x := float64(b.PeakRSSKiB) / float64(sm.PeakRSSKiB)
+			worst = max(worst, x)
+			parts = append(parts, fmt.Sprintf("%s: %.2f× (%.0f MiB at %s, %.0f MiB at %s)", b.Name, x,
+				float64(b.PeakRSSKiB)/1024, human(big.Members), float64(sm.PeakRSSKiB)/1024, human(small.Members)))
+		}
+		v2.Status = status(worst <= 1.5)
+		v2.Measured = strings.Join(parts, "; ")
+		if worst > 1.5 {
+			v2.Why = "the Go side streams the diff O(batch) (1M changed rows peak at 42 MiB against 40 MiB for 100k in " +
+				"sync/engine's TestSyncMemoryIsBoundedByBatch on PostgreSQL), so the growth is most likely the embedded DuckDB's " +
+				"(not measured apart): " +
+				"the rerun's diff joins 1M snapshot rows with 1M state rows in-process, and DuckDB's buffer manager may " +
+				"use up to 80% of RAM by default; capping its memory_limit (not yet a duckdb target setting) is the lever"
+		}
 	}
 	return []TargetVerdict{v1, v2}
 }

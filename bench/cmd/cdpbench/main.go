@@ -35,8 +35,16 @@ func main() {
 		note        = flag.String("note", "", "with -merge: a note to add to the report")
 		merge       = flag.String("merge", "", "re-render the report in -out from its JSON, merging the identity runs of this second report's JSON (no benchmark runs)")
 		keep        = flag.Bool("keep", false, "keep the DuckDB files in the scratch folder")
+		render      = flag.Bool("render", false, "re-render the report in -out from its JSON with the current verdicts (no benchmark runs)")
 	)
 	flag.Parse()
+	if *render {
+		rep, err := bench.ReadReport(filepath.Join(*out, *name+".json"))
+		must(err)
+		rep.Targets = bench.Verdicts(rep)
+		must(bench.WriteReportAs(rep, *out, *name))
+		return
+	}
 	if *merge != "" {
 		must(mergeReports(*out, *name, *merge, *note))
 		return
