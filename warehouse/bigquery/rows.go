@@ -1,7 +1,6 @@
 package bigquery
 
 import (
-	"database/sql"
 	"errors"
 	"fmt"
 	"math/big"
@@ -10,6 +9,8 @@ import (
 	"cloud.google.com/go/bigquery"
 	"cloud.google.com/go/civil"
 	"google.golang.org/api/iterator"
+
+	"github.com/cdpkit/cdp/warehouse"
 )
 
 // Rows is the result of Warehouse.Query. Scan follows database/sql: it
@@ -71,7 +72,7 @@ func (r *Rows) Scan(dest ...any) error {
 		return fmt.Errorf("bigquery: expected %d destination arguments in Scan, not %d", len(r.cur), len(dest))
 	}
 	for i, d := range dest {
-		if err := assign(d, plain(r.cur[i])); err != nil {
+		if err := warehouse.Assign(d, plain(r.cur[i])); err != nil {
 			return fmt.Errorf("bigquery: Scan column %d (%s): %w", i, r.it.Schema[i].Name, err)
 		}
 	}
@@ -98,73 +99,4 @@ func plain(v bigquery.Value) any {
 		return f
 	}
 	return v
-}
-
-var errNull = errors.New("converting NULL is unsupported for this destination; use a pointer or sql.Null type")
-
-// assign stores src in dest with database/sql's conversion rules, reached
-// through sql.Null[T].Scan.
-func assign(dest, src any) error {
-	switch d := dest.(type) {
-	case sql.Scanner:
-		return d.Scan(src)
-	case *any:
-		*d = src
-		return nil
-	case *string:
-		return scanValue(d, src)
-	case *[]byte:
-		if src == nil {
-			*d = nil
-			return nil
-		}
-		return scanValue(d, src)
-	case *int64:
-		return scanValue(d, src)
-	case *int:
-		return scanValue(d, src)
-	case *float64:
-		return scanValue(d, src)
-	case *bool:
-		return scanValue(d, src)
-	case *time.Time:
-		return scanValue(d, src)
-	case **string:
-		return scanPointer(d, src)
-	case **int64:
-		return scanPointer(d, src)
-	case **float64:
-		return scanPointer(d, src)
-	case **bool:
-		return scanPointer(d, src)
-	case **time.Time:
-		return scanPointer(d, src)
-	}
-	return fmt.Errorf("unsupported Scan destination %T", dest)
-}
-
-func scanValue[T any](d *T, src any) error {
-	var n sql.Null[T]
-	if err := n.Scan(src); err != nil {
-		return err
-	}
-	if !n.Valid {
-		return errNull
-	}
-	*d = n.V
-	return nil
-}
-
-func scanPointer[T any](d **T, src any) error {
-	var n sql.Null[T]
-	if err := n.Scan(src); err != nil {
-		return err
-	}
-	if !n.Valid {
-		*d = nil
-		return nil
-	}
-	v := n.V
-	*d = &v
-	return nil
 }

@@ -1,15 +1,15 @@
 package postgres
 
 import (
-	"database/sql"
 	"errors"
 	"fmt"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/cdpkit/cdp/warehouse"
 )
 
 // Rows is the result of Warehouse.Query. Scan follows database/sql: it
@@ -79,7 +79,7 @@ func (r *Rows) Scan(dest ...any) error {
 	}
 	names, _ := r.Columns()
 	for i, d := range dest {
-		if err := assign(d, r.vals[i]); err != nil {
+		if err := warehouse.Assign(d, r.vals[i]); err != nil {
 			return fmt.Errorf("postgres: Scan column %d (%s): %w", i, names[i], err)
 		}
 	}
@@ -146,76 +146,3 @@ func (r *Rows) Close() error {
 }
 
 func (r *Rows) done() { r.once.Do(r.release) }
-
-var errNull = errors.New("converting NULL is unsupported for this destination; use a pointer or sql.Null type")
-
-// assign stores src in dest with database/sql's conversion rules, reached
-// through sql.Null[T].Scan.
-func assign(dest, src any) error {
-	switch d := dest.(type) {
-	case sql.Scanner:
-		return d.Scan(src)
-	case *any:
-		*d = src
-		return nil
-	case *string:
-		return scanValue(d, src)
-	case *[]byte:
-		if src == nil {
-			*d = nil
-			return nil
-		}
-		return scanValue(d, src)
-	case *int64:
-		return scanValue(d, src)
-	case *int:
-		return scanValue(d, src)
-	case *int32:
-		return scanValue(d, src)
-	case *float64:
-		return scanValue(d, src)
-	case *float32:
-		return scanValue(d, src)
-	case *bool:
-		return scanValue(d, src)
-	case *time.Time:
-		return scanValue(d, src)
-	case **string:
-		return scanPointer(d, src)
-	case **int64:
-		return scanPointer(d, src)
-	case **float64:
-		return scanPointer(d, src)
-	case **bool:
-		return scanPointer(d, src)
-	case **time.Time:
-		return scanPointer(d, src)
-	}
-	return fmt.Errorf("unsupported Scan destination %T", dest)
-}
-
-func scanValue[T any](d *T, src any) error {
-	var n sql.Null[T]
-	if err := n.Scan(src); err != nil {
-		return err
-	}
-	if !n.Valid {
-		return errNull
-	}
-	*d = n.V
-	return nil
-}
-
-func scanPointer[T any](d **T, src any) error {
-	var n sql.Null[T]
-	if err := n.Scan(src); err != nil {
-		return err
-	}
-	if !n.Valid {
-		*d = nil
-		return nil
-	}
-	v := n.V
-	*d = &v
-	return nil
-}
