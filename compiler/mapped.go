@@ -248,3 +248,4 @@ func (h heldDialect) UpdateFrom(target, column, value, source, cond string) stri
 }
 
 func (h heldDialect) PrimaryKey(quotedCols []string) string { return h.d.PrimaryKey(quotedCols) }
+func (h heldDialect) Trim(expr string) string               { return holdNewlines(h.d.Trim(expr)) }

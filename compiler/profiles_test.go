@@ -58,6 +58,8 @@ func (ansiDialect) CreateView(v, q string) []string {
 	return []string{"CREATE OR REPLACE VIEW " + v + " AS\n" + q}
 }
 func (ansiDialect) DropTable(t string) string { return "DROP TABLE IF EXISTS " + t }
+func (ansiDialect) Trim(expr string) string   { return "TRIM(" + expr + ")" }
+
 func (ansiDialect) PrimaryKey(cols []string) string {
 	return "PRIMARY KEY (" + strings.Join(cols, ", ") + ")"
 }

@@ -23,16 +23,16 @@ func NormalizeSQL(d warehouse.Dialect, t *models.IDType, expr string) string {
 	text := d.CastText(expr)
 	switch t.Normalize {
 	case "email":
-		v := "LOWER(TRIM(" + text + "))"
+		v := "LOWER(" + d.Trim(text) + ")"
 		return "CASE WHEN " + d.RegexpMatch(v, emailPattern) + " THEN " + v + " END"
 	case "phone":
 		return phoneSQL(d, text, CallingCode(t.DefaultCountry))
 	case "lowercase":
-		return "NULLIF(LOWER(TRIM(" + text + ")), '')"
+		return "NULLIF(LOWER(" + d.Trim(text) + "), '')"
 	case "none":
 		return "NULLIF(" + text + ", '')"
 	default: // trim
-		return "NULLIF(TRIM(" + text + "), '')"
+		return "NULLIF(" + d.Trim(text) + ", '')"
 	}
 }
 
@@ -46,12 +46,12 @@ func phoneSQL(d warehouse.Dialect, text, cc string) string {
 	plus := q("+")
 	ccPlus := q("+" + cc)
 	return fmt.Sprintf("CASE WHEN LENGTH(%[1]s) < %[2]d THEN NULL"+
-		" WHEN TRIM(%[3]s) LIKE '+%%' THEN %[4]s || %[1]s"+
+		" WHEN %[3]s LIKE '+%%' THEN %[4]s || %[1]s"+
 		" WHEN %[1]s LIKE '00%%' THEN %[4]s || SUBSTR(%[1]s, 3)"+
 		" WHEN %[1]s LIKE '0%%' THEN %[5]s || SUBSTR(%[1]s, 2)"+
 		" WHEN LENGTH(%[1]s) >= 11 AND %[1]s LIKE %[6]s THEN %[4]s || %[1]s"+
 		" ELSE %[5]s || %[1]s END",
-		digits, minPhoneDigits, text, plus, ccPlus, q(cc+"%"))
+		digits, minPhoneDigits, d.Trim(text), plus, ccPlus, q(cc+"%"))
 }
 
 // NormalizeGo is the reference implementation of NormalizeSQL in Go, used by

@@ -59,6 +59,9 @@ type Dialect interface {
 	CreateView(view, query string) []string
 	// DropTable drops table if it exists.
 	DropTable(table string) string
+	// Trim removes leading and trailing spaces (U+0020 only, not tabs or
+	// newlines) from a text expression.
+	Trim(expr string) string
 	// PrimaryKey is the table constraint declaring quoted columns the primary
 	// key in CREATE TABLE (informational where the warehouse does not
 	// enforce it).

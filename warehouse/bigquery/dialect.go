@@ -296,3 +296,7 @@ func (d Dialect) LiteralRows(alias string, cols []string, rows [][]string) strin
 	b.WriteString(") AS " + d.QuoteIdent(alias))
 	return b.String()
 }
+
+// Trim renders TRIM(expr, ' '): BigQuery's one-argument TRIM removes every
+// whitespace character (tabs, newlines), the other dialects only spaces.
+func (Dialect) Trim(expr string) string { return "TRIM(" + expr + ", ' ')" }

@@ -201,3 +201,6 @@ func (Dialect) UpdateFrom(target, column, value, source, cond string) string {
 func (Dialect) PrimaryKey(quotedCols []string) string {
 	return "PRIMARY KEY (" + strings.Join(quotedCols, ", ") + ")"
 }
+
+// Trim renders TRIM(expr), which removes spaces only.
+func (Dialect) Trim(expr string) string { return "TRIM(" + expr + ")" }

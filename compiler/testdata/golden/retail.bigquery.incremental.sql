@@ -4,10 +4,10 @@ DROP VIEW IF EXISTS `cdp`.`customer_src_crm_contacts`;
 CREATE VIEW `cdp`.`customer_src_crm_contacts` AS SELECT
   src.*,
   CAST(src.`updated_at` AS TIMESTAMP) AS `_cdp_ts`,
-  CASE WHEN REGEXP_CONTAINS(LOWER(TRIM(CAST(src.`email` AS STRING))), r'^[^@\s]+@[^@\s]+\.[^@\s]+$') THEN LOWER(TRIM(CAST(src.`email` AS STRING))) END AS `_cdp_id_0`,
-  CASE WHEN LENGTH(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'')) < 6 THEN NULL WHEN TRIM(CAST(src.`phone` AS STRING)) LIKE '+%' THEN '+' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') WHEN REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '00%' THEN '+' || SUBSTR(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r''), 3) WHEN REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '0%' THEN '+33' || SUBSTR(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r''), 2) WHEN LENGTH(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'')) >= 11 AND REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '33%' THEN '+' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') ELSE '+33' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') END AS `_cdp_id_1`,
-  NULLIF(LOWER(TRIM(CAST(src.`loyalty_card` AS STRING))), '') AS `_cdp_id_2`,
-  NULLIF(TRIM(CAST(('crm-' || CAST(contact_id AS STRING)) AS STRING)), '') AS `_cdp_id_3`
+  CASE WHEN REGEXP_CONTAINS(LOWER(TRIM(CAST(src.`email` AS STRING), ' ')), r'^[^@\s]+@[^@\s]+\.[^@\s]+$') THEN LOWER(TRIM(CAST(src.`email` AS STRING), ' ')) END AS `_cdp_id_0`,
+  CASE WHEN LENGTH(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'')) < 6 THEN NULL WHEN TRIM(CAST(src.`phone` AS STRING), ' ') LIKE '+%' THEN '+' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') WHEN REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '00%' THEN '+' || SUBSTR(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r''), 3) WHEN REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '0%' THEN '+33' || SUBSTR(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r''), 2) WHEN LENGTH(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'')) >= 11 AND REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '33%' THEN '+' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') ELSE '+33' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') END AS `_cdp_id_1`,
+  NULLIF(LOWER(TRIM(CAST(src.`loyalty_card` AS STRING), ' ')), '') AS `_cdp_id_2`,
+  NULLIF(TRIM(CAST(('crm-' || CAST(contact_id AS STRING)) AS STRING), ' '), '') AS `_cdp_id_3`
 FROM `cdp`.`seed_crm_contacts` AS src;
 
 -- node: source.shop_customers (models/sources.yml:24)
@@ -16,9 +16,9 @@ DROP VIEW IF EXISTS `cdp`.`customer_src_shop_customers`;
 CREATE VIEW `cdp`.`customer_src_shop_customers` AS SELECT
   src.*,
   CAST(src.`signup_at` AS TIMESTAMP) AS `_cdp_ts`,
-  NULLIF(TRIM(CAST(src.`customer_id` AS STRING)), '') AS `_cdp_id_0`,
-  CASE WHEN REGEXP_CONTAINS(LOWER(TRIM(CAST(src.`email` AS STRING))), r'^[^@\s]+@[^@\s]+\.[^@\s]+$') THEN LOWER(TRIM(CAST(src.`email` AS STRING))) END AS `_cdp_id_1`,
-  CASE WHEN LENGTH(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'')) < 6 THEN NULL WHEN TRIM(CAST(src.`phone` AS STRING)) LIKE '+%' THEN '+' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') WHEN REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '00%' THEN '+' || SUBSTR(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r''), 3) WHEN REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '0%' THEN '+33' || SUBSTR(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r''), 2) WHEN LENGTH(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'')) >= 11 AND REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '33%' THEN '+' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') ELSE '+33' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') END AS `_cdp_id_2`
+  NULLIF(TRIM(CAST(src.`customer_id` AS STRING), ' '), '') AS `_cdp_id_0`,
+  CASE WHEN REGEXP_CONTAINS(LOWER(TRIM(CAST(src.`email` AS STRING), ' ')), r'^[^@\s]+@[^@\s]+\.[^@\s]+$') THEN LOWER(TRIM(CAST(src.`email` AS STRING), ' ')) END AS `_cdp_id_1`,
+  CASE WHEN LENGTH(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'')) < 6 THEN NULL WHEN TRIM(CAST(src.`phone` AS STRING), ' ') LIKE '+%' THEN '+' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') WHEN REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '00%' THEN '+' || SUBSTR(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r''), 3) WHEN REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '0%' THEN '+33' || SUBSTR(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r''), 2) WHEN LENGTH(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'')) >= 11 AND REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '33%' THEN '+' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') ELSE '+33' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') END AS `_cdp_id_2`
 FROM `cdp`.`seed_shop_customers` AS src;
 
 -- node: source.orders (models/sources.yml:38)
@@ -27,8 +27,8 @@ DROP VIEW IF EXISTS `cdp`.`customer_src_orders`;
 CREATE VIEW `cdp`.`customer_src_orders` AS SELECT
   src.*,
   CAST(src.`ordered_at` AS TIMESTAMP) AS `_cdp_ts`,
-  NULLIF(TRIM(CAST(src.`customer_id` AS STRING)), '') AS `_cdp_id_0`,
-  CASE WHEN REGEXP_CONTAINS(LOWER(TRIM(CAST(src.`email` AS STRING))), r'^[^@\s]+@[^@\s]+\.[^@\s]+$') THEN LOWER(TRIM(CAST(src.`email` AS STRING))) END AS `_cdp_id_1`
+  NULLIF(TRIM(CAST(src.`customer_id` AS STRING), ' '), '') AS `_cdp_id_0`,
+  CASE WHEN REGEXP_CONTAINS(LOWER(TRIM(CAST(src.`email` AS STRING), ' ')), r'^[^@\s]+@[^@\s]+\.[^@\s]+$') THEN LOWER(TRIM(CAST(src.`email` AS STRING), ' ')) END AS `_cdp_id_1`
 FROM (
 select order_id, customer_id, email, amount, currency, status, ordered_at,
        CASE currency
@@ -45,9 +45,9 @@ DROP VIEW IF EXISTS `cdp`.`customer_src_pos_transactions`;
 CREATE VIEW `cdp`.`customer_src_pos_transactions` AS SELECT
   src.*,
   CAST(src.`occurred_at` AS TIMESTAMP) AS `_cdp_ts`,
-  NULLIF(LOWER(TRIM(CAST(src.`loyalty_card` AS STRING))), '') AS `_cdp_id_0`,
-  CASE WHEN REGEXP_CONTAINS(LOWER(TRIM(CAST(src.`email` AS STRING))), r'^[^@\s]+@[^@\s]+\.[^@\s]+$') THEN LOWER(TRIM(CAST(src.`email` AS STRING))) END AS `_cdp_id_1`,
-  CASE WHEN LENGTH(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'')) < 6 THEN NULL WHEN TRIM(CAST(src.`phone` AS STRING)) LIKE '+%' THEN '+' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') WHEN REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '00%' THEN '+' || SUBSTR(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r''), 3) WHEN REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '0%' THEN '+33' || SUBSTR(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r''), 2) WHEN LENGTH(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'')) >= 11 AND REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '33%' THEN '+' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') ELSE '+33' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') END AS `_cdp_id_2`
+  NULLIF(LOWER(TRIM(CAST(src.`loyalty_card` AS STRING), ' ')), '') AS `_cdp_id_0`,
+  CASE WHEN REGEXP_CONTAINS(LOWER(TRIM(CAST(src.`email` AS STRING), ' ')), r'^[^@\s]+@[^@\s]+\.[^@\s]+$') THEN LOWER(TRIM(CAST(src.`email` AS STRING), ' ')) END AS `_cdp_id_1`,
+  CASE WHEN LENGTH(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'')) < 6 THEN NULL WHEN TRIM(CAST(src.`phone` AS STRING), ' ') LIKE '+%' THEN '+' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') WHEN REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '00%' THEN '+' || SUBSTR(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r''), 3) WHEN REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '0%' THEN '+33' || SUBSTR(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r''), 2) WHEN LENGTH(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'')) >= 11 AND REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '33%' THEN '+' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') ELSE '+33' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') END AS `_cdp_id_2`
 FROM `cdp`.`seed_pos_transactions` AS src;
 
 -- node: source.web_events (models/sources.yml:68)
@@ -57,7 +57,7 @@ CREATE VIEW `cdp`.`customer_src_web_events` AS SELECT
   src.*,
   CAST(src.`occurred_at` AS TIMESTAMP) AS `_cdp_ts`,
   NULLIF(CAST(src.`anonymous_id` AS STRING), '') AS `_cdp_id_0`,
-  NULLIF(TRIM(CAST(src.`user_id` AS STRING)), '') AS `_cdp_id_1`
+  NULLIF(TRIM(CAST(src.`user_id` AS STRING), ' '), '') AS `_cdp_id_1`
 FROM `cdp`.`seed_web_events` AS src;
 
 -- node: identity.customer (models/identity.yml:9)
