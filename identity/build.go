@@ -209,17 +209,8 @@ FROM (
   FROM %s
   GROUP BY id_type, id_value
 ) g`, b.d.ByteOrder("id_type"), b.d.ByteOrder("id_value"), b.rankSQL("id_type"), b.excludedSQL(), asOf, b.w("srcnodes")))...)
-	s = append(s, b.ctas("edges: identifiers sharing a row; tier = the weaker type's priority", "edges", fmt.Sprintf(
-		`SELECT LEAST(na.node_id, nb.node_id) AS a, GREATEST(na.node_id, nb.node_id) AS b,
-  GREATEST(na.type_rank, nb.type_rank) AS tier, MIN(p.ts) AS ts
-FROM (
-%s
-) p
-JOIN %s na ON na.id_type = p.ta AND na.id_value = p.va AND na.excluded_by IS NULL
-JOIN %s nb ON nb.id_type = p.tb AND nb.id_value = p.vb AND nb.excluded_by IS NULL
-WHERE na.node_id <> nb.node_id
-GROUP BY LEAST(na.node_id, nb.node_id), GREATEST(na.node_id, nb.node_id), GREATEST(na.type_rank, nb.type_rank)`,
-		indent(b.pairsSQL()), b.w("nodes"), b.w("nodes")))...)
+	s = append(s, b.ctas("edges: identifiers sharing a row; tier = the weaker type's priority", "edges",
+		b.edgesSQL(b.w("nodes")))...)
 	s = append(s, b.ctas("labels: every kept node starts as its own component", "labels", fmt.Sprintf(
 		"SELECT node_id, node_id AS label FROM %s WHERE excluded_by IS NULL", b.w("nodes")))...)
 	return s
@@ -289,6 +280,22 @@ func (b *builder) limitReason(sum func(i int) string) string {
 			b.q(fmt.Sprintf("limit: more than %d %s", it.Limit, it.Name))))
 	}
 	return "CASE " + strings.Join(whens, " ") + " END"
+}
+
+// edgesSQL links the kept identifiers of nodes that share a source row
+// (pairsSQL): one row per pair, its tier the weaker type's priority, its time
+// the earliest row's.
+func (b *builder) edgesSQL(nodes string) string {
+	return fmt.Sprintf(`SELECT LEAST(na.node_id, nb.node_id) AS a, GREATEST(na.node_id, nb.node_id) AS b,
+  GREATEST(na.type_rank, nb.type_rank) AS tier, MIN(p.ts) AS ts
+FROM (
+%s
+) p
+JOIN %s na ON na.id_type = p.ta AND na.id_value = p.va AND na.excluded_by IS NULL
+JOIN %s nb ON nb.id_type = p.tb AND nb.id_value = p.vb AND nb.excluded_by IS NULL
+WHERE na.node_id <> nb.node_id
+GROUP BY LEAST(na.node_id, nb.node_id), GREATEST(na.node_id, nb.node_id), GREATEST(na.type_rank, nb.type_rank)`,
+		indent(b.pairsSQL()), nodes, nodes)
 }
 
 func indent(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ") }

@@ -79,17 +79,7 @@ WHERE o.node_id IS NULL
   OR (s.min_ts IS NOT NULL AND (o.min_ts IS NULL OR s.min_ts < o.min_ts))
   OR (s.max_ts IS NOT NULL AND (o.max_ts IS NULL OR s.max_ts > o.max_ts))`,
 		minNullable("o.min_ts", "s.min_ts"), maxNullable("o.max_ts", "s.max_ts"), b.w("srcnodes"), bids, ns))...)
-	s = append(s, b.ctas("the batch's links", "bedges", fmt.Sprintf(
-		`SELECT LEAST(na.node_id, nb.node_id) AS a, GREATEST(na.node_id, nb.node_id) AS b,
-  GREATEST(na.type_rank, nb.type_rank) AS tier, MIN(p.ts) AS ts
-FROM (
-%s
-) p
-JOIN %s na ON na.id_type = p.ta AND na.id_value = p.va AND na.excluded_by IS NULL
-JOIN %s nb ON nb.id_type = p.tb AND nb.id_value = p.vb AND nb.excluded_by IS NULL
-WHERE na.node_id <> nb.node_id
-GROUP BY LEAST(na.node_id, nb.node_id), GREATEST(na.node_id, nb.node_id), GREATEST(na.type_rank, nb.type_rank)`,
-		indent(b.pairsSQL()), bids, bids))...)
+	s = append(s, b.ctas("the batch's links", "bedges", b.edgesSQL(bids))...)
 	s = append(s, b.ctas("links the batch adds or makes earlier", "e_changed", fmt.Sprintf(
 		`SELECT e.a, e.b, e.tier, %s AS ts
 FROM %s e LEFT JOIN %s o ON o.a = e.a AND o.b = e.b
