@@ -63,35 +63,11 @@ func (d Dialect) Table(schema, table string) string {
 // raw.crm_contacts becomes "raw"."crm_contacts". Parts the user already wrote
 // in double quotes ("my.schema".t) are kept as one part.
 func (d Dialect) Relation(name string) string {
-	parts := splitRelation(name)
+	parts, _ := warehouse.SplitDottedName(name, nil)
 	for i, p := range parts {
 		parts[i] = d.QuoteIdent(p)
 	}
 	return strings.Join(parts, ".")
-}
-
-// splitRelation splits name on dots outside double quotes and removes the
-// quotes (undoubling "" inside them).
-func splitRelation(name string) []string {
-	var parts []string
-	var cur strings.Builder
-	inQuote := false
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		switch {
-		case c == '"' && inQuote && i+1 < len(name) && name[i+1] == '"':
-			cur.WriteByte('"')
-			i++
-		case c == '"':
-			inQuote = !inQuote
-		case c == '.' && !inQuote:
-			parts = append(parts, cur.String())
-			cur.Reset()
-		default:
-			cur.WriteByte(c)
-		}
-	}
-	return append(parts, cur.String())
 }
 
 // TypeName maps a CDP type to a DuckDB column type; unknown types map to VARCHAR.

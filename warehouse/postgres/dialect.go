@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -73,49 +72,11 @@ func (d Dialect) Table(schema, table string) string {
 // raw.crm_contacts becomes "raw"."crm_contacts". Parts keep their case; parts
 // the user already wrote in double quotes ("my.schema".t) stay one part.
 func (d Dialect) Relation(name string) string {
-	parts, _ := splitName(name, false)
+	parts, _ := warehouse.SplitDottedName(name, nil)
 	for i, p := range parts {
 		parts[i] = d.QuoteIdent(p)
 	}
 	return strings.Join(parts, ".")
-}
-
-// splitName splits a dotted name on dots outside double quotes, removing the
-// quotes and undoubling "" inside them. With fold, unquoted parts are
-// lower-cased as the server does. It reports an unterminated quote.
-func splitName(name string, fold bool) ([]string, error) {
-	var parts []string
-	var cur strings.Builder
-	inQuote, quoted := false, false
-	flush := func() {
-		p := cur.String()
-		if fold && !quoted {
-			p = foldASCII(p)
-		}
-		parts = append(parts, p)
-		cur.Reset()
-		quoted = false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		switch {
-		case c == '"' && inQuote && i+1 < len(name) && name[i+1] == '"':
-			cur.WriteByte('"')
-			i++
-		case c == '"':
-			inQuote = !inQuote
-			quoted = true
-		case c == '.' && !inQuote:
-			flush()
-		default:
-			cur.WriteByte(c)
-		}
-	}
-	flush()
-	if inQuote {
-		return parts, fmt.Errorf("unterminated quoted identifier in %s", name)
-	}
-	return parts, nil
 }
 
 // foldASCII lower-cases A-Z only, as the server folds unquoted names.

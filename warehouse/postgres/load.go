@@ -29,7 +29,7 @@ func (w *Warehouse) loadRows(ctx context.Context, table string, cols []warehouse
 	if len(cols) == 0 {
 		return 0, errors.New("no columns")
 	}
-	ident, err := splitName(table, true)
+	ident, err := warehouse.SplitDottedName(table, foldASCII)
 	if err != nil {
 		return 0, err
 	}

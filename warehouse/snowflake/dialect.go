@@ -113,46 +113,11 @@ func (d Dialect) Table(schema, table string) string {
 // unquoted parts are upper-cased (raw.crm_contacts is "RAW"."CRM_CONTACTS"),
 // parts written in double quotes keep their exact case ("raw"."t" stays).
 func (Dialect) Relation(name string) string {
-	parts := splitRelation(name)
+	parts, _ := warehouse.SplitDottedName(name, strings.ToUpper)
 	for i, p := range parts {
 		parts[i] = quoteExact(p)
 	}
 	return strings.Join(parts, ".")
-}
-
-// splitRelation splits name on dots outside double quotes; quoted parts lose
-// their quotes (with "" undoubled) and keep their case, unquoted parts are
-// upper-cased (ASCII) as Snowflake folds them.
-func splitRelation(name string) []string {
-	var parts []string
-	var cur strings.Builder
-	inQuote, quoted := false, false
-	flush := func() {
-		p := cur.String()
-		if !quoted {
-			p = strings.ToUpper(p)
-		}
-		parts = append(parts, p)
-		cur.Reset()
-		quoted = false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		switch {
-		case c == '"' && inQuote && i+1 < len(name) && name[i+1] == '"':
-			cur.WriteByte('"')
-			i++
-		case c == '"':
-			inQuote = !inQuote
-			quoted = true
-		case c == '.' && !inQuote:
-			flush()
-		default:
-			cur.WriteByte(c)
-		}
-	}
-	flush()
-	return parts
 }
 
 // TypeName maps a CDP type to a Snowflake column type; unknown types map to
