@@ -43,8 +43,9 @@ func engines(t *testing.T) []engine {
 			t.Cleanup(func() { w.Close() })
 			return w
 		}},
-		// BigQuery is not in this list yet: on the emulator the identity
-		// tests are not green (docs/bigquery.md, "Left to do")
+		{name: "bigquery", graphs: 1, small: true, open: func(t *testing.T) warehouse.Warehouse {
+			return bqtest.Open(t)
+		}},
 	}
 }
 

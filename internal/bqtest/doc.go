@@ -2,12 +2,11 @@
 // emulator (github.com/goccy/bigquery-emulator, pinned in
 // tools/bigquery-emulator/go.mod).
 //
-// Open returns a warehouse in a project private to the calling test, so a
-// test may use fixed dataset names (cdp, raw) as it does on DuckDB and
-// PostgreSQL. The first call starts one emulator for the whole test binary,
-// on free ports of 127.0.0.1, with a supply of empty projects; Main stops it
-// when the tests end, and on Linux it also dies with the test binary
-// (parent-death signal). The emulator binary is
+// Open returns a warehouse on an emulator process private to the calling
+// test, so a test may use fixed dataset names (cdp, raw) as it does on
+// DuckDB and PostgreSQL. It listens on free ports of 127.0.0.1 and stops
+// when the test ends; on Linux it also dies with the test binary
+// (parent-death signal), and Main stops any left over. The emulator binary is
 // .cache/bin/bigquery-emulator at the root of the module, built on first use
 // when missing (about five minutes and a few GB of memory; `make test`
 // builds it first), or the file named by CDP_BIGQUERY_EMULATOR.

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -34,7 +35,7 @@ func (s *server) endpoint() string { return "http://127.0.0.1:" + itoa(s.port) }
 // start finds or builds the binary, then launches it (retrying on a lost
 // race for a port) and waits until it answers.
 func start() (*server, error) {
-	bin, err := binary()
+	bin, err := cachedBinary()
 	if err != nil {
 		return nil, err
 	}
@@ -58,15 +59,24 @@ func start() (*server, error) {
 	return nil, err
 }
 
-// projectsYAML declares the private projects handed out by Config.
+// projectsYAML declares the emulator's one project.
 func projectsYAML() []byte {
-	var b strings.Builder
-	b.WriteString("projects:\n")
-	for i := 1; i <= projects; i++ {
-		b.WriteString("  - id: " + projectID(i) + "\n    datasets: []\n")
-	}
-	return []byte(b.String())
+	return []byte("projects:\n  - id: " + project + "\n    datasets: []\n")
 }
+
+// cachedBinary is binary, found or built once per test binary.
+func cachedBinary() (string, error) {
+	binOnce.Do(func() { binPath, binErr = binary() })
+	return binPath, binErr
+}
+
+var (
+	binOnce sync.Once
+	binPath string
+	// binErr remembers a failed search or build, so that later tests skip
+	// (or fail) at once instead of building again.
+	binErr error
+)
 
 // run starts the emulator from a goroutine locked to its OS thread, which
 // lives until the emulator is stopped, so the parent-death signal fires only
@@ -101,7 +111,7 @@ func (s *server) launch(bin, data string) error {
 		return err
 	}
 	defer log.Close()
-	s.cmd = exec.Command(bin, "--project="+projectID(1), "--host=127.0.0.1",
+	s.cmd = exec.Command(bin, "--project="+project, "--host=127.0.0.1",
 		"--port="+itoa(ports[0]), "--grpc-port="+itoa(ports[1]),
 		"--data-from-yaml="+data, "--log-level=error")
 	s.cmd.Stdout, s.cmd.Stderr = log, log
@@ -128,11 +138,11 @@ func (s *server) launch(bin, data string) error {
 	return errors.New("bqtest: emulator did not answer within 60s")
 }
 
-// ready reports whether the API answers for the first project.
+// ready reports whether the API answers for the project.
 func (s *server) ready() bool {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.endpoint()+"/bigquery/v2/projects/"+projectID(1)+"/datasets", nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.endpoint()+"/bigquery/v2/projects/"+project+"/datasets", nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return false
