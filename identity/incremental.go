@@ -176,8 +176,7 @@ func (b *builder) applyIncremental() []program.Step {
 			b.q("limit"), b.q("oversized"), key("id_type_a", "id_value_a"), key("id_type", "id_value"), b.w("nodes")),
 		fmt.Sprintf("INSERT INTO %s (run_id, kind, id_type_a, id_value_a, id_type_b, id_value_b, reason)\n%s",
 			audit, b.auditSQL(b.w("new_nodes"))),
-		fmt.Sprintf("UPDATE %s AS n SET label = m.label FROM %s AS m WHERE m.node_id = n.label AND m.label <> n.label",
-			known, merge),
+		b.d.UpdateFrom(known+" AS n", "label", "m.label", merge+" AS m", "m.node_id = n.label AND m.label <> n.label"),
 		fmt.Sprintf(`INSERT INTO %s (node_id, id_type, id_value, type_rank, excluded_by, label)
 SELECT n.node_id, n.id_type, n.id_value, n.type_rank, n.excluded_by, m.label
 FROM %s n LEFT JOIN %s m ON m.node_id = n.node_id`, known, b.w("new_nodes"), merge),

@@ -28,6 +28,10 @@ type lease struct {
 	done chan struct{}
 	mu   sync.Mutex
 	lost error
+	// expires is when, by this process's clock, the lease runs out after
+	// the last claim or renewal that succeeded (counted from when that
+	// statement was sent)
+	expires time.Time
 }
 
 // holderName identifies this process and run in the lock row.
@@ -48,12 +52,13 @@ func acquire(ctx context.Context, w warehouse.Warehouse, t layout.Tables, sync, 
 	_, _ = w.Exec(ctx, lockRowSQL(t, sync))
 	deadline := now().Add(wait)
 	for {
-		ts := now().UTC()
+		ts, sent := now().UTC(), time.Now()
 		n, err := w.Exec(ctx, lockClaimSQL(t, sync, l.holder, runID, ts, ttl))
 		// n > 1 when concurrent first runs inserted the row twice; -1 when
 		// the warehouse cannot count (the BigQuery emulator): then read the
 		// row back
 		if err == nil && (n > 0 || n < 0 && l.holds(ctx)) {
+			l.expires = sent.Add(ttl)
 			l.stop, l.done = make(chan struct{}), make(chan struct{})
 			go l.heartbeat()
 			return l, nil
@@ -126,9 +131,14 @@ func (l *lease) heartbeat() {
 	}
 }
 
+// renew extends the lease by its TTL. It may take until the lease expires
+// (a warehouse that queues jobs, such as BigQuery's DML queue, can be slow
+// to run it); past that moment another run may hold the row, so the renewal
+// gives up and the lease counts as lost.
 func (l *lease) renew() error {
-	ctx, cancel := context.WithTimeout(context.Background(), l.ttl/3)
+	ctx, cancel := context.WithDeadline(context.Background(), l.expires)
 	defer cancel()
+	sent := time.Now()
 	n, err := l.w.Exec(ctx, lockRenewSQL(l.t, l.sync, l.holder, l.now().UTC().Add(l.ttl)))
 	if err != nil {
 		return fmt.Errorf("renew lock: %w", err)
@@ -136,6 +146,7 @@ func (l *lease) renew() error {
 	if n == 0 || n < 0 && !l.holds(ctx) {
 		return fmt.Errorf("lost the lock of sync %s: another run took it over after it expired", l.sync)
 	}
+	l.expires = sent.Add(l.ttl)
 	return nil
 }
 

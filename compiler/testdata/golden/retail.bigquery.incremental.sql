@@ -406,7 +406,7 @@ UNION ALL
 SELECT 'compile', 'oversized', o.id_type, o.id_value, CAST(NULL AS STRING), CAST(NULL AS STRING),
   'profile has ' || CAST(o.n AS STRING) || ' identifiers, above max_profile_identifiers 200'
 FROM `cdp`.`customer__id_oldest` o WHERE o.n > 200;
-UPDATE `cdp`.`customer_identity_nodes` AS n SET label = m.label FROM `cdp`.`customer__id_merge` AS m WHERE m.node_id = n.label AND m.label <> n.label;
+MERGE `cdp`.`customer_identity_nodes` AS n USING `cdp`.`customer__id_merge` AS m ON m.node_id = n.label AND m.label <> n.label WHEN MATCHED THEN UPDATE SET label = m.label;
 INSERT INTO `cdp`.`customer_identity_nodes` (node_id, id_type, id_value, type_rank, excluded_by, label)
 SELECT n.node_id, n.id_type, n.id_value, n.type_rank, n.excluded_by, m.label
 FROM `cdp`.`customer__id_new_nodes` n LEFT JOIN `cdp`.`customer__id_merge` m ON m.node_id = n.node_id;
