@@ -120,7 +120,7 @@ func finishSteps(p *models.Project, t layout.Tables, o Options) []Step {
 	steps = append(steps, Stmts("state: the latest row time read from each source",
 		d.CreateTableAs(next, strings.Join(parts, "\nUNION ALL\n"))...)...)
 	steps = append(steps, program.Atomic("state: record the watermarks of this run",
-		"DELETE FROM "+wm,
+		"DELETE FROM "+wm+" WHERE TRUE", // BigQuery requires a WHERE clause
 		"INSERT INTO "+wm+" ("+cols+")\nSELECT "+q("source")+", "+q("watermark")+", "+d.TimestampLiteral(o.AsOf)+", "+
 			d.QuoteString(Fingerprint(p))+", "+d.QuoteString(o.RunID)+" FROM "+next))
 	steps = append(steps, S("drop scratch table", d.DropTable(next)))

@@ -48,12 +48,3 @@ func engines(t *testing.T) []engine {
 		}},
 	}
 }
-
-// normalizeEngines are the engines the normalizers are checked on: every
-// engine of engines, and the BigQuery emulator, where the rest of the
-// identity tests are not green yet.
-func normalizeEngines(t *testing.T) []engine {
-	return append(engines(t), engine{name: "bigquery", open: func(t *testing.T) warehouse.Warehouse {
-		return bqtest.Open(t)
-	}})
-}

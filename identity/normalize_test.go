@@ -27,7 +27,7 @@ func TestNormalizeSQLMatchesGo(t *testing.T) {
 		{Name: "trim", Normalize: "trim"},
 		{Name: "none", Normalize: "none"},
 	}
-	for _, e := range normalizeEngines(t) {
+	for _, e := range engines(t) {
 		t.Run(e.name, func(t *testing.T) {
 			w := e.open(t)
 			d := w.Dialect()

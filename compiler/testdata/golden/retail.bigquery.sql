@@ -1521,7 +1521,7 @@ UNION ALL
 SELECT 'web_events' AS `source`, (SELECT MAX(v.`_cdp_ts`) FROM `cdp`.`customer_src_web_events` AS v) AS `watermark`;
 -- state: record the watermarks of this run (atomic)
 BEGIN;
-DELETE FROM `cdp`.`customer_watermarks`;
+DELETE FROM `cdp`.`customer_watermarks` WHERE TRUE;
 INSERT INTO `cdp`.`customer_watermarks` (`source`, `watermark`, `as_of`, `fingerprint`, `run_id`)
 SELECT `source`, `watermark`, TIMESTAMP '2026-11-01 00:00:00.000000+00:00', '555a27da36d9f2ab', 'compile' FROM `cdp`.`customer__wm_next`;
 COMMIT;

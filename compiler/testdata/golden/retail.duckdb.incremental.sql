@@ -1686,7 +1686,7 @@ UNION ALL
 SELECT 'web_events' AS "source", (SELECT COALESCE(MAX(v."_cdp_ts"), TIMESTAMP '2026-10-31 23:00:00.000000') FROM "cdp"."customer_src_web_events" AS v WHERE (v."_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR v."_cdp_ts" IS NULL)) AS "watermark";
 -- state: record the watermarks of this run (atomic)
 BEGIN;
-DELETE FROM "cdp"."customer_watermarks";
+DELETE FROM "cdp"."customer_watermarks" WHERE TRUE;
 INSERT INTO "cdp"."customer_watermarks" ("source", "watermark", "as_of", "fingerprint", "run_id")
 SELECT "source", "watermark", TIMESTAMP '2026-11-01 00:00:00.000000', 'd8bf2eef238ecb83', 'compile' FROM "cdp"."customer__wm_next";
 COMMIT;
