@@ -162,7 +162,8 @@ func ProfilesIncrementalSQL(p *models.Project, t layout.Tables, asOf time.Time, 
 	label := "update " + safeComment(t.Profiles())
 	var steps []Step
 	steps = append(steps, Stmts(label+": profiles that may have changed",
-		releaseNewlines(d.CreateTableAs(dirty, strings.Join(parts, "\nUNION\n")))...)...)
+		// UNION ALL under DISTINCT: BigQuery has no bare UNION, Snowflake no UNION DISTINCT
+		releaseNewlines(d.CreateTableAs(dirty, "SELECT DISTINCT "+pid+" FROM (\n"+strings.Join(parts, "\nUNION ALL\n")+"\n) AS u"))...)...)
 	steps = append(steps, Stmts(label+": their identifiers", releaseNewlines(d.CreateTableAs(dirtyIDs,
 		"SELECT "+q("id_type")+", "+q("id_value")+" FROM "+t.Q(t.Identifiers())+
 			" WHERE "+pid+" IN (SELECT "+pid+" FROM "+dirty+")"))...)...)

@@ -95,7 +95,7 @@ func (b *builder) mergeComponents() []program.Step {
 	known := b.t.Q(b.t.IdentityNodes())
 	var s []program.Step
 	s = append(s, b.ctas("identifiers with a change", "touched", fmt.Sprintf(
-		"SELECT node_id FROM %[1]s UNION SELECT a FROM %[2]s UNION SELECT b FROM %[2]s",
+		"SELECT DISTINCT node_id FROM (SELECT node_id FROM %[1]s UNION ALL SELECT a FROM %[2]s UNION ALL SELECT b FROM %[2]s) AS u",
 		b.w("ns_changed"), b.w("e_changed")))...)
 	s = append(s, b.ctas("their raw components, by label (a new identifier is its own)", "merge", fmt.Sprintf(
 		`SELECT DISTINCT COALESCE(n.label, t.node_id) AS node_id, COALESCE(n.label, t.node_id) AS label
@@ -164,7 +164,7 @@ func (b *builder) applyIncremental() []program.Step {
 	var s []program.Step
 	s = append(s, program.Stmts("profiles whose identifiers changed (read by the profiles node)",
 		b.d.CreateTableAs(b.t.Q(b.t.ChangedProfiles()), fmt.Sprintf(
-			"SELECT prev_profile_id AS %s FROM %s WHERE prev_profile_id IS NOT NULL UNION SELECT profile_id FROM %s",
+			"SELECT DISTINCT %[1]s FROM (SELECT prev_profile_id AS %[1]s FROM %[2]s WHERE prev_profile_id IS NOT NULL UNION ALL SELECT profile_id FROM %[3]s) AS u",
 			q("profile_id"), members, b.w("pids")))...)...)
 	s = append(s, program.S("audit table (empty before a first run)", AuditDDL(b.d, audit)))
 	key := func(typ, val string) string { return typ + " || ':' || " + val }

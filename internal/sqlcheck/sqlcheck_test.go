@@ -2,6 +2,7 @@ package sqlcheck_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -60,6 +61,48 @@ func TestBigQueryUsesBothParsers(t *testing.T) {
 	}
 	if !parsers["polyglot"] || !parsers["sql-parser-cst"] {
 		t.Errorf("broken BigQuery should fail both parsers, got %v", got)
+	}
+}
+
+// TestBigQueryRulesBeyondGrammar: statements both parsers accept but
+// BigQuery refuses (the emulator found each in compiled SQL) are reported
+// at the offending clause; their valid spellings pass.
+func TestBigQueryRulesBeyondGrammar(t *testing.T) {
+	c := sqlcheck.ForTest(t)
+	bad := []sqlcheck.Statement{
+		{Name: "union", SQL: "SELECT a FROM t\nUNION SELECT b FROM u"},
+		{Name: "nested union", SQL: "SELECT 1 FROM t WHERE a IN (SELECT a FROM u UNION SELECT b FROM u)"},
+		{Name: "delete", SQL: "DELETE FROM `cdp`.`customer_watermarks`"},
+		{Name: "update", SQL: "UPDATE t SET a = 1"},
+	}
+	got, err := c.Check(context.Background(), "bigquery", bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"union": "2:1", "nested union": "1:45", "delete": "1:1", "update": "1:1"}
+	for _, f := range got {
+		if f.Parser != "sql-parser-cst" {
+			continue
+		}
+		if at := fmt.Sprintf("%d:%d", f.Line, f.Col); at != want[f.Name] {
+			t.Errorf("%s: reported at %s, want %s: %s", f.Name, at, want[f.Name], f)
+		}
+		delete(want, f.Name)
+	}
+	for name := range want {
+		t.Errorf("%s: BigQuery refuses it, the check passed it", name)
+	}
+	good := []sqlcheck.Statement{
+		{Name: "union all", SQL: "SELECT DISTINCT a FROM (SELECT a FROM t UNION ALL SELECT b FROM u) AS x"},
+		{Name: "union distinct", SQL: "SELECT a FROM t UNION DISTINCT SELECT b FROM u"},
+		{Name: "delete", SQL: "DELETE FROM t WHERE TRUE"},
+		{Name: "update", SQL: "UPDATE t SET a = 1 WHERE TRUE"},
+	}
+	if got, err = c.Check(context.Background(), "bigquery", good); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range got {
+		t.Errorf("valid BigQuery refused: %s", f)
 	}
 }
 

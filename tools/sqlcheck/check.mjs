@@ -3,7 +3,9 @@
 //
 // Input (stdin): a JSON array of {"parser", "dialect", "name", "sql"} where
 // parser is "polyglot" (@polyglot-sql/sdk, a port of sqlglot) or
-// "sql-parser-cst" (BigQuery only). polyglot items may also carry
+// "sql-parser-cst" (BigQuery only; it also reports what BigQuery refuses
+// beyond its grammar: UNION without ALL or DISTINCT, DELETE or UPDATE
+// without WHERE). polyglot items may also carry
 // "functions": the upper-case names of functions the warehouse has (any
 // other function that polyglot parses as a generic call is reported, since
 // polyglot accepts unknown names), and "forbidLiterals": literal kinds the
@@ -39,6 +41,41 @@ function vet(node, it) {
   return null;
 }
 
+// bigqueryRules walks a sql-parser-cst tree for statements the parser
+// accepts but BigQuery refuses: a set operator without ALL or DISTINCT
+// (UNION alone), and DELETE or UPDATE without WHERE. It returns the first
+// problem's message and the offset where it starts.
+function bigqueryRules(node) {
+  if (Array.isArray(node)) {
+    for (const n of node) {
+      const p = bigqueryRules(n);
+      if (p) return p;
+    }
+    return null;
+  }
+  if (!node || typeof node !== 'object') return null;
+  const at = node.range ? node.range[0] : 0;
+  if (node.type === 'compound_select_stmt' && node.operator && !Array.isArray(node.operator)) {
+    return { at: node.operator.range ? node.operator.range[0] : at,
+      message: `${node.operator.text} needs ALL or DISTINCT in BigQuery` };
+  }
+  if ((node.type === 'delete_stmt' || node.type === 'update_stmt') && Array.isArray(node.clauses) &&
+      !node.clauses.some((c) => c.type === 'where_clause')) {
+    return { at, message: `${node.type === 'delete_stmt' ? 'DELETE' : 'UPDATE'} must have a WHERE clause in BigQuery (WHERE TRUE for every row)` };
+  }
+  for (const v of Object.values(node)) {
+    const p = bigqueryRules(v);
+    if (p) return p;
+  }
+  return null;
+}
+
+// lineCol turns an offset in sql into a 1-based line and column.
+function lineCol(sql, at) {
+  const before = sql.slice(0, at).split('\n');
+  return { line: before.length, col: before[before.length - 1].length + 1 };
+}
+
 const parsers = {
   polyglot(dialect, sql, it) {
     const r = polyglotParse(sql, dialect);
@@ -50,8 +87,9 @@ const parsers = {
   },
   'sql-parser-cst'(dialect, sql) {
     try {
-      cstParse(sql, { dialect, includeRange: true, filename: 'stmt' });
-      return null;
+      const cst = cstParse(sql, { dialect, includeRange: true, filename: 'stmt' });
+      const problem = dialect === 'bigquery' ? bigqueryRules(cst) : null;
+      return problem ? { ...lineCol(sql, problem.at), message: problem.message } : null;
     } catch (e) {
       const msg = String(e && e.message ? e.message : e);
       const m = /--> stmt:(\d+):(\d+)/.exec(msg);

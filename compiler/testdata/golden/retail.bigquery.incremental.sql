@@ -184,7 +184,7 @@ FROM `cdp`.`customer__id_bedges` e LEFT JOIN `cdp`.`customer_identity_edges` o O
 WHERE o.a IS NULL OR (e.ts IS NOT NULL AND (o.ts IS NULL OR e.ts < o.ts));
 -- identifiers with a change
 DROP TABLE IF EXISTS `cdp`.`customer__id_touched`;
-CREATE TABLE `cdp`.`customer__id_touched` AS SELECT node_id FROM `cdp`.`customer__id_ns_changed` UNION SELECT a FROM `cdp`.`customer__id_e_changed` UNION SELECT b FROM `cdp`.`customer__id_e_changed`;
+CREATE TABLE `cdp`.`customer__id_touched` AS SELECT DISTINCT node_id FROM (SELECT node_id FROM `cdp`.`customer__id_ns_changed` UNION ALL SELECT a FROM `cdp`.`customer__id_e_changed` UNION ALL SELECT b FROM `cdp`.`customer__id_e_changed`) AS u;
 -- their raw components, by label (a new identifier is its own)
 DROP TABLE IF EXISTS `cdp`.`customer__id_merge`;
 CREATE TABLE `cdp`.`customer__id_merge` AS SELECT DISTINCT COALESCE(n.label, t.node_id) AS node_id, COALESCE(n.label, t.node_id) AS label
@@ -385,7 +385,7 @@ CREATE TABLE `cdp`.`customer__id_pids` CLUSTER BY `profile_id` AS SELECT o.label
 FROM `cdp`.`customer__id_oldest` o LEFT JOIN `cdp`.`customer__id_chosen` ch ON ch.label = o.label;
 -- profiles whose identifiers changed (read by the profiles node)
 DROP TABLE IF EXISTS `cdp`.`customer__changed_profiles`;
-CREATE TABLE `cdp`.`customer__changed_profiles` CLUSTER BY `profile_id` AS SELECT prev_profile_id AS `profile_id` FROM `cdp`.`customer__id_members` WHERE prev_profile_id IS NOT NULL UNION SELECT profile_id FROM `cdp`.`customer__id_pids`;
+CREATE TABLE `cdp`.`customer__changed_profiles` CLUSTER BY `profile_id` AS SELECT DISTINCT `profile_id` FROM (SELECT prev_profile_id AS `profile_id` FROM `cdp`.`customer__id_members` WHERE prev_profile_id IS NOT NULL UNION ALL SELECT profile_id FROM `cdp`.`customer__id_pids`) AS u;
 -- audit table (empty before a first run)
 CREATE TABLE IF NOT EXISTS `cdp`.`customer_identity_audit` (`run_id` STRING, `kind` STRING, `id_type_a` STRING, `id_value_a` STRING, `id_type_b` STRING, `id_value_b` STRING, `reason` STRING);
 -- replace the affected components' identifiers and audit rows; update the state (atomic)
@@ -466,8 +466,9 @@ DROP TABLE IF EXISTS `cdp`.`customer__id_pids`;
 -- node: profiles.customer (models/traits.yml:11)
 -- update customer_profiles: profiles that may have changed
 DROP TABLE IF EXISTS `cdp`.`customer__prof_dirty`;
-CREATE TABLE `cdp`.`customer__prof_dirty` CLUSTER BY `profile_id` AS SELECT `profile_id` FROM `cdp`.`customer__changed_profiles`
-UNION
+CREATE TABLE `cdp`.`customer__prof_dirty` CLUSTER BY `profile_id` AS SELECT DISTINCT `profile_id` FROM (
+SELECT `profile_id` FROM `cdp`.`customer__changed_profiles`
+UNION ALL
 SELECT `_cdp_profile_id` AS `profile_id` FROM (
   SELECT v.*, COALESCE(i0.`profile_id`, i3.`profile_id`, i2.`profile_id`, i1.`profile_id`) AS `_cdp_profile_id`
   FROM `cdp`.`customer_src_crm_contacts` AS v
@@ -482,7 +483,7 @@ SELECT `_cdp_profile_id` AS `profile_id` FROM (
   WHERE COALESCE(i0.`profile_id`, i3.`profile_id`, i2.`profile_id`, i1.`profile_id`) IS NOT NULL
     AND (v.`_cdp_ts` >= TIMESTAMP '2026-10-29 23:00:00.000000+00:00' OR v.`_cdp_ts` IS NULL)
 ) AS r
-UNION
+UNION ALL
 SELECT `_cdp_profile_id` AS `profile_id` FROM (
   SELECT v.*, COALESCE(i0.`profile_id`, i1.`profile_id`, i2.`profile_id`) AS `_cdp_profile_id`
   FROM `cdp`.`customer_src_shop_customers` AS v
@@ -495,7 +496,7 @@ SELECT `_cdp_profile_id` AS `profile_id` FROM (
   WHERE COALESCE(i0.`profile_id`, i1.`profile_id`, i2.`profile_id`) IS NOT NULL
     AND (v.`_cdp_ts` >= TIMESTAMP '2026-10-29 23:00:00.000000+00:00' OR v.`_cdp_ts` IS NULL)
 ) AS r
-UNION
+UNION ALL
 SELECT `_cdp_profile_id` AS `profile_id` FROM (
   SELECT v.*, COALESCE(i0.`profile_id`, i1.`profile_id`) AS `_cdp_profile_id`
   FROM `cdp`.`customer_src_orders` AS v
@@ -506,7 +507,7 @@ SELECT `_cdp_profile_id` AS `profile_id` FROM (
   WHERE COALESCE(i0.`profile_id`, i1.`profile_id`) IS NOT NULL
     AND (v.`_cdp_ts` >= TIMESTAMP '2026-10-29 23:00:00.000000+00:00' OR v.`_cdp_ts` IS NULL)
 ) AS r
-UNION
+UNION ALL
 SELECT `_cdp_profile_id` AS `profile_id` FROM (
   SELECT v.*, COALESCE(i1.`profile_id`, i0.`profile_id`, i2.`profile_id`) AS `_cdp_profile_id`
   FROM `cdp`.`customer_src_pos_transactions` AS v
@@ -519,7 +520,7 @@ SELECT `_cdp_profile_id` AS `profile_id` FROM (
   WHERE COALESCE(i1.`profile_id`, i0.`profile_id`, i2.`profile_id`) IS NOT NULL
     AND (v.`_cdp_ts` >= TIMESTAMP '2026-10-29 23:00:00.000000+00:00' OR v.`_cdp_ts` IS NULL)
 ) AS r
-UNION
+UNION ALL
 SELECT `_cdp_profile_id` AS `profile_id` FROM (
   SELECT v.*, COALESCE(i1.`profile_id`, i0.`profile_id`) AS `_cdp_profile_id`
   FROM `cdp`.`customer_src_web_events` AS v
@@ -530,7 +531,7 @@ SELECT `_cdp_profile_id` AS `profile_id` FROM (
   WHERE COALESCE(i1.`profile_id`, i0.`profile_id`) IS NOT NULL
     AND (v.`_cdp_ts` >= TIMESTAMP '2026-10-29 23:00:00.000000+00:00' OR v.`_cdp_ts` IS NULL)
 ) AS r
-UNION
+UNION ALL
 SELECT `_cdp_profile_id` AS `profile_id` FROM (
   SELECT v.*, COALESCE(i0.`profile_id`, i1.`profile_id`) AS `_cdp_profile_id`
   FROM `cdp`.`customer_src_orders` AS v
@@ -541,7 +542,7 @@ SELECT `_cdp_profile_id` AS `profile_id` FROM (
   WHERE COALESCE(i0.`profile_id`, i1.`profile_id`) IS NOT NULL
     AND COALESCE((v.`_cdp_ts` >= TIMESTAMP_SUB(TIMESTAMP '2026-10-31 00:00:00.000000+00:00', INTERVAL 2160 HOUR) AND v.`_cdp_ts` <= TIMESTAMP '2026-10-31 00:00:00.000000+00:00') <> (v.`_cdp_ts` >= TIMESTAMP_SUB(TIMESTAMP '2026-11-01 00:00:00.000000+00:00', INTERVAL 2160 HOUR) AND v.`_cdp_ts` <= TIMESTAMP '2026-11-01 00:00:00.000000+00:00'), FALSE)
 ) AS r
-UNION
+UNION ALL
 SELECT `_cdp_profile_id` AS `profile_id` FROM (
   SELECT v.*, COALESCE(i1.`profile_id`, i0.`profile_id`, i2.`profile_id`) AS `_cdp_profile_id`
   FROM `cdp`.`customer_src_pos_transactions` AS v
@@ -554,7 +555,7 @@ SELECT `_cdp_profile_id` AS `profile_id` FROM (
   WHERE COALESCE(i1.`profile_id`, i0.`profile_id`, i2.`profile_id`) IS NOT NULL
     AND COALESCE((v.`_cdp_ts` >= TIMESTAMP_SUB(TIMESTAMP '2026-10-31 00:00:00.000000+00:00', INTERVAL 8736 HOUR) AND v.`_cdp_ts` <= TIMESTAMP '2026-10-31 00:00:00.000000+00:00') <> (v.`_cdp_ts` >= TIMESTAMP_SUB(TIMESTAMP '2026-11-01 00:00:00.000000+00:00', INTERVAL 8736 HOUR) AND v.`_cdp_ts` <= TIMESTAMP '2026-11-01 00:00:00.000000+00:00'), FALSE)
 ) AS r
-UNION
+UNION ALL
 SELECT `_cdp_profile_id` AS `profile_id` FROM (
   SELECT v.*, COALESCE(i1.`profile_id`, i0.`profile_id`) AS `_cdp_profile_id`
   FROM `cdp`.`customer_src_web_events` AS v
@@ -565,7 +566,7 @@ SELECT `_cdp_profile_id` AS `profile_id` FROM (
   WHERE COALESCE(i1.`profile_id`, i0.`profile_id`) IS NOT NULL
     AND COALESCE((v.`_cdp_ts` >= TIMESTAMP_SUB(TIMESTAMP '2026-10-31 00:00:00.000000+00:00', INTERVAL 48 HOUR) AND v.`_cdp_ts` <= TIMESTAMP '2026-10-31 00:00:00.000000+00:00') <> (v.`_cdp_ts` >= TIMESTAMP_SUB(TIMESTAMP '2026-11-01 00:00:00.000000+00:00', INTERVAL 48 HOUR) AND v.`_cdp_ts` <= TIMESTAMP '2026-11-01 00:00:00.000000+00:00'), FALSE)
 ) AS r
-UNION
+UNION ALL
 SELECT `_cdp_profile_id` AS `profile_id` FROM (
   SELECT v.*, COALESCE(i1.`profile_id`, i0.`profile_id`) AS `_cdp_profile_id`
   FROM `cdp`.`customer_src_web_events` AS v
@@ -575,7 +576,8 @@ SELECT `_cdp_profile_id` AS `profile_id` FROM (
     ON i0.`id_type` = 'anonymous_id' AND i0.`id_value` = v.`_cdp_id_0`
   WHERE COALESCE(i1.`profile_id`, i0.`profile_id`) IS NOT NULL
     AND COALESCE((v.`_cdp_ts` >= TIMESTAMP_SUB(TIMESTAMP '2026-10-31 00:00:00.000000+00:00', INTERVAL 336 HOUR) AND v.`_cdp_ts` <= TIMESTAMP '2026-10-31 00:00:00.000000+00:00') <> (v.`_cdp_ts` >= TIMESTAMP_SUB(TIMESTAMP '2026-11-01 00:00:00.000000+00:00', INTERVAL 336 HOUR) AND v.`_cdp_ts` <= TIMESTAMP '2026-11-01 00:00:00.000000+00:00'), FALSE)
-) AS r;
+) AS r
+) AS u;
 -- update customer_profiles: their identifiers
 DROP TABLE IF EXISTS `cdp`.`customer__prof_dirty_ids`;
 CREATE TABLE `cdp`.`customer__prof_dirty_ids` AS SELECT `id_type`, `id_value` FROM `cdp`.`customer_identifiers` WHERE `profile_id` IN (SELECT `profile_id` FROM `cdp`.`customer__prof_dirty`);

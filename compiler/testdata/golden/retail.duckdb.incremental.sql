@@ -166,7 +166,7 @@ CREATE OR REPLACE TABLE "cdp"."customer__id_e_changed" AS SELECT e.a, e.b, e.tie
 FROM "cdp"."customer__id_bedges" e LEFT JOIN "cdp"."customer_identity_edges" o ON o.a = e.a AND o.b = e.b
 WHERE o.a IS NULL OR (e.ts IS NOT NULL AND (o.ts IS NULL OR e.ts < o.ts));
 -- identifiers with a change
-CREATE OR REPLACE TABLE "cdp"."customer__id_touched" AS SELECT node_id FROM "cdp"."customer__id_ns_changed" UNION SELECT a FROM "cdp"."customer__id_e_changed" UNION SELECT b FROM "cdp"."customer__id_e_changed";
+CREATE OR REPLACE TABLE "cdp"."customer__id_touched" AS SELECT DISTINCT node_id FROM (SELECT node_id FROM "cdp"."customer__id_ns_changed" UNION ALL SELECT a FROM "cdp"."customer__id_e_changed" UNION ALL SELECT b FROM "cdp"."customer__id_e_changed") AS u;
 -- their raw components, by label (a new identifier is its own)
 CREATE OR REPLACE TABLE "cdp"."customer__id_merge" AS SELECT DISTINCT COALESCE(n.label, t.node_id) AS node_id, COALESCE(n.label, t.node_id) AS label
 FROM "cdp"."customer__id_touched" t LEFT JOIN "cdp"."customer_identity_nodes" n ON n.node_id = t.node_id;
@@ -333,7 +333,7 @@ CREATE OR REPLACE TABLE "cdp"."customer__id_pids" AS SELECT o.label, COALESCE(ch
   CASE WHEN SUBSTR(md5(o.id_type || ':' || o.id_value), 1, 16) IN (SELECT profile_id FROM "cdp"."customer_identifiers") THEN SUBSTR(md5(o.id_type || ':' || o.id_value || ':' || 'compile'), 1, 16) ELSE SUBSTR(md5(o.id_type || ':' || o.id_value), 1, 16) END) AS profile_id
 FROM "cdp"."customer__id_oldest" o LEFT JOIN "cdp"."customer__id_chosen" ch ON ch.label = o.label;
 -- profiles whose identifiers changed (read by the profiles node)
-CREATE OR REPLACE TABLE "cdp"."customer__changed_profiles" AS SELECT prev_profile_id AS "profile_id" FROM "cdp"."customer__id_members" WHERE prev_profile_id IS NOT NULL UNION SELECT profile_id FROM "cdp"."customer__id_pids";
+CREATE OR REPLACE TABLE "cdp"."customer__changed_profiles" AS SELECT DISTINCT "profile_id" FROM (SELECT prev_profile_id AS "profile_id" FROM "cdp"."customer__id_members" WHERE prev_profile_id IS NOT NULL UNION ALL SELECT profile_id FROM "cdp"."customer__id_pids") AS u;
 -- audit table (empty before a first run)
 CREATE TABLE IF NOT EXISTS "cdp"."customer_identity_audit" ("run_id" VARCHAR, "kind" VARCHAR, "id_type_a" VARCHAR, "id_value_a" VARCHAR, "id_type_b" VARCHAR, "id_value_b" VARCHAR, "reason" VARCHAR);
 -- replace the affected components' identifiers and audit rows; update the state (atomic)
@@ -413,8 +413,9 @@ DROP TABLE IF EXISTS "cdp"."customer__id_pids";
 
 -- node: profiles.customer (models/traits.yml:11)
 -- update customer_profiles: profiles that may have changed
-CREATE OR REPLACE TABLE "cdp"."customer__prof_dirty" AS SELECT "profile_id" FROM "cdp"."customer__changed_profiles"
-UNION
+CREATE OR REPLACE TABLE "cdp"."customer__prof_dirty" AS SELECT DISTINCT "profile_id" FROM (
+SELECT "profile_id" FROM "cdp"."customer__changed_profiles"
+UNION ALL
 SELECT "_cdp_profile_id" AS "profile_id" FROM (
   SELECT v.*, COALESCE(i0."profile_id", i3."profile_id", i2."profile_id", i1."profile_id") AS "_cdp_profile_id"
   FROM "cdp"."customer_src_crm_contacts" AS v
@@ -429,7 +430,7 @@ SELECT "_cdp_profile_id" AS "profile_id" FROM (
   WHERE COALESCE(i0."profile_id", i3."profile_id", i2."profile_id", i1."profile_id") IS NOT NULL
     AND (v."_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR v."_cdp_ts" IS NULL)
 ) AS r
-UNION
+UNION ALL
 SELECT "_cdp_profile_id" AS "profile_id" FROM (
   SELECT v.*, COALESCE(i0."profile_id", i1."profile_id", i2."profile_id") AS "_cdp_profile_id"
   FROM "cdp"."customer_src_shop_customers" AS v
@@ -442,7 +443,7 @@ SELECT "_cdp_profile_id" AS "profile_id" FROM (
   WHERE COALESCE(i0."profile_id", i1."profile_id", i2."profile_id") IS NOT NULL
     AND (v."_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR v."_cdp_ts" IS NULL)
 ) AS r
-UNION
+UNION ALL
 SELECT "_cdp_profile_id" AS "profile_id" FROM (
   SELECT v.*, COALESCE(i0."profile_id", i1."profile_id") AS "_cdp_profile_id"
   FROM "cdp"."customer_src_orders" AS v
@@ -453,7 +454,7 @@ SELECT "_cdp_profile_id" AS "profile_id" FROM (
   WHERE COALESCE(i0."profile_id", i1."profile_id") IS NOT NULL
     AND (v."_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR v."_cdp_ts" IS NULL)
 ) AS r
-UNION
+UNION ALL
 SELECT "_cdp_profile_id" AS "profile_id" FROM (
   SELECT v.*, COALESCE(i1."profile_id", i0."profile_id", i2."profile_id") AS "_cdp_profile_id"
   FROM "cdp"."customer_src_pos_transactions" AS v
@@ -466,7 +467,7 @@ SELECT "_cdp_profile_id" AS "profile_id" FROM (
   WHERE COALESCE(i1."profile_id", i0."profile_id", i2."profile_id") IS NOT NULL
     AND (v."_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR v."_cdp_ts" IS NULL)
 ) AS r
-UNION
+UNION ALL
 SELECT "_cdp_profile_id" AS "profile_id" FROM (
   SELECT v.*, COALESCE(i1."profile_id", i0."profile_id") AS "_cdp_profile_id"
   FROM "cdp"."customer_src_web_events" AS v
@@ -477,7 +478,7 @@ SELECT "_cdp_profile_id" AS "profile_id" FROM (
   WHERE COALESCE(i1."profile_id", i0."profile_id") IS NOT NULL
     AND (v."_cdp_ts" >= TIMESTAMP '2026-10-29 23:00:00.000000' OR v."_cdp_ts" IS NULL)
 ) AS r
-UNION
+UNION ALL
 SELECT "_cdp_profile_id" AS "profile_id" FROM (
   SELECT v.*, COALESCE(i0."profile_id", i1."profile_id") AS "_cdp_profile_id"
   FROM "cdp"."customer_src_orders" AS v
@@ -488,7 +489,7 @@ SELECT "_cdp_profile_id" AS "profile_id" FROM (
   WHERE COALESCE(i0."profile_id", i1."profile_id") IS NOT NULL
     AND COALESCE((v."_cdp_ts" >= (TIMESTAMP '2026-10-31 00:00:00.000000' - INTERVAL '2160 hours') AND v."_cdp_ts" <= TIMESTAMP '2026-10-31 00:00:00.000000') <> (v."_cdp_ts" >= (TIMESTAMP '2026-11-01 00:00:00.000000' - INTERVAL '2160 hours') AND v."_cdp_ts" <= TIMESTAMP '2026-11-01 00:00:00.000000'), FALSE)
 ) AS r
-UNION
+UNION ALL
 SELECT "_cdp_profile_id" AS "profile_id" FROM (
   SELECT v.*, COALESCE(i1."profile_id", i0."profile_id", i2."profile_id") AS "_cdp_profile_id"
   FROM "cdp"."customer_src_pos_transactions" AS v
@@ -501,7 +502,7 @@ SELECT "_cdp_profile_id" AS "profile_id" FROM (
   WHERE COALESCE(i1."profile_id", i0."profile_id", i2."profile_id") IS NOT NULL
     AND COALESCE((v."_cdp_ts" >= (TIMESTAMP '2026-10-31 00:00:00.000000' - INTERVAL '8736 hours') AND v."_cdp_ts" <= TIMESTAMP '2026-10-31 00:00:00.000000') <> (v."_cdp_ts" >= (TIMESTAMP '2026-11-01 00:00:00.000000' - INTERVAL '8736 hours') AND v."_cdp_ts" <= TIMESTAMP '2026-11-01 00:00:00.000000'), FALSE)
 ) AS r
-UNION
+UNION ALL
 SELECT "_cdp_profile_id" AS "profile_id" FROM (
   SELECT v.*, COALESCE(i1."profile_id", i0."profile_id") AS "_cdp_profile_id"
   FROM "cdp"."customer_src_web_events" AS v
@@ -512,7 +513,7 @@ SELECT "_cdp_profile_id" AS "profile_id" FROM (
   WHERE COALESCE(i1."profile_id", i0."profile_id") IS NOT NULL
     AND COALESCE((v."_cdp_ts" >= (TIMESTAMP '2026-10-31 00:00:00.000000' - INTERVAL '48 hours') AND v."_cdp_ts" <= TIMESTAMP '2026-10-31 00:00:00.000000') <> (v."_cdp_ts" >= (TIMESTAMP '2026-11-01 00:00:00.000000' - INTERVAL '48 hours') AND v."_cdp_ts" <= TIMESTAMP '2026-11-01 00:00:00.000000'), FALSE)
 ) AS r
-UNION
+UNION ALL
 SELECT "_cdp_profile_id" AS "profile_id" FROM (
   SELECT v.*, COALESCE(i1."profile_id", i0."profile_id") AS "_cdp_profile_id"
   FROM "cdp"."customer_src_web_events" AS v
@@ -522,7 +523,8 @@ SELECT "_cdp_profile_id" AS "profile_id" FROM (
     ON i0."id_type" = 'anonymous_id' AND i0."id_value" = v."_cdp_id_0"
   WHERE COALESCE(i1."profile_id", i0."profile_id") IS NOT NULL
     AND COALESCE((v."_cdp_ts" >= (TIMESTAMP '2026-10-31 00:00:00.000000' - INTERVAL '336 hours') AND v."_cdp_ts" <= TIMESTAMP '2026-10-31 00:00:00.000000') <> (v."_cdp_ts" >= (TIMESTAMP '2026-11-01 00:00:00.000000' - INTERVAL '336 hours') AND v."_cdp_ts" <= TIMESTAMP '2026-11-01 00:00:00.000000'), FALSE)
-) AS r;
+) AS r
+) AS u;
 -- update customer_profiles: their identifiers
 CREATE OR REPLACE TABLE "cdp"."customer__prof_dirty_ids" AS SELECT "id_type", "id_value" FROM "cdp"."customer_identifiers" WHERE "profile_id" IN (SELECT "profile_id" FROM "cdp"."customer__prof_dirty");
 -- update customer_profiles: replace their rows (atomic)
