@@ -44,8 +44,14 @@ func loadProject(t *testing.T) *models.Project {
 // build seeds the example into w and runs every node.
 func build(t *testing.T, w warehouse.Warehouse, p *models.Project) *compiler.Graph {
 	t.Helper()
+	return buildFrom(t, w, p, "seeds")
+}
+
+// buildFrom is build with the seed CSVs of another folder.
+func buildFrom(t *testing.T, w warehouse.Warehouse, p *models.Project, seeds string) *compiler.Graph {
+	t.Helper()
 	ctx := context.Background()
-	if _, err := seed.Load(ctx, w, "cdp", []string{"seeds"}, seed.Options{}); err != nil {
+	if _, err := seed.Load(ctx, w, "cdp", []string{seeds}, seed.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	g, err := compiler.Compile(p, w.Dialect(), compiler.Options{Schema: "cdp", AsOf: asOf, RunID: "test"})
@@ -158,7 +164,7 @@ func TestRetailIdenticalOnDuckDBAndPostgres(t *testing.T) {
 	}
 
 	checkOracle(t, dw, dg, p)
-	checkTruth(t, dw, dg, p)
+	checkTruth(t, dw, dg, p, filepath.Join("testdata", "truth.csv"))
 }
 
 // checkOracle feeds the normalized identifiers of every source row (read
@@ -236,10 +242,11 @@ func checkOracle(t *testing.T, w warehouse.Warehouse, g *compiler.Graph, p *mode
 	t.Logf("oracle: %d identifiers, %d profiles, %d links dropped by limits — all equal", len(got), len(want.Clusters()), len(want.Dropped))
 }
 
-// checkTruth asserts no profile mixes two real people of the generator.
-func checkTruth(t *testing.T, w warehouse.Warehouse, g *compiler.Graph, p *models.Project) {
+// checkTruth asserts no profile mixes two real people of the generator
+// (truth is the generator's person_id,id_type,id_value file).
+func checkTruth(t *testing.T, w warehouse.Warehouse, g *compiler.Graph, p *models.Project, truth string) {
 	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", "truth.csv"))
+	f, err := os.Open(truth)
 	if err != nil {
 		t.Fatal(err)
 	}

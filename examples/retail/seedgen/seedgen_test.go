@@ -1,4 +1,4 @@
-package main
+package seedgen
 
 import (
 	"bytes"
@@ -14,7 +14,7 @@ import (
 
 func mustAnchor(t *testing.T, s string) time.Time {
 	t.Helper()
-	at, err := parseAnchor(s)
+	at, err := time.Parse("2006-01-02", s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +42,7 @@ func readDir(t *testing.T, dir string) map[string][]byte {
 }
 
 func TestGenerationIsDeterministic(t *testing.T) {
-	cfg := config{seed: 7, people: 150, anchor: mustAnchor(t, defaultAnchor)}
+	cfg := config{seed: 7, people: 150, anchor: mustAnchor(t, DefaultAnchor)}
 	a, b := t.TempDir(), t.TempDir()
 	if err := generate(cfg).write(a, filepath.Join(a, "truth.csv")); err != nil {
 		t.Fatal(err)
@@ -66,7 +66,7 @@ func TestGenerationIsDeterministic(t *testing.T) {
 }
 
 func TestCommittedSeedsMatchGenerator(t *testing.T) {
-	d := generate(config{seed: defaultSeed, people: defaultPeople, anchor: mustAnchor(t, defaultAnchor)})
+	d := generate(config{seed: DefaultSeed, people: DefaultPeople, anchor: mustAnchor(t, DefaultAnchor)})
 	want := d.files()
 	var got = map[string][]byte{}
 	for name, b := range readDir(t, filepath.Join("..", "seeds")) {
@@ -99,7 +99,7 @@ func TestCommittedSeedsMatchGenerator(t *testing.T) {
 }
 
 func TestSeedInvariants(t *testing.T) {
-	anchor := mustAnchor(t, defaultAnchor)
+	anchor := mustAnchor(t, DefaultAnchor)
 	files := generate(config{seed: 3, people: 400, anchor: anchor}).files()
 	for name, b := range files {
 		rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
@@ -126,7 +126,7 @@ func TestSeedInvariants(t *testing.T) {
 }
 
 func TestTinyPopulation(t *testing.T) {
-	d := generate(config{seed: 1, people: 10, anchor: mustAnchor(t, defaultAnchor)})
+	d := generate(config{seed: 1, people: 10, anchor: mustAnchor(t, DefaultAnchor)})
 	if len(d.crm) == 0 || len(d.web) == 0 {
 		t.Fatalf("10 people produced %d contacts and %d events", len(d.crm), len(d.web))
 	}
