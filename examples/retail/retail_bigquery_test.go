@@ -60,7 +60,13 @@ func TestRetailBigQueryEmulator(t *testing.T) {
 	dg, bg := compareWithDuckDB(t, dw, bw, p, bp, seeds)
 	checkTruth(t, bw, bg, bp, truth)
 
-	// the example's syncs deliver the same records from both
+	compareSyncs(t, dw, bw, dg, bg)
+}
+
+// compareSyncs runs the example's syncs from dw (DuckDB) and from bw and
+// expects the same records delivered, and the same run counts.
+func compareSyncs(t *testing.T, dw, bw warehouse.Warehouse, dg, bg *compiler.Graph) {
+	t.Helper()
 	for _, name := range []string{"vip_to_crm", "customers_export"} {
 		dState, dRes := syncExample(t, dw, dg, name)
 		bState, bRes := syncExample(t, bw, bg, name)
@@ -109,9 +115,9 @@ func syncExample(t *testing.T, w warehouse.Warehouse, g *compiler.Graph, name st
 	return state, first
 }
 
-// TestRetailBigQueryReal is TestRetailBigQueryEmulator on the real project
-// named by CDP_TEST_BIGQUERY_PROJECT (dataset cdp). Skipped when the
-// variable is not set.
+// TestRetailBigQueryReal is TestRetailBigQueryEmulator with the committed
+// seeds, on the real project named by CDP_TEST_BIGQUERY_PROJECT (dataset
+// cdp). Skipped when the variable is not set.
 func TestRetailBigQueryReal(t *testing.T) {
 	w, _ := bqtest.Real(t)
 	dw, err := duckdb.Open(context.Background(), ":memory:")
@@ -120,8 +126,9 @@ func TestRetailBigQueryReal(t *testing.T) {
 	}
 	defer dw.Close()
 	p, bp := loadProject(t), loadProject(t)
-	_, bg := compareWithDuckDB(t, dw, w, p, bp, "seeds")
+	dg, bg := compareWithDuckDB(t, dw, w, p, bp, "seeds")
 	checkTruth(t, w, bg, bp, filepath.Join("testdata", "truth.csv"))
+	compareSyncs(t, dw, w, dg, bg)
 }
 
 // compareWithDuckDB builds project p on dw (DuckDB) and bp (p adapted for
