@@ -137,16 +137,7 @@ func TestRetailBigQueryReal(t *testing.T) {
 func compareWithDuckDB(t *testing.T, dw, bw warehouse.Warehouse, p, bp *models.Project, seeds string) (dg, bg *compiler.Graph) {
 	forBigQuery(t, bp)
 	dg, bg = buildFrom(t, dw, p, seeds), buildFrom(t, bw, bp, seeds)
-	queries := func(g *compiler.Graph) map[string]string {
-		tb := g.Tables
-		return map[string]string{
-			"identifiers": "SELECT id_type, id_value, profile_id, first_seen_at, last_seen_at, source_count FROM " + tb.Q(tb.Identifiers()),
-			"profiles":    "SELECT * FROM " + tb.Q(tb.Profiles()),
-			"segments":    "SELECT segment, profile_id, in_holdout, entered_at FROM " + tb.Q(tb.Segments()),
-			"audit":       "SELECT kind, id_type_a, id_value_a, id_type_b, id_value_b, reason FROM " + tb.Q(tb.Audit()),
-		}
-	}
-	dq, bq := queries(dg), queries(bg)
+	dq, bq := outputQueries(dg), outputQueries(bg)
 	for _, name := range []string{"identifiers", "profiles", "segments", "audit"} {
 		a, b := snapshot(t, dw, dq[name]), snapshot(t, bw, bq[name])
 		if len(a) == 0 {

@@ -137,16 +137,7 @@ func TestRetailIdenticalOnDuckDBAndPostgres(t *testing.T) {
 	defer pw.Close()
 	dg, pg := build(t, dw, p), build(t, pw, p)
 
-	queries := func(g *compiler.Graph) map[string]string {
-		tb := g.Tables
-		return map[string]string{
-			"identifiers": "SELECT id_type, id_value, profile_id, first_seen_at, last_seen_at, source_count FROM " + tb.Q(tb.Identifiers()),
-			"profiles":    "SELECT * FROM " + tb.Q(tb.Profiles()),
-			"segments":    "SELECT segment, profile_id, in_holdout, entered_at FROM " + tb.Q(tb.Segments()),
-			"audit":       "SELECT kind, id_type_a, id_value_a, id_type_b, id_value_b, reason FROM " + tb.Q(tb.Audit()),
-		}
-	}
-	dq, pq := queries(dg), queries(pg)
+	dq, pq := outputQueries(dg), outputQueries(pg)
 	for _, name := range []string{"identifiers", "profiles", "segments", "audit"} {
 		a, b := snapshot(t, dw, dq[name]), snapshot(t, pw, pq[name])
 		if len(a) == 0 {
@@ -165,6 +156,17 @@ func TestRetailIdenticalOnDuckDBAndPostgres(t *testing.T) {
 
 	checkOracle(t, dw, dg, p)
 	checkTruth(t, dw, dg, p, filepath.Join("testdata", "truth.csv"))
+}
+
+// outputQueries reads the four output tables of a build, by name.
+func outputQueries(g *compiler.Graph) map[string]string {
+	tb := g.Tables
+	return map[string]string{
+		"identifiers": "SELECT id_type, id_value, profile_id, first_seen_at, last_seen_at, source_count FROM " + tb.Q(tb.Identifiers()),
+		"profiles":    "SELECT * FROM " + tb.Q(tb.Profiles()),
+		"segments":    "SELECT segment, profile_id, in_holdout, entered_at FROM " + tb.Q(tb.Segments()),
+		"audit":       "SELECT kind, id_type_a, id_value_a, id_type_b, id_value_b, reason FROM " + tb.Q(tb.Audit()),
+	}
 }
 
 // checkOracle feeds the normalized identifiers of every source row (read
