@@ -32,9 +32,9 @@ type sharedDevice struct {
 }
 
 // generate runs every source in a fixed order; see the package comment.
-func generate(cfg config) *dataset {
+func generate(cfg Config) *dataset {
 	g := newGen(cfg)
-	d := &dataset{people: g.newPeople(cfg.people)}
+	d := &dataset{people: g.newPeople(cfg.People)}
 	g.crm(d)
 	g.shop(d)
 	g.orders(d)

@@ -18,11 +18,11 @@ type gen struct {
 	used   map[string]bool
 }
 
-func newGen(cfg config) *gen {
+func newGen(cfg Config) *gen {
 	return &gen{
-		r:      rand.New(rand.NewPCG(cfg.seed, cfg.seed^0x9e3779b97f4a7c15)),
-		anchor: cfg.anchor,
-		start:  cfg.anchor.Add(-730 * day),
+		r:      rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
+		anchor: cfg.Anchor,
+		start:  cfg.Anchor.Add(-730 * day),
 		used:   map[string]bool{},
 	}
 }

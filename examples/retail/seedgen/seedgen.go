@@ -78,19 +78,12 @@ type Config struct {
 	Anchor time.Time // every timestamp is before it
 }
 
-// config is Config inside the package.
-type config struct {
-	seed   uint64
-	people int
-	anchor time.Time
-}
-
 // Dataset is everything one generation produced.
 type Dataset struct{ d *dataset }
 
 // Generate runs the generator.
 func Generate(c Config) *Dataset {
-	return &Dataset{generate(config{seed: c.Seed, people: c.People, anchor: c.Anchor})}
+	return &Dataset{generate(Config{Seed: c.Seed, People: c.People, Anchor: c.Anchor})}
 }
 
 // Files returns the seed CSVs by file name.

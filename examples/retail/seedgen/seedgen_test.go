@@ -42,7 +42,7 @@ func readDir(t *testing.T, dir string) map[string][]byte {
 }
 
 func TestGenerationIsDeterministic(t *testing.T) {
-	cfg := config{seed: 7, people: 150, anchor: mustAnchor(t, DefaultAnchor)}
+	cfg := Config{Seed: 7, People: 150, Anchor: mustAnchor(t, DefaultAnchor)}
 	a, b := t.TempDir(), t.TempDir()
 	if err := generate(cfg).write(a, filepath.Join(a, "truth.csv")); err != nil {
 		t.Fatal(err)
@@ -59,14 +59,14 @@ func TestGenerationIsDeterministic(t *testing.T) {
 			t.Errorf("%s differs between two runs with the same seed", name)
 		}
 	}
-	other := generate(config{seed: 8, people: 150, anchor: cfg.anchor}).files()
+	other := generate(Config{Seed: 8, People: 150, Anchor: cfg.Anchor}).files()
 	if bytes.Equal(other["web_events.csv"], fa["web_events.csv"]) {
 		t.Error("another seed produced the same web events")
 	}
 }
 
 func TestCommittedSeedsMatchGenerator(t *testing.T) {
-	d := generate(config{seed: DefaultSeed, people: DefaultPeople, anchor: mustAnchor(t, DefaultAnchor)})
+	d := generate(Config{Seed: DefaultSeed, People: DefaultPeople, Anchor: mustAnchor(t, DefaultAnchor)})
 	want := d.files()
 	var got = map[string][]byte{}
 	for name, b := range readDir(t, filepath.Join("..", "seeds")) {
@@ -100,7 +100,7 @@ func TestCommittedSeedsMatchGenerator(t *testing.T) {
 
 func TestSeedInvariants(t *testing.T) {
 	anchor := mustAnchor(t, DefaultAnchor)
-	files := generate(config{seed: 3, people: 400, anchor: anchor}).files()
+	files := generate(Config{Seed: 3, People: 400, Anchor: anchor}).files()
 	for name, b := range files {
 		rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
 		if err != nil {
@@ -126,7 +126,7 @@ func TestSeedInvariants(t *testing.T) {
 }
 
 func TestTinyPopulation(t *testing.T) {
-	d := generate(config{seed: 1, people: 10, anchor: mustAnchor(t, DefaultAnchor)})
+	d := generate(Config{Seed: 1, People: 10, Anchor: mustAnchor(t, DefaultAnchor)})
 	if len(d.crm) == 0 || len(d.web) == 0 {
 		t.Fatalf("10 people produced %d contacts and %d events", len(d.crm), len(d.web))
 	}
