@@ -31,7 +31,7 @@ func (l *loader) parseDestination(n *yaml.Node) {
 	if !ok {
 		return
 	}
-	d := &Destination{Pos: l.pos(m.node), Settings: map[string]string{}}
+	d := &Destination{Pos: l.pos(m.node), Settings: map[string]string{}, SettingPos: map[string]Pos{}}
 	name, namePos := l.name(m, "destination")
 	d.Name = name
 	if m.has("type") {
@@ -51,7 +51,11 @@ func (l *loader) parseDestination(n *yaml.Node) {
 	if n := m.get("paused"); n != nil {
 		d.Paused, _ = l.boolean(n, "`paused`")
 	}
+	if n := m.get("rate_limit"); n != nil {
+		d.SettingPos["rate_limit"] = l.pos(n)
+	}
 	for _, x := range m.extra {
+		d.SettingPos[x.key] = l.pos(x.v)
 		switch {
 		case isNull(x.v):
 			d.Settings[x.key] = ""

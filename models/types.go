@@ -257,7 +257,9 @@ type Destination struct {
 	Paused    bool   // stops every sync to it without touching state
 	// Settings holds every other scalar key (url, secret, …) after ${ENV} interpolation.
 	Settings map[string]string
-	Pos      Pos
+	// SettingPos is the position of each setting's value (and of rate_limit).
+	SettingPos map[string]Pos
+	Pos        Pos
 }
 
 // Sync maps a segment (or all profiles) to a destination.

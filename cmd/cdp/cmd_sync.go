@@ -16,10 +16,6 @@ import (
 	"github.com/cdpkit/cdp/runner"
 	"github.com/cdpkit/cdp/sync/engine"
 	"github.com/cdpkit/cdp/warehouse"
-
-	_ "github.com/cdpkit/cdp/sync/destinations/file"
-	_ "github.com/cdpkit/cdp/sync/destinations/postgrestable"
-	_ "github.com/cdpkit/cdp/sync/destinations/webhook"
 )
 
 // exitChanges is `sync plan --detailed-exitcode`'s code when there are changes.

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sort"
 	"sync"
 	"time"
@@ -30,6 +31,13 @@ type Record struct {
 	// Fields maps destination field names to values (nil, string, int64,
 	// float64, bool, time.Time). For OpRemove they are the last delivered fields.
 	Fields map[string]any
+	// RemoteID is the ID the destination assigned to the record when it was
+	// last confirmed (Result.RemoteID), handed back for changes and removals;
+	// "" when none is known.
+	RemoteID string
+	// Hash fingerprints the record's fields as the engine stores them; with
+	// Key and Op it names the record's content (see IdempotencyKey).
+	Hash string
 }
 
 // Result is the outcome of one record of a batch. A nil Err means the
@@ -39,6 +47,10 @@ type Result struct {
 	// Retryable marks a failure worth retrying (at the next attempt or run);
 	// false means the destination rejected the record itself.
 	Retryable bool
+	// RemoteID is the destination's own ID of a confirmed record (a HubSpot
+	// record ID, a Salesforce Id, a Klaviyo profile ID); the engine stores it
+	// with the record's state and hands it back as Record.RemoteID.
+	RemoteID string
 }
 
 // Capabilities declares what a destination can do.
@@ -79,6 +91,19 @@ type BatchError struct {
 	Retryable  bool
 	RetryAfter time.Duration // from a Retry-After header, 0 when none
 	Status     int           // HTTP status when there is one
+	// Throttled marks the vendor's rate-limit signal (a 429, HubSpot's
+	// policyName, Salesforce's REQUEST_LIMIT_EXCEEDED), counted as throttling.
+	Throttled bool
+	// Fatal stops the whole run at once (a revoked token, missing scopes):
+	// nothing more is sent, and the batch's records stay to be retried by the
+	// next run once the cause is fixed.
+	Fatal bool
+}
+
+// IsFatal reports whether err stops the whole run.
+func IsFatal(err error) bool {
+	var be *BatchError
+	return errors.As(err, &be) && be.Fatal
 }
 
 // Error implements error.
@@ -98,55 +123,73 @@ func IsRetryable(err error) bool {
 }
 
 // Config is what a factory gets: the destination's settings from YAML (after
-// ${ENV} interpolation), the sync's options, and the project root for paths.
+// ${ENV} interpolation) parsed against its Spec, the sync's options, and the
+// project root for paths.
 type Config struct {
-	Name        string
+	Name string
+	// Settings are the raw settings; Values the same parsed by the spec.
 	Settings    map[string]string
+	Values      Values
 	Options     map[string]any
 	ProjectRoot string
 	SyncName    string
 	RunID       string
+	// Mode is the sync's mode (upsert, mirror, insert, update).
+	Mode string
 	// Fields lists the destination field names of the sync, in mapping order.
 	Fields []string
 	// Key names the destination field that holds the record key, when the
 	// key is also a mapped field ("" otherwise).
 	KeyField string
+	// Logger gets request and response logs at debug level (nil: none).
+	Logger *slog.Logger
 }
 
 // Factory opens a destination for one sync run.
 type Factory func(ctx context.Context, cfg Config) (Destination, error)
 
-// Spec registers a destination type.
-type Spec struct {
-	Type string
-	// Required lists settings that must be present (checked by `cdp validate`).
-	Required []string
-	// Optional lists other accepted settings.
-	Optional []string
-	New      Factory
-}
-
 var (
 	mu    sync.RWMutex
-	specs = map[string]Spec{}
+	specs = map[string]*Spec{}
 )
 
-// Register makes a destination type available; call it from init().
-func Register(s Spec) {
+// Register makes a destination type available; call it from init(). It
+// panics on a second registration of a type or a spec without New.
+func Register(s *Spec) {
 	mu.Lock()
 	defer mu.Unlock()
+	if _, dup := specs[s.Type]; dup || s.New == nil || s.Type == "" {
+		panic("destination: bad or duplicate registration of " + s.Type)
+	}
 	specs[s.Type] = s
 }
 
 // Lookup returns the spec of a type.
-func Lookup(typ string) (Spec, error) {
+func Lookup(typ string) (*Spec, error) {
 	mu.RLock()
 	defer mu.RUnlock()
 	s, ok := specs[typ]
 	if !ok {
-		return Spec{}, fmt.Errorf("unknown destination type %q (known: %v)", typ, typesLocked())
+		return nil, fmt.Errorf("unknown destination type %q (known: %v)", typ, typesLocked())
 	}
 	return s, nil
+}
+
+// Open parses raw settings against the type's spec and opens the
+// destination; a bad setting is an error naming it.
+func Open(ctx context.Context, typ string, cfg Config) (Destination, error) {
+	s, err := Lookup(typ)
+	if err != nil {
+		return nil, err
+	}
+	v, probs := s.Parse(cfg.Settings)
+	for _, p := range probs {
+		if !p.Warning {
+			return nil, fmt.Errorf("destination %s: %s", cfg.Name, p.Message)
+		}
+	}
+	cfg.Values = v
+	return s.New(ctx, cfg)
 }
 
 // Types lists registered destination types.

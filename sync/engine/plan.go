@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/cdpkit/cdp/layout"
@@ -19,6 +20,8 @@ type Engine struct {
 	Tables  layout.Tables
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Logger gets the destinations' request logs at debug level (nil: none).
+	Logger *slog.Logger
 }
 
 func (e *Engine) now() time.Time {

@@ -122,10 +122,6 @@ func (e *Engine) run(ctx context.Context, s *models.Sync, o RunOptions, l *lease
 	if err != nil {
 		return err
 	}
-	spec, err := destination.Lookup(destCfg.Type)
-	if err != nil {
-		return err
-	}
 	fields := make([]string, len(s.Fields))
 	keyField := ""
 	for i, f := range s.Fields {
@@ -134,8 +130,8 @@ func (e *Engine) run(ctx context.Context, s *models.Sync, o RunOptions, l *lease
 			keyField = f.Field
 		}
 	}
-	dest, err := spec.New(ctx, destination.Config{Name: destCfg.Name, Settings: destCfg.Settings, Options: s.Options,
-		ProjectRoot: e.Project.Root, SyncName: s.Name, RunID: o.RunID, Fields: fields, KeyField: keyField})
+	dest, err := destination.Open(ctx, destCfg.Type, destination.Config{Name: destCfg.Name, Settings: destCfg.Settings, Options: s.Options,
+		ProjectRoot: e.Project.Root, SyncName: s.Name, RunID: o.RunID, Mode: s.Mode, Fields: fields, KeyField: keyField, Logger: e.Logger})
 	if err != nil {
 		return fmt.Errorf("destination %s: %w", destCfg.Name, err)
 	}

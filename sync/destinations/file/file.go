@@ -21,11 +21,22 @@ const Type = "file"
 const MaxBatch = 1000
 
 func init() {
-	destination.Register(destination.Spec{
-		Type:     Type,
-		Required: []string{"path"},
-		Optional: []string{"format"},
-		New:      New,
+	destination.Register(&destination.Spec{
+		Type: Type, Title: "File export",
+		Summary: "appends each run's records to a JSON Lines or CSV file in a folder",
+		Settings: []destination.Setting{
+			{Name: "path", Kind: destination.KindString, Required: true, Example: "exports/vip",
+				Doc: "folder the run files go to (relative to the project)"},
+			{Name: "format", Kind: destination.KindEnum, Default: "jsonl", Values: []string{"jsonl", "csv"},
+				Doc: "file format"},
+		},
+		Modes: []string{"upsert", "mirror", "insert", "update"},
+		Operations: []destination.Operation{
+			{Op: destination.OpAdd, Sends: "a line with op add"}, {Op: destination.OpChange, Sends: "a line with op change"},
+			{Op: destination.OpRemove, Sends: "a line with op remove"},
+		},
+		Limits: []string{fmt.Sprintf("%d records per write", MaxBatch)},
+		New:    New,
 	})
 }
 

@@ -33,11 +33,21 @@ const (
 )
 
 func init() {
-	destination.Register(destination.Spec{
-		Type:     Type,
-		Required: []string{"dsn", "table"},
-		Optional: []string{"batch_size"},
-		New:      New,
+	destination.Register(&destination.Spec{
+		Type: Type, Title: "PostgreSQL table",
+		Summary: "upserts records into a PostgreSQL table keyed by the sync key (created when missing)",
+		Settings: []destination.Setting{
+			{Name: "dsn", Kind: destination.KindSecret, Required: true, Doc: "connection string, e.g. postgres://user:pass@host/db"},
+			{Name: "table", Kind: destination.KindString, Required: true, Example: "crm.vip_customers", Doc: "table, optionally schema-qualified"},
+			{Name: "batch_size", Kind: destination.KindInt, Default: strconv.Itoa(DefaultBatchSize), Min: 1, Max: MaxBatchSize,
+				Doc: "rows per transaction"},
+		},
+		Modes: []string{"upsert", "mirror", "insert", "update"},
+		Operations: []destination.Operation{
+			{Op: destination.OpAdd, Sends: "INSERT … ON CONFLICT (key) DO UPDATE"}, {Op: destination.OpChange, Sends: "INSERT … ON CONFLICT (key) DO UPDATE"},
+			{Op: destination.OpRemove, Sends: "DELETE by key"},
+		},
+		New: New,
 	})
 }
 

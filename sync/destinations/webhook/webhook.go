@@ -24,11 +24,24 @@ const (
 )
 
 func init() {
-	destination.Register(destination.Spec{
-		Type:     Type,
-		Required: []string{"url"},
-		Optional: []string{"secret", "batch_size", "timeout"},
-		New:      New,
+	destination.Register(&destination.Spec{
+		Type: Type, Title: "Webhook",
+		Summary:    "POSTs batches of records as JSON, signed per Standard Webhooks",
+		References: []string{"https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md"},
+		Settings: []destination.Setting{
+			{Name: "url", Kind: destination.KindURL, Required: true, Example: "https://hooks.example.com/cdp", Doc: "where batches are POSTed"},
+			{Name: "secret", Kind: destination.KindSecret, Doc: "signing secret (whsec_<base64> or raw); unsigned when absent"},
+			{Name: "batch_size", Kind: destination.KindInt, Default: strconv.Itoa(DefaultBatchSize), Min: 1, Max: MaxBatchSize,
+				Doc: "records per request"},
+			{Name: "timeout", Kind: destination.KindDuration, Default: DefaultTimeout.String(), Doc: "how long one request may take"},
+		},
+		Modes: []string{"upsert", "mirror", "insert", "update"},
+		Operations: []destination.Operation{
+			{Op: destination.OpAdd, Sends: "POST <url> record {op: add}"}, {Op: destination.OpChange, Sends: "POST <url> record {op: change}"},
+			{Op: destination.OpRemove, Sends: "POST <url> record {op: remove}"},
+		},
+		Limits: []string{fmt.Sprintf("%d records per request", MaxBatchSize)},
+		New:    New,
 	})
 }
 

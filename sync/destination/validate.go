@@ -1,0 +1,93 @@
+package destination
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/cdpkit/cdp/models"
+)
+
+// Check checks every destination of a project against the spec its type
+// registered, and every sync against its destination's modes and rules:
+// an unknown type, a missing, empty, malformed or out-of-range setting, an
+// unknown setting, and a mode the destination cannot honour are errors,
+// each at the position of the value at fault.
+func Check(p *models.Project) models.Diagnostics {
+	var ds models.Diagnostics
+	values := map[string]Values{}
+	specOf := map[string]*Spec{}
+	for _, d := range p.Destinations {
+		if d.Type == "" {
+			continue // the loader reported the missing `type`
+		}
+		spec, err := Lookup(d.Type)
+		if err != nil {
+			known := Types()
+			hint := "known types: " + strings.Join(known, ", ") + " (`cdp destinations` describes each)"
+			if c := models.Closest(d.Type, known); c != "" {
+				hint = "did you mean `" + c + "`? " + hint
+			}
+			ds = append(ds, models.Diagnostic{Pos: d.Pos, Severity: models.SeverityError, Hint: hint,
+				Message: "unknown destination type `" + d.Type + "` in destination `" + d.Name + "`"})
+			continue
+		}
+		raw := d.Settings
+		if d.RateLimit != "" {
+			raw = make(map[string]string, len(d.Settings)+1)
+			for k, v := range d.Settings {
+				raw[k] = v
+			}
+			raw["rate_limit"] = d.RateLimit
+		}
+		v, probs := spec.Parse(raw)
+		for _, pr := range probs {
+			pos := d.Pos
+			if at, ok := d.SettingPos[pr.Setting]; ok && pr.Setting != "" {
+				pos = at
+			}
+			sev := models.SeverityError
+			if pr.Warning {
+				sev = models.SeverityWarning
+			}
+			ds = append(ds, models.Diagnostic{Pos: pos, Severity: sev, Hint: pr.Hint,
+				Message: fmt.Sprintf("destination `%s`: %s", d.Name, pr.Message)})
+		}
+		values[d.Name], specOf[d.Name] = v, spec
+	}
+	for _, s := range p.Syncs {
+		spec := specOf[s.Destination]
+		if spec == nil {
+			continue
+		}
+		if !spec.SupportsMode(s.Mode) {
+			ds = append(ds, models.Diagnostic{Pos: s.Pos, Severity: models.SeverityError,
+				Message: fmt.Sprintf("sync `%s`: a %s destination does not support mode `%s`", s.Name, spec.Type, s.Mode),
+				Hint:    "use one of " + strings.Join(spec.Modes, ", ") + " (`cdp destinations " + spec.Type + "` says what each sends)"})
+			continue
+		}
+		if spec.CheckSync == nil {
+			continue
+		}
+		for _, pr := range spec.CheckSync(values[s.Destination], SyncInfoOf(s)) {
+			sev := models.SeverityError
+			if pr.Warning {
+				sev = models.SeverityWarning
+			}
+			ds = append(ds, models.Diagnostic{Pos: s.Pos, Severity: sev, Hint: pr.Hint,
+				Message: fmt.Sprintf("sync `%s` to %s destination `%s`: %s", s.Name, spec.Type, s.Destination, pr.Message)})
+		}
+	}
+	return ds
+}
+
+// SyncInfoOf describes a sync for CheckSync.
+func SyncInfoOf(s *models.Sync) SyncInfo {
+	si := SyncInfo{Name: s.Name, Mode: s.Mode, Key: s.Key, Options: s.Options}
+	for _, f := range s.Fields {
+		si.Fields = append(si.Fields, f.Field)
+		if f.Trait == s.Key && si.KeyField == "" {
+			si.KeyField = f.Field
+		}
+	}
+	return si
+}
