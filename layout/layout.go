@@ -80,5 +80,9 @@ func (t Tables) SyncRejections() string { return "cdp_sync_rejections" }
 // SyncLocks is `cdp_sync_locks`: one lease row per sync.
 func (t Tables) SyncLocks() string { return "cdp_sync_locks" }
 
+// SyncPending holds the records of asynchronous destination jobs that were
+// submitted and not yet confirmed, so a later run resumes polling them.
+func (t Tables) SyncPending() string { return "cdp_sync_pending" }
+
 // SyncDiff is `cdp_sync_diff_<sync>`: the planned changes of the current run.
 func (t Tables) SyncDiff(sync string) string { return "cdp_sync_diff_" + sync }

@@ -67,7 +67,8 @@ type item struct {
 	readyAt         time.Time // when queued for retry
 	retrying        bool      // counted in retryHeld
 	final           bool
-	failedRetryably bool // final, and Err is a retryable failure
+	failedRetryably bool   // final, and Err is a retryable failure
+	remoteID        string // the destination's ID of the confirmed record
 }
 
 // origin is a batch as read from next: the unit of commit.
@@ -82,7 +83,8 @@ func (o *origin) outcomes() []Outcome {
 	out := make([]Outcome, 0, len(o.items))
 	for i := range o.items {
 		if it := &o.items[i]; it.final {
-			out = append(out, Outcome{Record: it.rec, Err: it.err, Retryable: it.failedRetryably, Attempts: it.attempts})
+			out = append(out, Outcome{Record: it.rec, Err: it.err, Retryable: it.failedRetryably, Attempts: it.attempts,
+				RemoteID: it.remoteID})
 		}
 	}
 	return out
@@ -435,6 +437,7 @@ func (c *coordinator) onDone(d completion) {
 		r := d.res[i]
 		switch {
 		case r.Err == nil:
+			it.remoteID = r.RemoteID
 			c.finalize(it, nil, false)
 		case r.Retryable && it.attempts < c.cfg.maxAttempts:
 			it.err = r.Err
@@ -448,14 +451,23 @@ func (c *coordinator) onDone(d completion) {
 	}
 }
 
-// batchFailed handles a whole-batch error.
+// batchFailed handles a whole-batch error. A fatal one (a refused token)
+// stops the run: the batch's records are final as retryable failures, so
+// the next run sends them again once the cause is fixed.
 func (c *coordinator) batchFailed(items []*item, err error, now time.Time) {
 	retryable := destination.IsRetryable(err)
 	var be *destination.BatchError
 	var after time.Duration
 	if errors.As(err, &be) {
-		if be.Status == statusTooManyRequests {
+		if be.Status == statusTooManyRequests || be.Throttled {
 			c.stats.Throttled++
+		}
+		if be.Fatal {
+			for _, it := range items {
+				c.finalize(it, err, true)
+			}
+			c.stop(fmt.Errorf("delivery stopped: %w", err))
+			return
 		}
 		if retryable {
 			after = be.RetryAfter

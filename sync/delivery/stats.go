@@ -16,6 +16,8 @@ type Outcome struct {
 	Err       error              // nil: confirmed
 	Retryable bool               // Err is a retryable failure, not a rejection
 	Attempts  int                // Apply calls that carried the record
+	// RemoteID is the destination's ID of a confirmed record, when it gave one.
+	RemoteID string
 }
 
 // Stats describe a delivery. Outcome counters (Confirmed, Rejected,

@@ -103,8 +103,23 @@ func (r *Receiver) validate(h *http.Request) (*request, error) {
 	if req.id != id {
 		return nil, fmt.Errorf("body batch %q differs from webhook-id %q", req.id, id)
 	}
-	req.digest = sha256.Sum256(body)
+	req.digest = contentDigest(req)
 	return req, nil
+}
+
+// contentDigest fingerprints what a webhook-id names: the sync and its
+// records (not the run, since a batch resent by the next run after a crash
+// keeps its id).
+func contentDigest(req *request) [32]byte {
+	h := sha256.New()
+	fmt.Fprintf(h, "%q", req.sync)
+	for _, rec := range req.records {
+		f, _ := json.Marshal(rec.fields)
+		fmt.Fprintf(h, "|%q %q %s", rec.op, rec.key, f)
+	}
+	var out [32]byte
+	copy(out[:], h.Sum(nil))
+	return out
 }
 
 // errClientGone marks a request whose body could not be read because the

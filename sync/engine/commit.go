@@ -16,16 +16,21 @@ import (
 
 // pending is what the committer needs of a record in flight.
 type pending struct {
-	hash   string
-	fields string // JSON of every mapped field, NULLs included
+	hash     string
+	fields   string // JSON of every mapped field, NULLs included
+	remoteID string // the destination's ID known before the run
 }
 
 // committer writes confirmed records to cdp_sync_state and failures to
-// cdp_sync_rejections, one transaction per batch.
+// cdp_sync_rejections, one transaction per batch, together with the run's
+// counts so far (a killed run's history shows what it committed).
 type committer struct {
 	e     *Engine
 	s     *models.Sync
 	runID string
+	// async: the destination's records may be in cdp_sync_pending, which
+	// each commit clears for its keys.
+	async bool
 
 	mu       sync.Mutex
 	inFlight map[string]pending
@@ -39,7 +44,7 @@ func (c *committer) remember(r destination.Record, hash string) {
 	if c.inFlight == nil {
 		c.inFlight = map[string]pending{}
 	}
-	c.inFlight[r.Key] = pending{hash: hash, fields: string(b)}
+	c.inFlight[r.Key] = pending{hash: hash, fields: string(b), remoteID: r.RemoteID}
 }
 
 // commit records one finished batch atomically.
@@ -47,17 +52,24 @@ func (c *committer) commit(ctx context.Context, outs []delivery.Outcome, res *Re
 	t, d := c.e.Tables, c.e.Tables.D
 	now := d.TimestampLiteral(c.e.now())
 	sync := d.QuoteString(c.s.Name)
-	var del, rej []string
+	var del, rej, stale, keys []string
 	var ins [][]string
 	var added, changed, removed, failed int64
 	c.mu.Lock()
 	for _, o := range outs {
 		key := d.QuoteString(o.Record.Key)
+		keys = append(keys, key)
 		p := c.inFlight[o.Record.Key]
 		delete(c.inFlight, o.Record.Key)
 		if o.Err != nil {
 			failed++
 			rej = append(rej, rejectionRow(d, c.runID, sync, key, string(o.Record.Op), o.Err.Error(), o.Retryable, now))
+			if o.Record.Op == destination.OpChange {
+				// the state keeps the last delivered fields, but its hash no
+				// longer matches anything, so the next run sends the record
+				// again even when its fields did not change (a --full run)
+				stale = append(stale, key)
+			}
 			continue
 		}
 		// an added key had no state row when the run planned it, and only
@@ -73,11 +85,27 @@ func (c *committer) commit(ctx context.Context, outs []delivery.Outcome, res *Re
 			changed++
 			del = append(del, key)
 		}
-		ins = append(ins, stateRow(d, sync, key, p.hash, p.fields, now))
+		remote := o.RemoteID
+		if remote == "" {
+			remote = p.remoteID
+		}
+		ins = append(ins, stateRow(d, sync, key, p.hash, p.fields, now, remote))
 	}
 	c.mu.Unlock()
+	stmts := commitSQL(t, sync, del, ins, rej)
+	for _, chunk := range chunks(stale, 500) {
+		stmts = append(stmts, fmt.Sprintf("UPDATE %s SET fields_hash = '' WHERE sync = %s AND key IN (%s)",
+			t.Q(t.SyncState()), sync, strings.Join(chunk, ", ")))
+	}
+	if c.async {
+		for _, chunk := range chunks(keys, 500) {
+			stmts = append(stmts, fmt.Sprintf("DELETE FROM %s WHERE sync = %s AND key IN (%s)",
+				t.Q(t.SyncPending()), sync, strings.Join(chunk, ", ")))
+		}
+	}
+	stmts = append(stmts, progressSQL(t, c.runID, sync, res.Added+added, res.Changed+changed, res.Removed+removed, res.Failed+failed))
 	err := warehouse.InTx(ctx, c.e.W, func(exec warehouse.ExecFunc) error {
-		for _, q := range commitSQL(t, sync, del, ins, rej) {
+		for _, q := range stmts {
 			if _, err := exec(ctx, q); err != nil {
 				return err
 			}
@@ -94,13 +122,24 @@ func (c *committer) commit(ctx context.Context, outs []delivery.Outcome, res *Re
 	return nil
 }
 
+// progressSQL writes a run's counts so far to its cdp_sync_runs row; sync
+// is a quoted literal.
+func progressSQL(t layout.Tables, runID, sync string, added, changed, removed, failed int64) string {
+	return fmt.Sprintf("UPDATE %s SET added = %d, changed = %d, removed = %d, failed = %d WHERE run_id = %s AND sync = %s",
+		t.Q(t.SyncRuns()), added, changed, removed, failed, t.D.QuoteString(runID), sync)
+}
+
 // stateCols are the columns of a state row, in stateRow's order.
-var stateCols = []string{"sync", "key", "fields_hash", "fields", "delivered_at"}
+var stateCols = []string{"sync", "key", "fields_hash", "fields", "delivered_at", "remote_id"}
 
 // stateRow renders the values of one cdp_sync_state row, fields as JSON text
 // (see commitSQL); sync, key and now are SQL.
-func stateRow(d warehouse.Dialect, sync, key, hash, fields, now string) []string {
-	return []string{sync, key, d.QuoteString(hash), d.QuoteString(fields), now}
+func stateRow(d warehouse.Dialect, sync, key, hash, fields, now, remoteID string) []string {
+	remote := "NULL"
+	if remoteID != "" {
+		remote = d.QuoteString(remoteID)
+	}
+	return []string{sync, key, d.QuoteString(hash), d.QuoteString(fields), now, remote}
 }
 
 // rejectionRow renders one cdp_sync_rejections tuple; sync, key and now are SQL.
@@ -121,9 +160,10 @@ func commitSQL(t layout.Tables, sync string, del []string, ins [][]string, rej [
 	for _, chunk := range chunks(ins, 500) {
 		// the JSON text is parsed outside the literal rows: Snowflake refuses
 		// PARSE_JSON (its Cast to JSON) inside a VALUES list
-		out = append(out, fmt.Sprintf("INSERT INTO %s (sync, key, fields_hash, fields, delivered_at)\n"+
-			"SELECT v.sync, v.key, v.fields_hash, %s, v.delivered_at\nFROM %s",
-			t.Q(t.SyncState()), t.D.Cast("v.fields", models.TypeJSON), warehouse.LiteralRows(t.D, "v", stateCols, chunk)))
+		out = append(out, fmt.Sprintf("INSERT INTO %s (sync, key, fields_hash, fields, delivered_at, remote_id)\n"+
+			"SELECT v.sync, v.key, v.fields_hash, %s, v.delivered_at, %s\nFROM %s",
+			t.Q(t.SyncState()), t.D.Cast("v.fields", models.TypeJSON), t.D.CastText("v.remote_id"),
+			warehouse.LiteralRows(t.D, "v", stateCols, chunk)))
 	}
 	for _, chunk := range chunks(rej, 500) {
 		out = append(out, fmt.Sprintf("INSERT INTO %s (run_id, sync, key, operation, error, retryable, rejected_at) VALUES %s",

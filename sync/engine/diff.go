@@ -83,15 +83,15 @@ func diffSQL(t layout.Tables, s *models.Sync, full bool) string {
 ), snap AS (
   SELECT * FROM members WHERE dup = 1
 ), st AS (
-  SELECT key, fields_hash, fields FROM %[7]s WHERE sync = %[8]s
+  SELECT key, fields_hash, fields, remote_id FROM %[7]s WHERE sync = %[8]s
 )
 SELECT
   CASE WHEN st.key IS NULL THEN 'add' ELSE 'change' END AS op,
-  snap.k AS key, snap.row_hash, snap.profile_id%[9]s, %[12]s AS prev_fields
+  snap.k AS key, snap.row_hash, snap.profile_id%[9]s, %[12]s AS prev_fields, st.remote_id
 FROM snap LEFT JOIN st ON st.key = snap.k
 WHERE st.key IS NULL OR %[10]s
 UNION ALL
-SELECT 'remove' AS op, st.key, NULL, NULL%[11]s, %[12]s
+SELECT 'remove' AS op, st.key, NULL, NULL%[11]s, %[12]s, st.remote_id
 FROM st WHERE NOT EXISTS (SELECT 1 FROM snap WHERE snap.k = st.key)`,
 		key, hashSQL(t, s), prefixComma(snapCols), d.ByteOrder("p.profile_id"), membersSQL(t, s),
 		d.QuoteIdent(s.Key), t.Q(t.SyncState()), d.QuoteString(s.Name), prefixComma(cols), changed,
@@ -123,7 +123,7 @@ FROM %s`, holdout, key, d.CastText(key), d.CastText(key), from)
 // streamSQL reads the diff rows of the given operations, in key order.
 func streamSQL(t layout.Tables, s *models.Sync, table string, ops []destination.Op) string {
 	d := t.D
-	cols := []string{"op", "key", "row_hash", "prev_fields"}
+	cols := []string{"op", "key", "row_hash", "prev_fields", "remote_id"}
 	for i := range s.Fields {
 		cols = append(cols, fieldCol(i))
 	}

@@ -39,7 +39,7 @@ type Progress struct {
 type Result struct {
 	RunID       string         `json:"run_id"`
 	Sync        string         `json:"sync"`
-	Status      string         `json:"status"` // success | partial | failed | aborted | baseline
+	Status      string         `json:"status"` // success | partial | failed | cancelled | aborted | baseline
 	Mode        string         `json:"mode"`
 	Destination string         `json:"destination"`
 	Started     time.Time      `json:"started_at"`
@@ -50,7 +50,10 @@ type Result struct {
 	Removed     int64          `json:"removed"`
 	Failed      int64          `json:"failed"`
 	Skipped     int64          `json:"skipped"`
-	Stats       delivery.Stats `json:"delivery"`
+	// Resumed counts records of an earlier run's asynchronous jobs that
+	// this run saw through (their outcomes are in the counts above).
+	Resumed int64          `json:"resumed,omitempty"`
+	Stats   delivery.Stats `json:"delivery"`
 	Error       string         `json:"error,omitempty"`
 }
 
@@ -80,7 +83,11 @@ func (e *Engine) Run(ctx context.Context, s *models.Sync, o RunOptions) (*Result
 	runErr := e.run(ctx, s, o, l, res)
 	if runErr != nil {
 		res.Error = runErr.Error()
-		if res.Status == "running" {
+		switch {
+		case res.Status != "running":
+		case errors.Is(runErr, context.Canceled):
+			res.Status = "cancelled" // SIGTERM or Ctrl-C: what was confirmed is committed
+		default:
 			res.Status = "failed"
 		}
 	} else if res.Status == "running" {
@@ -102,6 +109,28 @@ func (e *Engine) Run(ctx context.Context, s *models.Sync, o RunOptions) (*Result
 func (e *Engine) run(ctx context.Context, s *models.Sync, o RunOptions, l *lease, res *Result) error {
 	table := e.Tables.SyncDiff(s.Name)
 	defer e.W.Exec(context.WithoutCancel(ctx), e.Tables.D.DropTable(e.Tables.Q(table)))
+	cm := &committer{e: e, s: s, runID: o.RunID}
+	var dest destination.Destination
+	defer func() {
+		if dest != nil {
+			dest.Close()
+		}
+	}()
+	// an earlier run's asynchronous jobs are seen through first, so the
+	// diff does not send their records again
+	if n, err := e.countPending(ctx, s.Name); err != nil {
+		return err
+	} else if n > 0 && !o.Baseline {
+		if dest, err = e.open(ctx, s, o); err != nil {
+			return err
+		}
+		if ad, ok := dest.(destination.AsyncDestination); ok {
+			cm.async = true
+			if err := e.resumePending(ctx, s, ad, cm, res); err != nil {
+				return err
+			}
+		}
+	}
 	c, err := e.prepare(ctx, s, table, o.Full)
 	res.Plan = c
 	res.Skipped = c.Skipped
@@ -113,7 +142,6 @@ func (e *Engine) run(ctx context.Context, s *models.Sync, o RunOptions, l *lease
 		return fmt.Errorf("sync %s: %w: the run would remove %d of %d delivered records, above max_removals %s (%d); nothing was sent. If the audience really shrank, raise max_removals or fix the segment",
 			s.Name, ErrRemovalGuard, c.Remove, c.Delivered, s.MaxRemovals, c.MaxRemovals)
 	}
-	cm := &committer{e: e, s: s, runID: o.RunID}
 	if o.Baseline {
 		res.Status = "baseline"
 		return e.baseline(ctx, s, table, cm, res)
@@ -122,20 +150,16 @@ func (e *Engine) run(ctx context.Context, s *models.Sync, o RunOptions, l *lease
 	if err != nil {
 		return err
 	}
-	fields := make([]string, len(s.Fields))
-	keyField := ""
-	for i, f := range s.Fields {
-		fields[i] = f.Field
-		if f.Trait == s.Key && keyField == "" {
-			keyField = f.Field
+	if dest == nil {
+		if dest, err = e.open(ctx, s, o); err != nil {
+			return err
 		}
 	}
-	dest, err := destination.Open(ctx, destCfg.Type, destination.Config{Name: destCfg.Name, Settings: destCfg.Settings, Options: s.Options,
-		ProjectRoot: e.Project.Root, SyncName: s.Name, RunID: o.RunID, Mode: s.Mode, Fields: fields, KeyField: keyField, Logger: e.Logger})
-	if err != nil {
-		return fmt.Errorf("destination %s: %w", destCfg.Name, err)
+	var deliverTo destination.Destination = dest
+	if ad, ok := dest.(destination.AsyncDestination); ok {
+		cm.async = true
+		deliverTo = &asyncDest{AsyncDestination: ad, e: e, s: s, runID: o.RunID, cm: cm}
 	}
-	defer dest.Close()
 	opts := o.Delivery
 	if opts.RateLimit == 0 {
 		if opts.RateLimit, err = parseRate(destCfg.RateLimit); err != nil {
@@ -152,7 +176,7 @@ func (e *Engine) run(ctx context.Context, s *models.Sync, o RunOptions, l *lease
 	}
 	next, stop := e.pull(ctx, s, table, cm)
 	defer stop()
-	stats, err := delivery.Deliver(ctx, dest, opts, next, func(ctx context.Context, outs []delivery.Outcome) error {
+	stats, err := delivery.Deliver(ctx, deliverTo, opts, next, func(ctx context.Context, outs []delivery.Outcome) error {
 		if lost := l.Lost(); lost != nil {
 			return lost
 		}
@@ -160,6 +184,29 @@ func (e *Engine) run(ctx context.Context, s *models.Sync, o RunOptions, l *lease
 	})
 	res.Stats = stats
 	return err
+}
+
+// open opens the sync's destination for this run.
+func (e *Engine) open(ctx context.Context, s *models.Sync, o RunOptions) (destination.Destination, error) {
+	destCfg, err := e.destination(s)
+	if err != nil {
+		return nil, err
+	}
+	fields := make([]string, len(s.Fields))
+	keyField := ""
+	for i, f := range s.Fields {
+		fields[i] = f.Field
+		if f.Trait == s.Key && keyField == "" {
+			keyField = f.Field
+		}
+	}
+	dest, err := destination.Open(ctx, destCfg.Type, destination.Config{Name: destCfg.Name, Settings: destCfg.Settings,
+		Options: s.Options, ProjectRoot: e.Project.Root, SyncName: s.Name, RunID: o.RunID, Mode: s.Mode, Fields: fields,
+		KeyField: keyField, Logger: e.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("destination %s: %w", destCfg.Name, err)
+	}
+	return dest, nil
 }
 
 // destination finds the sync's destination.

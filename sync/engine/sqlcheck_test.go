@@ -80,10 +80,11 @@ func engineStatements(t layout.Tables, syncs []*models.Sync) []sqlcheck.Statemen
 		add(name+"run record", append(startSQL(t, r), finishSQL(t, r))...)
 		sync, now := d.QuoteString(s.Name), d.TimestampLiteral(ts)
 		keys := []string{d.QuoteString("a@x.fr"), d.QuoteString(`it's "quoted" \ key`)}
-		ins := [][]string{stateRow(d, sync, keys[0], "0123abcd", `{"email":"a@x.fr","n":null}`, now),
-			stateRow(d, sync, keys[1], "ffff", `{"s":"it's \\"x\\""}`, now)}
+		ins := [][]string{stateRow(d, sync, keys[0], "0123abcd", `{"email":"a@x.fr","n":null}`, now, "0031x00000AbCdE"),
+			stateRow(d, sync, keys[1], "ffff", `{"s":"it's \\"x\\""}`, now, "")}
 		rej := []string{rejectionRow(d, "run-1", sync, keys[0], string(destination.OpAdd), "HTTP 400: bad 'email'", false, now)}
 		add(name+"commit", commitSQL(t, sync, keys, ins, rej)...)
+		add(name+"progress", progressSQL(t, "run-1", sync, 3, 2, 1, 0))
 	}
 	return out
 }

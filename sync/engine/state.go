@@ -35,8 +35,12 @@ func stateDDL(t layout.Tables) []string {
 	return []string{
 		d.CreateSchema(t.Schema),
 		createTable(d, t.Q(t.SyncState()), []column{
-			{"sync", s}, {"key", s}, {"fields_hash", s}, {"fields", models.TypeJSON}, {"delivered_at", ts},
+			{"sync", s}, {"key", s}, {"fields_hash", s}, {"fields", models.TypeJSON}, {"delivered_at", ts}, {"remote_id", s},
 		}, "sync", "key"),
+		createTable(d, t.Q(t.SyncPending()), []column{
+			{"sync", s}, {"job_id", s}, {"seq", n}, {"key", s}, {"operation", s}, {"fields_hash", s}, {"fields", s},
+			{"remote_id", s}, {"run_id", s}, {"submitted_at", ts},
+		}),
 		createTable(d, t.Q(t.SyncRuns()), []column{
 			{"run_id", s}, {"sync", s}, {"started_at", ts}, {"finished_at", ts}, {"status", s},
 			{"added", n}, {"changed", n}, {"removed", n}, {"failed", n}, {"skipped", n}, {"error", s},
@@ -52,12 +56,28 @@ func stateDDL(t layout.Tables) []string {
 	}
 }
 
-// ensureState creates the engine's tables.
+// ensureState creates the engine's tables, and adds the columns that
+// later versions brought to a state table created before them.
 func ensureState(ctx context.Context, w warehouse.Warehouse, t layout.Tables) error {
 	for _, q := range stateDDL(t) {
 		if _, err := w.Exec(ctx, q); err != nil {
 			return fmt.Errorf("create sync state tables: %w", err)
 		}
+	}
+	d := t.D
+	probe := fmt.Sprintf("SELECT %s FROM %s WHERE 1 = 0", d.QuoteIdent("remote_id"), t.Q(t.SyncState()))
+	if rows, err := w.Query(ctx, probe); err == nil {
+		for rows.Next() {
+		}
+		err = rows.Err()
+		rows.Close()
+		if err == nil {
+			return nil
+		}
+	}
+	if _, err := w.Exec(ctx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", t.Q(t.SyncState()),
+		d.QuoteIdent("remote_id"), d.TypeName(models.TypeString))); err != nil {
+		return fmt.Errorf("add remote_id to the sync state table: %w", err)
 	}
 	return nil
 }

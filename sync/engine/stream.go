@@ -19,7 +19,7 @@ func (e *Engine) stream(ctx context.Context, s *models.Sync, table string, ops [
 		return fmt.Errorf("sync %s: read diff: %w", s.Name, err)
 	}
 	defer rows.Close()
-	n := 4 + len(s.Fields)
+	n := streamFixed + len(s.Fields)
 	vals := make([]any, n)
 	ptrs := make([]any, n)
 	for i := range vals {
@@ -41,10 +41,15 @@ func (e *Engine) stream(ctx context.Context, s *models.Sync, table string, ops [
 	return rows.Err()
 }
 
-// toRecord converts one diff row (op, key, hash, prev_fields, f_0…) to a record.
+// streamFixed is the number of diff columns before the fields.
+const streamFixed = 5
+
+// toRecord converts one diff row (op, key, hash, prev_fields, remote_id,
+// f_0…) to a record.
 func toRecord(s *models.Sync, vals []any) (destination.Record, string, error) {
-	r := destination.Record{Op: destination.Op(str(vals[0])), Key: str(vals[1]), Fields: map[string]any{}}
 	hash := str(vals[2])
+	r := destination.Record{Op: destination.Op(str(vals[0])), Key: str(vals[1]), Fields: map[string]any{},
+		RemoteID: str(vals[4]), Hash: hash}
 	if r.Op == destination.OpRemove {
 		if prev := str(vals[3]); prev != "" {
 			if err := json.Unmarshal([]byte(prev), &r.Fields); err != nil {
@@ -54,7 +59,7 @@ func toRecord(s *models.Sync, vals []any) (destination.Record, string, error) {
 		return r, hash, nil
 	}
 	for i, f := range s.Fields {
-		r.Fields[f.Field] = warehouse.Plain(vals[4+i])
+		r.Fields[f.Field] = warehouse.Plain(vals[streamFixed+i])
 	}
 	return r, hash, nil
 }
@@ -76,7 +81,7 @@ func payload(s *models.Sync, r destination.Record) destination.Record {
 	if s.NullValues != "skip" || r.Op == destination.OpRemove {
 		return r
 	}
-	out := destination.Record{Op: r.Op, Key: r.Key, Fields: make(map[string]any, len(r.Fields))}
+	out := destination.Record{Op: r.Op, Key: r.Key, Fields: make(map[string]any, len(r.Fields)), RemoteID: r.RemoteID, Hash: r.Hash}
 	for k, v := range r.Fields {
 		if v != nil {
 			out.Fields[k] = v

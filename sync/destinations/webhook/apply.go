@@ -57,7 +57,7 @@ func (d *Destination) Apply(ctx context.Context, batch []destination.Record) ([]
 	if len(recs) == 0 {
 		return results, nil
 	}
-	id, payload, err := d.payload(recs)
+	id, payload, err := d.payload(batch, sent, recs)
 	if err != nil {
 		return nil, &destination.BatchError{Err: d.errorf("encoding the batch: %v", err)}
 	}
@@ -87,14 +87,16 @@ func encodeRecord(r destination.Record) (json.RawMessage, error) {
 	return b, nil
 }
 
-// payload returns the batch's webhook-id and body. The id depends on the
-// sync, the run and the records only, so a retry carries the same id.
-func (d *Destination) payload(recs []json.RawMessage) (string, []byte, error) {
+// payload returns the batch's webhook-id and body. The id names the
+// content — the sync and each sent record's key, operation and fields —
+// not the run, so a retry, and a resend by the next run after a crash,
+// carry the same id and a receiver can deduplicate them.
+func (d *Destination) payload(batch []destination.Record, sent []int, recs []json.RawMessage) (string, []byte, error) {
 	h := sha256.New()
-	fmt.Fprintf(h, "%d:%s%d:%s", len(d.sync), d.sync, len(d.runID), d.runID)
-	for _, r := range recs {
+	fmt.Fprintf(h, "%d:%s", len(d.sync), d.sync)
+	for j, r := range recs {
+		fmt.Fprintf(h, "|%d:%s", len(batch[sent[j]].Hash), batch[sent[j]].Hash)
 		h.Write(r)
-		h.Write([]byte{'\n'})
 	}
 	id := "msg_" + hex.EncodeToString(h.Sum(nil))[:24]
 	b, err := json.Marshal(body{Sync: d.sync, RunID: d.runID, Batch: id, Records: recs})

@@ -380,8 +380,8 @@ func TestConcurrentApply(t *testing.T) {
 
 func TestSettings(t *testing.T) {
 	spec, _ := destination.Lookup("webhook")
-	if !reflect.DeepEqual(spec.Required, []string{"url"}) {
-		t.Errorf("required = %v", spec.Required)
+	if st, ok := spec.Setting("url"); !ok || !st.Required || st.Kind != destination.KindURL {
+		t.Errorf("url setting = %+v", st)
 	}
 	for _, c := range []struct {
 		settings map[string]string
