@@ -169,6 +169,7 @@ func newApp(stdout, stderr io.Writer, notFound *bool) *cli.App {
 			runCommand(),
 			profileCommand(),
 			syncCommand(),
+			destinationsCommand(),
 			serveCommand(),
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // run() maps errors to exit codes

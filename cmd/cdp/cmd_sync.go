@@ -51,6 +51,12 @@ func syncCommand() *cli.Command {
 				Action: syncRun,
 			},
 			{
+				Name:      "check",
+				Usage:     "check the mapped fields against the destination's schema (HubSpot properties, Salesforce describe…), sending nothing",
+				ArgsUsage: "[SYNC...]",
+				Action:    syncCheck,
+			},
+			{
 				Name:      "history",
 				Usage:     "recent runs with counts, failures, durations",
 				ArgsUsage: "[SYNC]",
@@ -103,7 +109,7 @@ func openEngine(c *cli.Context) (*env, *engine.Engine, func(), error) {
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return e, &engine.Engine{W: w, Project: e.project, Tables: g.Tables}, func() { w.Close() }, nil
+	return e, &engine.Engine{W: w, Project: e.project, Tables: g.Tables, Logger: newLogger(c, c.App.ErrWriter)}, func() { w.Close() }, nil
 }
 
 func syncPlan(c *cli.Context) error {
@@ -345,6 +351,13 @@ func syncHistory(c *cli.Context) error {
 		}
 		fmt.Fprintf(w, "%-28s %-22s %-9s %20s %7d %7d %7d %7d %7d %8s\n", r.RunID, r.Sync, r.Status,
 			r.Started.UTC().Format("2006-01-02 15:04:05"), r.Added, r.Changed, r.Removed, r.Failed, r.Skipped, secs)
+		for _, why := range r.Reasons {
+			kind := "rejected"
+			if why.Retryable {
+				kind = "failed, retryable"
+			}
+			fmt.Fprintf(w, "    %d %s: %s\n", why.Count, kind, why.Error)
+		}
 		if r.Error != nil && *r.Error != "" {
 			fmt.Fprintf(w, "    %s\n", *r.Error)
 		}

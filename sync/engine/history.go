@@ -67,6 +67,15 @@ type RunRecord struct {
 	Retries   int64      `json:"retries"`
 	Throttled int64      `json:"throttled"`
 	Error     *string    `json:"error"`
+	// Reasons are the most frequent rejection messages of the run.
+	Reasons []Reason `json:"rejection_reasons,omitempty"`
+}
+
+// Reason is a rejection message and how many records it rejected.
+type Reason struct {
+	Error     string `json:"error"`
+	Count     int64  `json:"count"`
+	Retryable bool   `json:"retryable"`
 }
 
 // History reads recent runs, newest first; sync "" means every sync.
@@ -84,6 +93,39 @@ func (e *Engine) History(ctx context.Context, sync string, limit int) ([]RunReco
 		var r RunRecord
 		if err := rows.Scan(&r.RunID, &r.Sync, &r.Started, &r.Finished, &r.Status, &r.Added, &r.Changed, &r.Removed,
 			&r.Failed, &r.Skipped, &r.Requests, &r.Retries, &r.Throttled, &r.Error); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	for i := range out {
+		if out[i].Failed == 0 {
+			continue
+		}
+		if out[i].Reasons, err = e.reasons(ctx, out[i].RunID, out[i].Sync); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// reasons reads a run's three most frequent rejection messages.
+func (e *Engine) reasons(ctx context.Context, runID, sync string) ([]Reason, error) {
+	t, d := e.Tables, e.Tables.D
+	rows, err := e.W.Query(ctx, fmt.Sprintf(
+		"SELECT error, retryable, COUNT(*) AS n FROM %s WHERE run_id = %s AND sync = %s GROUP BY error, retryable ORDER BY n DESC, error LIMIT 3",
+		t.Q(t.SyncRejections()), d.QuoteString(runID), d.QuoteString(sync)))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Reason
+	for rows.Next() {
+		var r Reason
+		if err := rows.Scan(&r.Error, &r.Retryable, &r.Count); err != nil {
 			return nil, err
 		}
 		out = append(out, r)

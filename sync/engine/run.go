@@ -288,3 +288,20 @@ func (e *Engine) baseline(ctx context.Context, s *models.Sync, table string, cm 
 	}
 	return flush()
 }
+
+// CheckFields asks the sync's destination whether the mapped fields fit
+// its schema, sending nothing. checked is false when the destination type
+// has no schema endpoint.
+func (e *Engine) CheckFields(ctx context.Context, s *models.Sync, fields []destination.FieldInfo) (probs []destination.FieldProblem, checked bool, err error) {
+	dest, err := e.open(ctx, s, RunOptions{RunID: "check"})
+	if err != nil {
+		return nil, false, err
+	}
+	defer dest.Close()
+	sc, ok := dest.(destination.SchemaChecker)
+	if !ok {
+		return nil, false, nil
+	}
+	probs, err = sc.CheckFields(ctx, fields)
+	return probs, true, err
+}

@@ -37,8 +37,8 @@ func init() {
 		},
 		Modes: []string{"upsert", "mirror", "insert", "update"},
 		Operations: []destination.Operation{
-			{Op: destination.OpAdd, Sends: "POST <url> record {op: add}"}, {Op: destination.OpChange, Sends: "POST <url> record {op: change}"},
-			{Op: destination.OpRemove, Sends: "POST <url> record {op: remove}"},
+			{Op: destination.OpAdd, Sends: "POST to `url`: a record with op add"}, {Op: destination.OpChange, Sends: "POST to `url`: a record with op change"},
+			{Op: destination.OpRemove, Sends: "POST to `url`: a record with op remove"},
 		},
 		Limits: []string{fmt.Sprintf("%d records per request", MaxBatchSize)},
 		New:    New,

@@ -1,0 +1,79 @@
+package all_test
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/cdpkit/cdp/sync/destination"
+	_ "github.com/cdpkit/cdp/sync/destinations/all"
+)
+
+var update = flag.Bool("update", false, "rewrite docs/destinations/*.md from the specs")
+
+// TestDocsAreGenerated fails when a reference page in docs/destinations
+// differs from what its spec renders, or a page has no destination type.
+func TestDocsAreGenerated(t *testing.T) {
+	dir := filepath.Join("..", "..", "..", "docs", "destinations")
+	want := map[string]bool{}
+	for _, typ := range destination.Types() {
+		spec, _ := destination.Lookup(typ)
+		path := filepath.Join(dir, typ+".md")
+		want[typ+".md"] = true
+		page := spec.Markdown()
+		if *update {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, []byte(page), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		got, err := os.ReadFile(path)
+		if err != nil || string(got) != page {
+			t.Errorf("%s is stale or missing: run `make golden` (go test ./sync/destinations/all -update)", path)
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if !want[e.Name()] && e.Name() != "README.md" {
+			t.Errorf("%s documents no registered destination type", filepath.Join(dir, e.Name()))
+		}
+	}
+}
+
+// TestSpecsAreComplete checks what every spec must declare.
+func TestSpecsAreComplete(t *testing.T) {
+	for _, typ := range destination.Types() {
+		s, _ := destination.Lookup(typ)
+		if s.Summary == "" || len(s.Modes) == 0 || len(s.Settings) == 0 {
+			t.Errorf("%s: summary, modes and settings are required", typ)
+		}
+		for _, m := range s.Modes {
+			if m != "upsert" && m != "mirror" && m != "insert" && m != "update" {
+				t.Errorf("%s: unknown mode %q", typ, m)
+			}
+		}
+		for _, st := range s.Settings {
+			if st.Doc == "" {
+				t.Errorf("%s: setting %s has no doc", typ, st.Name)
+			}
+			if st.Default != "" {
+				if _, probs := s.Parse(map[string]string{st.Name: st.Default}); hasSetting(probs, st.Name) {
+					t.Errorf("%s: the default of %s does not parse: %+v", typ, st.Name, probs)
+				}
+			}
+		}
+	}
+}
+
+func hasSetting(probs []destination.Problem, name string) bool {
+	for _, p := range probs {
+		if p.Setting == name {
+			return true
+		}
+	}
+	return false
+}
