@@ -65,26 +65,26 @@ func TestCrashMidDeliveryConverges(t *testing.T) {
 			}
 		}})
 		people := 2000
-		if e.bq != nil {
+		if e.BQ != nil {
 			people = 600 // the emulator's diff is quadratic: 2,000 rows take 20 s
 		}
 		w := baseWorld(people)
-		load(t, e.w, w)
-		if e.path != "" { // DuckDB allows one process per file
-			e.w.Close()
+		load(t, e.W, w)
+		if e.Path != "" { // DuckDB allows one process per file
+			e.W.Close()
 		}
 		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.v")
 		// the dead run's lease expires after ttl; a renewal must finish
 		// within a third of it, which the emulator's one-job-at-a-time
 		// queue behind batch commits does not in 1 s
 		ttl := time.Second
-		if e.bq != nil {
+		if e.BQ != nil {
 			ttl = 10 * time.Second
 		}
-		cmd.Env = append(os.Environ(), "CDP_CRASH_CHILD=1", "CDP_CRASH_TTL="+ttl.String(), "CDP_CRASH_DSN="+e.dsn, "CDP_CRASH_PATH="+e.path,
+		cmd.Env = append(os.Environ(), "CDP_CRASH_CHILD=1", "CDP_CRASH_TTL="+ttl.String(), "CDP_CRASH_DSN="+e.DSN, "CDP_CRASH_PATH="+e.Path,
 			"CDP_CRASH_URL="+srv.URL(), "CDP_CRASH_SECRET="+srv.Secret)
-		if e.bq != nil {
-			cmd.Env = append(cmd.Env, "CDP_CRASH_BQ_PROJECT="+e.bq.Project, "CDP_CRASH_BQ_ENDPOINT="+e.bq.Endpoint)
+		if e.BQ != nil {
+			cmd.Env = append(cmd.Env, "CDP_CRASH_BQ_PROJECT="+e.BQ.Project, "CDP_CRASH_BQ_ENDPOINT="+e.BQ.Endpoint)
 		}
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
@@ -109,20 +109,20 @@ func TestCrashMidDeliveryConverges(t *testing.T) {
 			t.Fatal("the child never reached the kill point")
 		}
 		applied := srv.BatchLog()
-		if e.path != "" {
+		if e.Path != "" {
 			var err error
-			if e.w, err = duckdb.Open(context.Background(), e.path); err != nil {
+			if e.W, err = duckdb.Open(context.Background(), e.Path); err != nil {
 				t.Fatal(err)
 			}
-			defer e.w.Close()
+			defer e.W.Close()
 		}
 		// the rerun waits for the dead run's lease to expire, then converges
-		eng := &engine.Engine{W: e.w, Project: project(srv.URL(), srv.Secret, "mirror"), Tables: tables(e.w)}
+		eng := &engine.Engine{W: e.W, Project: project(srv.URL(), srv.Secret, "mirror"), Tables: tables(e.W)}
 		res := runSync(t, eng, engine.RunOptions{Wait: 20 * time.Second})
 		if res.Status != "success" {
 			t.Fatalf("rerun: %+v", res)
 		}
-		sameState(t, srv.State(), w.audience(), "after crash and rerun")
+		sameState(t, srv.State(), w.Audience(), "after crash and rerun")
 
 		// duplicates only for the batches in flight when the process died
 		sentBefore := map[string]string{} // key → webhook-id of the crashed run's batch
@@ -153,9 +153,9 @@ func TestCrashMidDeliveryConverges(t *testing.T) {
 func TestConcurrentRunsNeverOverlap(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, e engineEnv) {
 		srv := newServer(t, destinationtest.Faults{})
-		eng := &engine.Engine{W: e.w, Project: project(srv.URL(), srv.Secret, "mirror"), Tables: tables(e.w)}
+		eng := &engine.Engine{W: e.W, Project: project(srv.URL(), srv.Secret, "mirror"), Tables: tables(e.W)}
 		w := baseWorld(300)
-		load(t, e.w, w)
+		load(t, e.W, w)
 		srv.Pause()
 		first := make(chan *engine.Result, 1)
 		go func() {
@@ -168,7 +168,7 @@ func TestConcurrentRunsNeverOverlap(t *testing.T) {
 		// wait until the first run holds the lease
 		deadline := time.Now().Add(10 * time.Second)
 		for {
-			n, _ := runner.Count(context.Background(), e.w, "SELECT COUNT(*) FROM "+e.w.Dialect().Table("cdp", "cdp_sync_locks")+" WHERE holder IS NOT NULL")
+			n, _ := runner.Count(context.Background(), e.W, "SELECT COUNT(*) FROM "+e.W.Dialect().Table("cdp", "cdp_sync_locks")+" WHERE holder IS NOT NULL")
 			if n == 1 {
 				break
 			}
@@ -201,7 +201,7 @@ func TestConcurrentRunsNeverOverlap(t *testing.T) {
 		if !b.Started.After(a.Started) {
 			t.Fatal("runs overlapped")
 		}
-		sameState(t, srv.State(), w.audience(), "after concurrent runs")
+		sameState(t, srv.State(), w.Audience(), "after concurrent runs")
 		h, _ := eng.History(context.Background(), "vip_sync", 10)
 		for _, r := range h {
 			if r.RunID == "impatient" {

@@ -2,195 +2,48 @@ package engine_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"reflect"
 	"sort"
 	"testing"
 	"time"
 
-	"github.com/cdpkit/cdp/internal/bqtest"
 	"github.com/cdpkit/cdp/internal/pgtest"
-	"github.com/cdpkit/cdp/layout"
 	"github.com/cdpkit/cdp/models"
 	"github.com/cdpkit/cdp/sync/delivery"
 	"github.com/cdpkit/cdp/sync/destinationtest"
 	"github.com/cdpkit/cdp/sync/engine"
+	"github.com/cdpkit/cdp/sync/synctest"
 	"github.com/cdpkit/cdp/warehouse"
-	"github.com/cdpkit/cdp/warehouse/bigquery"
-	"github.com/cdpkit/cdp/warehouse/duckdb"
-	"github.com/cdpkit/cdp/warehouse/postgres"
 
 	_ "github.com/cdpkit/cdp/sync/destinations/webhook"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-// person is one profile of the synthetic audience.
-type person struct {
-	id      string
-	email   *string
-	name    *string
-	ltv     *float64
-	inSeg   bool
-	holdout bool
-}
+// The audience, warehouses and loader come from synctest, shared with the
+// destination guarantee suite.
+type (
+	person    = synctest.Person
+	world     = synctest.World
+	engineEnv = synctest.Env
+)
 
-func sp(s string) *string   { return &s }
-func fp(f float64) *float64 { return &f }
-
-// world is the data a sync reads: profiles and one segment's memberships.
-type world []person
-
-// clone copies a world so runs can change it.
-func (w world) clone() world { return append(world{}, w...) }
-
-// audience is what a mirror destination must hold: key → fields (JSON-decoded),
-// with null_values: skip applied; holdout and null keys excluded; one profile
-// per key (the smallest profile_id).
-func (w world) audience() map[string]map[string]any {
-	byKey := map[string]person{}
-	for _, p := range w {
-		if !p.inSeg || p.holdout || p.email == nil {
-			continue
-		}
-		if q, ok := byKey[*p.email]; ok && q.id < p.id {
-			continue
-		}
-		byKey[*p.email] = p
-	}
-	out := map[string]map[string]any{}
-	for k, p := range byKey {
-		f := map[string]any{"email": *p.email}
-		if p.name != nil {
-			f["name"] = *p.name
-		}
-		if p.ltv != nil {
-			f["ltv"] = *p.ltv
-		}
-		out[k] = jsonRound(f)
-	}
-	return out
-}
-
-func jsonRound(m map[string]any) map[string]any {
-	b, _ := json.Marshal(m)
-	var out map[string]any
-	_ = json.Unmarshal(b, &out)
-	return out
-}
-
-// engineEnv is one real warehouse with the sync's input tables.
-type engineEnv struct {
-	name string
-	w    warehouse.Warehouse
-	dsn  string           // postgres only
-	path string           // duckdb file
-	bq   *bigquery.Config // bigquery only
-}
-
-// engines lists the real warehouses the sync tests run on.
-var engines = []struct {
-	name string
-	open func(t *testing.T) engineEnv
-}{
-	{"duckdb", func(t *testing.T) engineEnv {
-		path := t.TempDir() + "/sync.duckdb"
-		w, err := duckdb.Open(context.Background(), path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { w.Close() })
-		return engineEnv{name: "duckdb", w: w, path: path}
-	}},
-	{"postgres", func(t *testing.T) engineEnv {
-		dsn := pgtest.DSN(t)
-		w, err := postgres.Open(context.Background(), dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { w.Close() })
-		return engineEnv{name: "postgres", w: w, dsn: dsn}
-	}},
-	{"bigquery", func(t *testing.T) engineEnv {
-		cfg := bqtest.Config(t)
-		w, err := bigquery.Open(context.Background(), cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { w.Close() })
-		return engineEnv{name: "bigquery", w: w, bq: &cfg}
-	}},
-}
+var (
+	sp, fp    = synctest.S, synctest.F
+	baseWorld = synctest.BaseWorld
+	evolve    = synctest.Evolve
+	tables    = synctest.Tables
+	// engines lists the real warehouses the sync tests run on.
+	engines = []synctest.Engine{synctest.DuckDB, synctest.Postgres, synctest.BigQuery}
+)
 
 func forEachEngine(t *testing.T, fn func(t *testing.T, e engineEnv)) {
-	for _, e := range engines {
-		t.Run(e.name, func(t *testing.T) { fn(t, e.open(t)) })
-	}
-}
-
-// tables of the test project.
-func tables(w warehouse.Warehouse) layout.Tables {
-	return layout.Tables{D: w.Dialect(), Schema: "cdp", Entity: "customer"}
+	synctest.ForEach(t, engines, fn)
 }
 
 // load writes profiles and segment memberships for a world.
-func load(t *testing.T, w warehouse.Warehouse, people world) {
-	t.Helper()
-	ctx := context.Background()
-	tb := tables(w)
-	if _, err := w.Exec(ctx, w.Dialect().CreateSchema("cdp")); err != nil {
-		t.Fatal(err)
-	}
-	bl := w.(warehouse.BulkLoader)
-	i := 0
-	_, err := bl.LoadRows(ctx, tb.Q(tb.Profiles()), []warehouse.Column{
-		{Name: "profile_id", Type: models.TypeString}, {Name: "email", Type: models.TypeString},
-		{Name: "first_name", Type: models.TypeString}, {Name: "ltv", Type: models.TypeNumber},
-	}, func() ([]any, error) {
-		if i == len(people) {
-			return nil, io.EOF
-		}
-		p := people[i]
-		i++
-		row := []any{p.id, nil, nil, nil}
-		if p.email != nil {
-			row[1] = *p.email
-		}
-		if p.name != nil {
-			row[2] = *p.name
-		}
-		if p.ltv != nil {
-			row[3] = *p.ltv
-		}
-		return row, nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var members []person
-	for _, p := range people {
-		if p.inSeg {
-			members = append(members, p)
-		}
-	}
-	i = 0
-	_, err = bl.LoadRows(ctx, tb.Q(tb.Segments()), []warehouse.Column{
-		{Name: "segment", Type: models.TypeString}, {Name: "profile_id", Type: models.TypeString},
-		{Name: "in_holdout", Type: models.TypeBoolean}, {Name: "entered_at", Type: models.TypeTimestamp},
-	}, func() ([]any, error) {
-		if i == len(members) {
-			return nil, io.EOF
-		}
-		p := members[i]
-		i++
-		return []any{"vip", p.id, p.holdout, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}, nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
+func load(t *testing.T, w warehouse.Warehouse, people world) { synctest.Load(t, w, people) }
 
 // project declares one webhook destination and one sync.
 func project(url, secret, mode string) *models.Project {

@@ -37,24 +37,24 @@ type Progress struct {
 
 // Result is the outcome of one sync run, as recorded in cdp_sync_runs.
 type Result struct {
-	RunID       string         `json:"run_id"`
-	Sync        string         `json:"sync"`
-	Status      string         `json:"status"` // success | partial | failed | cancelled | aborted | baseline
-	Mode        string         `json:"mode"`
-	Destination string         `json:"destination"`
-	Started     time.Time      `json:"started_at"`
-	Finished    time.Time      `json:"finished_at"`
-	Plan        Counts         `json:"plan"`
-	Added       int64          `json:"added"`
-	Changed     int64          `json:"changed"`
-	Removed     int64          `json:"removed"`
-	Failed      int64          `json:"failed"`
-	Skipped     int64          `json:"skipped"`
+	RunID       string    `json:"run_id"`
+	Sync        string    `json:"sync"`
+	Status      string    `json:"status"` // success | partial | failed | cancelled | aborted | baseline
+	Mode        string    `json:"mode"`
+	Destination string    `json:"destination"`
+	Started     time.Time `json:"started_at"`
+	Finished    time.Time `json:"finished_at"`
+	Plan        Counts    `json:"plan"`
+	Added       int64     `json:"added"`
+	Changed     int64     `json:"changed"`
+	Removed     int64     `json:"removed"`
+	Failed      int64     `json:"failed"`
+	Skipped     int64     `json:"skipped"`
 	// Resumed counts records of an earlier run's asynchronous jobs that
 	// this run saw through (their outcomes are in the counts above).
 	Resumed int64          `json:"resumed,omitempty"`
 	Stats   delivery.Stats `json:"delivery"`
-	Error       string         `json:"error,omitempty"`
+	Error   string         `json:"error,omitempty"`
 }
 
 // ErrRemovalGuard is returned when max_removals stops a run.
@@ -200,7 +200,15 @@ func (e *Engine) open(ctx context.Context, s *models.Sync, o RunOptions) (destin
 			keyField = f.Field
 		}
 	}
-	dest, err := destination.Open(ctx, destCfg.Type, destination.Config{Name: destCfg.Name, Settings: destCfg.Settings,
+	settings := destCfg.Settings
+	if destCfg.RateLimit != "" { // the spec reads it like any setting, so the connector paces itself by it
+		settings = make(map[string]string, len(destCfg.Settings)+1)
+		for k, v := range destCfg.Settings {
+			settings[k] = v
+		}
+		settings["rate_limit"] = destCfg.RateLimit
+	}
+	dest, err := destination.Open(ctx, destCfg.Type, destination.Config{Name: destCfg.Name, Settings: settings,
 		Options: s.Options, ProjectRoot: e.Project.Root, SyncName: s.Name, RunID: o.RunID, Mode: s.Mode, Fields: fields,
 		KeyField: keyField, Logger: e.Logger})
 	if err != nil {

@@ -32,6 +32,10 @@ func Classify(r *Response) error {
 	}
 	msg := fmt.Sprintf("%s %s: %d %s: %s", r.Method, r.URL, r.Status, http.StatusText(r.Status), Snippet(r.Body))
 	wait := RetryAfter(r.Header, time.Now())
+	if r.Status != http.StatusTooManyRequests && r.Header.Get("Retry-After") == "" {
+		// rate-limit headers on a 5xx describe the quota, not a wait
+		wait = 0
+	}
 	switch {
 	case r.Status == http.StatusTooManyRequests:
 		if policy := hubspotPolicy(r.Body); policy == "DAILY" {
