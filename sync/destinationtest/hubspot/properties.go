@@ -55,7 +55,7 @@ func defaultProperties() []Property {
 		return Property{Name: name, Label: label, Type: typ, FieldType: field, GroupName: "contactinformation",
 			Options: []Option{}, HubspotDefined: hubspot, FormField: !readOnly,
 			ModificationMetadata: Modification{Archivable: !hubspot, ReadOnlyDefinition: hubspot, ReadOnlyValue: readOnly},
-			CreatedAt: "2020-06-30T15:57:37.277Z", UpdatedAt: "2024-01-08T10:00:00Z"}
+			CreatedAt:            "2020-06-30T15:57:37.277Z", UpdatedAt: "2024-01-08T10:00:00Z"}
 	}
 	stage := p("lifecyclestage", "Lifecycle Stage", "enumeration", "radio", true, false)
 	for i, v := range []string{"subscriber", "lead", "marketingqualifiedlead", "opportunity", "customer"} {
