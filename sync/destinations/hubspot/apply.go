@@ -267,6 +267,7 @@ func (d *Destination) mirror(ctx context.Context, batch []destination.Record, re
 // A missing list, or one whose membership cannot be changed, stops the run.
 func (d *Destination) changeMembers(ctx context.Context, add, rem []string) (*membershipResponse, error) {
 	path := "/crm/v3/lists/" + d.listID + "/memberships/add-and-remove"
+	add, rem = append([]string{}, add...), append([]string{}, rem...) // both arrays are required, [] for none
 	resp, err := d.client.Do(ctx, httpdest.Request{Method: http.MethodPut, Path: path,
 		JSON: map[string][]string{"recordIdsToAdd": add, "recordIdsToRemove": rem}})
 	var be *destination.BatchError
