@@ -13,9 +13,9 @@ import (
 
 	"github.com/cdpkit/cdp/sync/delivery"
 	"github.com/cdpkit/cdp/sync/destination"
+	_ "github.com/cdpkit/cdp/sync/destinations/hubspot"
 	"github.com/cdpkit/cdp/sync/destinationtest"
 	hs "github.com/cdpkit/cdp/sync/destinationtest/hubspot"
-	_ "github.com/cdpkit/cdp/sync/destinations/hubspot"
 )
 
 // syncFields are the mapped destination fields of the test syncs.
