@@ -1,6 +1,7 @@
 package hubspot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -29,21 +30,75 @@ func (d *Destination) Apply(ctx context.Context, batch []destination.Record) ([]
 	}
 	results := make([]destination.Result, len(batch))
 	writes, removes := d.plan(batch, results)
-	if len(writes) > 0 {
-		out, err := d.write(ctx, writes)
+	send := writes
+	if d.mode == "mirror" {
+		send = d.skipUpserted(writes, results)
+	}
+	if len(send) > 0 {
+		out, err := d.write(ctx, send)
 		if err != nil {
 			return nil, err
 		}
-		for j, p := range writes {
+		for j, p := range send {
 			results[p.i] = out[j]
 		}
 	}
 	if d.mode == "mirror" {
 		if err := d.mirror(ctx, batch, results, writes, removes); err != nil {
+			d.remember(batch, writes, removes, results, false)
 			return nil, err
 		}
+		d.remember(batch, writes, removes, results, true)
 	}
 	return results, nil
+}
+
+// skipUpserted leaves out the contacts HubSpot confirmed in an earlier
+// attempt of this run whose membership change then failed: the same
+// content (the same objectWriteTraceId) is not upserted again, only the
+// membership is retried. Their results get the record IDs confirmed then.
+func (d *Destination) skipUpserted(writes []pending, results []destination.Result) []pending {
+	var send []pending
+	for _, p := range writes {
+		if id := d.recall(p.in.ObjectWriteTraceID); id != "" {
+			results[p.i] = destination.Result{RemoteID: id}
+			continue
+		}
+		send = append(send, p)
+	}
+	return send
+}
+
+// recall returns the record ID remembered for a record's content.
+func (d *Destination) recall(trace string) string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.upserted[trace]
+}
+
+// remember keeps, after a failed membership change, the record IDs the
+// batch's attempt learnt (contacts upserted, removals looked up), so the
+// retry sends only the membership change. With done it forgets them.
+func (d *Destination) remember(batch []destination.Record, writes []pending, removes []int, results []destination.Result, done bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	keep := func(trace, id string) {
+		if done {
+			delete(d.upserted, trace)
+		} else if id != "" {
+			d.upserted[trace] = id
+		}
+	}
+	for _, p := range writes {
+		if r := results[p.i]; r.Err == nil {
+			keep(p.in.ObjectWriteTraceID, r.RemoteID)
+		}
+	}
+	for _, i := range removes {
+		if r := results[i]; r.Err == nil {
+			keep(destination.RecordKey(d.sync, batch[i]), r.RemoteID)
+		}
+	}
 }
 
 // plan sorts the batch into contacts to write and removals, rejecting in
@@ -220,7 +275,7 @@ func (d *Destination) mirror(ctx context.Context, batch []destination.Record, re
 	}
 	var unknown []int
 	for _, i := range removes {
-		if id := batch[i].RemoteID; id != "" {
+		if id := cmp.Or(batch[i].RemoteID, d.recall(destination.RecordKey(d.sync, batch[i]))); id != "" {
 			rem.put(id, i)
 		} else {
 			unknown = append(unknown, i)
@@ -320,6 +375,7 @@ func (d *Destination) resolve(ctx context.Context, batch []destination.Record, i
 		switch {
 		case found[k] != "":
 			rem.put(found[k], i)
+			results[i] = destination.Result{RemoteID: found[k]}
 		case absent[k]:
 			results[i] = destination.Result{}
 		default:

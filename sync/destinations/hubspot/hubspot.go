@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cdpkit/cdp/sync/destination"
@@ -112,6 +113,12 @@ type Destination struct {
 	caps       destination.Capabilities
 	client     *httpdest.Client
 	logger     *slog.Logger
+
+	mu sync.Mutex
+	// upserted maps the objectWriteTraceId of contacts confirmed in a
+	// mirror batch whose membership change failed to their record IDs, so a
+	// retry of that batch only changes the membership.
+	upserted map[string]string
 }
 
 var (
@@ -123,7 +130,8 @@ var (
 func New(_ context.Context, cfg destination.Config) (destination.Destination, error) {
 	v := cfg.Values
 	d := &Destination{name: cfg.Name, sync: cfg.SyncName, mode: cfg.Mode, idProperty: v.String("id_property"),
-		listID: v.String("list_id"), batchSize: v.Int("batch_size"), logger: cfg.Logger}
+		listID: v.String("list_id"), batchSize: v.Int("batch_size"), logger: cfg.Logger,
+		upserted: map[string]string{}}
 	if d.mode == "" {
 		d.mode = "upsert"
 	}
