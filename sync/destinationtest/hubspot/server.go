@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"log"
 	"maps"
 	"net"
 	"net/http"
@@ -100,8 +101,7 @@ func Serve(addr string) (*Server, error) {
 		return nil, err
 	}
 	s := newServer(destinationtest.NewKit(nil), 10*time.Second)
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ErrorLog: nil}
-	srv.SetKeepAlivesEnabled(true)
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
 	go func() { _ = srv.Serve(ln) }()
 	s.url = "http://" + ln.Addr().String()
 	s.close = func() { _ = srv.Close() }
