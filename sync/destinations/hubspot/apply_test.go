@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cdpkit/cdp/sync/delivery"
 	"github.com/cdpkit/cdp/sync/destination"
 	"github.com/cdpkit/cdp/sync/destinationtest"
 	hs "github.com/cdpkit/cdp/sync/destinationtest/hubspot"
@@ -357,5 +356,4 @@ func TestDeliveryStopsOnFatal(t *testing.T) {
 			t.Errorf("%s: %v", o.Record.Key, o.Err)
 		}
 	}
-	_ = delivery.Stats{}
 }
