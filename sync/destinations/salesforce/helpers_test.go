@@ -11,8 +11,8 @@ import (
 
 	"github.com/cdpkit/cdp/sync/delivery"
 	"github.com/cdpkit/cdp/sync/destination"
-	sftest "github.com/cdpkit/cdp/sync/destinationtest/salesforce"
 	_ "github.com/cdpkit/cdp/sync/destinations/salesforce"
+	sftest "github.com/cdpkit/cdp/sync/destinationtest/salesforce"
 )
 
 var syncFields = []string{"Email", "LastName", "LTV__c"}

@@ -21,7 +21,6 @@ type describeField struct {
 	Nillable          bool   `json:"nillable"`
 	DefaultedOnCreate bool   `json:"defaultedOnCreate"`
 	ExternalID        bool   `json:"externalId"`
-	IDLookup          bool   `json:"idLookup"`
 }
 
 // describeResult is the part of an sObject Describe answer the check reads.
@@ -104,7 +103,7 @@ func (d *Destination) checkExternalID(byName map[string]describeField) []destina
 	switch {
 	case !ok:
 		return []destination.FieldProblem{{Field: d.extField, Message: fmt.Sprintf("external_id_field: %s has no field %s", d.sobject, d.extField)}}
-	case !f.ExternalID && !f.IDLookup:
+	case !f.ExternalID:
 		return []destination.FieldProblem{{Field: d.extField,
 			Message: fmt.Sprintf("external_id_field: %s.%s is not marked External ID, so upserts cannot match on it", d.sobject, f.Name)}}
 	}
