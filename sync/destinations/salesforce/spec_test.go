@@ -96,7 +96,7 @@ func TestOpenRefusesOversizeBatchWithoutBulk(t *testing.T) {
 func TestCapabilities(t *testing.T) {
 	s := server(t)
 	c := open(t, s.Settings("upsert"), "upsert").Capabilities()
-	if c.MaxBatch != 50 || c.Supports(destination.OpRemove) || c.Timeout != 2*time.Second || c.RateLimit != 10 {
+	if c.MaxBatch != 50 || c.Supports(destination.OpRemove) || c.Timeout != 2*time.Second || c.RateLimit != 50 {
 		t.Errorf("upsert: %+v", c)
 	}
 	c = open(t, with(s.BulkSettings("mirror", 100), "batch_size", ""), "mirror").Capabilities()

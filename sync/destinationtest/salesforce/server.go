@@ -127,7 +127,7 @@ func (s *Server) Settings(mode string) map[string]string {
 		"base_url": s.url, "login_url": s.url, "client_id": ClientID,
 		"client_secret": s.clientSecret, "refresh_token": s.refreshToken,
 		"sobject": SObject, "external_id_field": ExternalIDField, "api_version": APIVersion,
-		"batch_size": "50", "timeout": "2s", "poll_interval": "20ms",
+		"batch_size": "50", "timeout": "2s", "poll_interval": "20ms", "rate_limit": "50/s",
 	}
 }
 
@@ -403,7 +403,23 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, segs []string) {
 		s.upload(w, r, segs[2])
 	case len(segs) == 4 && segs[0] == "jobs" && segs[1] == "ingest" && m == http.MethodGet:
 		s.results(w, r, segs[2], segs[3])
+	case knownResource(segs):
+		s.refuse(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "HTTP Method '%s' not allowed for %s", m, r.URL.Path)
 	default:
 		s.refuse(w, http.StatusNotFound, "NOT_FOUND", "%s %s: the requested resource does not exist", m, r.URL.Path)
 	}
+}
+
+// knownResource reports whether segs name a resource the server has (with
+// another method).
+func knownResource(segs []string) bool {
+	switch {
+	case len(segs) >= 2 && segs[0] == "composite" && segs[1] == "sobjects":
+		return len(segs) == 2 || len(segs) == 4
+	case len(segs) >= 2 && segs[0] == "jobs" && segs[1] == "ingest":
+		return len(segs) <= 4
+	case len(segs) >= 3 && segs[0] == "sobjects":
+		return len(segs) <= 4
+	}
+	return false
 }
