@@ -21,7 +21,7 @@ const jobPrefix = "sfbulk:"
 // the ingest jobs, and what Submit learnt that Poll cannot rebuild from
 // the batch — the Ids it looked up for removals, and removals it refused.
 type bulkJob struct {
-	Upsert  string         `json:"u,omitempty"`
+	Upsert  string         `json:"u,omitempty"` // the upsert (insert mode: insert) job
 	Delete  string         `json:"d,omitempty"`
 	IDs     map[int]string `json:"ids,omitempty"`
 	Refused map[int]string `json:"x,omitempty"`
@@ -85,7 +85,11 @@ func (d *Destination) Submit(ctx context.Context, batch []destination.Record) (s
 	}
 	var err error
 	if len(p.rows) > 0 {
-		if job.Upsert, err = d.runJob(ctx, "upsert", p.header, p.rows); err != nil {
+		op := "upsert"
+		if d.mode == "insert" {
+			op = "insert"
+		}
+		if job.Upsert, err = d.runJob(ctx, op, p.header, p.rows); err != nil {
 			return "", err
 		}
 	}
@@ -278,6 +282,9 @@ func (d *Destination) bulkResult(kind string, row map[string]string, deletion bo
 	code, msg := bulkError(row["sf__Error"])
 	if deletion && code == "ENTITY_IS_DELETED" {
 		return destination.Result{}
+	}
+	if id, dup := d.duplicate(code, msg); dup {
+		return destination.Result{RemoteID: id}
 	}
 	return destination.Result{Err: d.errorf("%s rejected the record: %s: %s", d.sobject, code, msg), Retryable: transientCodes[code]}
 }

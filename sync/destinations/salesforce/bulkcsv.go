@@ -38,9 +38,9 @@ func (d *Destination) plan(batch []destination.Record) *bulkPlan {
 	var ups []int
 	for i, r := range batch {
 		switch {
-		case r.Op == destination.OpAdd || r.Op == destination.OpChange:
+		case d.caps.Supports(r.Op) && r.Op != destination.OpRemove:
 			ups = append(ups, i)
-		case r.Op == destination.OpRemove && d.caps.Supports(destination.OpRemove):
+		case d.caps.Supports(r.Op):
 			p.removals = append(p.removals, i)
 		default:
 			p.rejected[i] = d.errorf("operation %q is not sent in this mode", r.Op)

@@ -10,6 +10,7 @@
 //	                      external_id_field: key, field: value…}]}, ≤ 200 records
 //	mirror  add, change  the same
 //	        remove       DELETE /services/data/vNN.0/composite/sobjects?ids=Id,Id…&allOrNone=false, ≤ 200 Ids
+//	insert  add          POST /services/data/vNN.0/composite/sobjects {"allOrNone": false, "records": […]}, ≤ 200
 //
 // Each upsert's result (in request order: id, success, errors[{statusCode,
 // message, fields}], created) becomes the record's result, with the
@@ -19,8 +20,14 @@
 // /services/data/vNN.0/sobjects/{sobject}/{external_id_field}/{key}?fields=Id):
 // none found means there is nothing to delete (confirmed), several found is
 // a rejection. Deleting a record already deleted (ENTITY_IS_DELETED) is
-// confirmed. Insert and update modes are not offered: sObject Collections
-// has no "create unless it exists" and no "update by External ID only".
+// confirmed.
+//
+// Insert mode creates records and never changes one: a record refused with
+// DUPLICATE_VALUE on the External ID field already exists (created by an
+// earlier, perhaps crashed, run or by someone else) and counts as
+// delivered, with the Id the message names. That needs the External ID
+// field to be unique, which CheckFields checks. Update mode is not offered:
+// sObject Collections cannot update by External ID without creating.
 //
 // A null field (null_values: send) is sent as JSON null, which clears it.
 // A record with a NaN or infinite number, or a field named Id or
@@ -29,8 +36,8 @@
 // # Bulk API 2.0 (bulk: true)
 //
 // Each batch, up to 10,000 records (the default batch_size with bulk),
-// becomes ingest jobs: an upsert job for adds and changes and, in mirror
-// mode, a delete job for removals. Submit creates each job (POST
+// becomes ingest jobs: an upsert job (insert mode: an insert job) for adds
+// and changes and, in mirror mode, a delete job for removals. Submit creates each job (POST
 // /services/data/vNN.0/jobs/ingest {object, operation, externalIdFieldName,
 // contentType: CSV, lineEnding: LF}), uploads its CSV (PUT
 // …/jobs/ingest/{id}/batches, text/csv; the external ID column first, then
@@ -82,7 +89,8 @@
 //
 // CheckFields (cdp sync check) reads GET /services/data/vNN.0/sobjects/{sobject}/describe:
 // every mapped field must exist, be createable or updateable and fit its
-// trait's type; external_id_field must be an External ID; and every field
+// trait's type; external_id_field must be an External ID (and unique in
+// insert mode); and every field
 // required to create a record (createable, not nillable, not defaulted, such
 // as a Contact's LastName) must be mapped.
 //

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 
 	"github.com/cdpkit/cdp/sync/destination"
@@ -137,9 +138,9 @@ func (d *Destination) Apply(ctx context.Context, batch []destination.Record) ([]
 func (d *Destination) split(batch []destination.Record, o *outcome) (ups, dels []int) {
 	for i, r := range batch {
 		switch {
-		case r.Op == destination.OpAdd || r.Op == destination.OpChange:
+		case d.caps.Supports(r.Op) && r.Op != destination.OpRemove:
 			ups = append(ups, i)
-		case r.Op == destination.OpRemove && d.caps.Supports(destination.OpRemove):
+		case d.caps.Supports(r.Op):
 			dels = append(dels, i)
 		default:
 			o.settle(i, destination.Result{Err: d.errorf("operation %q is not sent in this mode", r.Op)})
@@ -181,8 +182,11 @@ func (d *Destination) upsert(ctx context.Context, batch []destination.Record, id
 	if len(sent) == 0 {
 		return nil
 	}
-	resp, err := d.call(ctx, httpdest.Request{Method: http.MethodPatch,
-		Path: d.dataPath("/composite/sobjects/" + d.sobject + "/" + d.extField), JSON: body})
+	rq := httpdest.Request{Method: http.MethodPatch, Path: d.dataPath("/composite/sobjects/" + d.sobject + "/" + d.extField), JSON: body}
+	if d.mode == "insert" {
+		rq.Method, rq.Path = http.MethodPost, d.dataPath("/composite/sobjects")
+	}
+	resp, err := d.call(ctx, rq)
 	if err != nil {
 		return err
 	}
@@ -229,6 +233,9 @@ func (d *Destination) saved(r saveResult, deletion bool) destination.Result {
 		if deletion && e.StatusCode == "ENTITY_IS_DELETED" {
 			return destination.Result{}
 		}
+		if id, dup := d.duplicate(e.StatusCode, e.Message); dup {
+			return destination.Result{RemoteID: id}
+		}
 		retry = retry || transientCodes[e.StatusCode]
 		msgs[i] = e.StatusCode + ": " + e.Message
 		if len(e.Fields) > 0 {
@@ -236,6 +243,23 @@ func (d *Destination) saved(r saveResult, deletion bool) destination.Result {
 		}
 	}
 	return destination.Result{Err: d.errorf("%s rejected the record: %s", d.sobject, strings.Join(msgs, "; ")), Retryable: retry}
+}
+
+// duplicateRe finds the Id in Salesforce's DUPLICATE_VALUE message
+// ("… duplicates value on record with id: 003…").
+var duplicateRe = regexp.MustCompile(`with id: ([a-zA-Z0-9]{15,18})`)
+
+// duplicate reports whether an insert error says a record with the same
+// External ID exists — in insert mode the record is already delivered —
+// and that record's Id when the message gives it.
+func (d *Destination) duplicate(code, msg string) (string, bool) {
+	if d.mode != "insert" || code != "DUPLICATE_VALUE" || !strings.Contains(msg, d.extField) {
+		return "", false
+	}
+	if m := duplicateRe.FindStringSubmatch(msg); m != nil {
+		return m[1], true
+	}
+	return "", true
 }
 
 // remove deletes the records of idx by their Salesforce Id, looking up

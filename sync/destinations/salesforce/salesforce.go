@@ -76,9 +76,10 @@ func init() {
 		Doc:        specDoc,
 		References: References,
 		Settings:   settings,
-		Modes:      []string{"upsert", "mirror"},
+		Modes:      []string{"upsert", "mirror", "insert"},
 		Operations: []destination.Operation{
-			{Op: destination.OpAdd, Sends: "PATCH /services/data/vNN.0/composite/sobjects/{sobject}/{external_id_field} (bulk: an upsert ingest job)"},
+			{Op: destination.OpAdd, Sends: "PATCH /services/data/vNN.0/composite/sobjects/{sobject}/{external_id_field} (bulk: an upsert ingest job); " +
+				"insert mode: POST /services/data/vNN.0/composite/sobjects (bulk: an insert ingest job)"},
 			{Op: destination.OpChange, Sends: "PATCH /services/data/vNN.0/composite/sobjects/{sobject}/{external_id_field} (bulk: an upsert ingest job)"},
 			{Op: destination.OpRemove, Sends: "DELETE /services/data/vNN.0/composite/sobjects?ids=… (bulk: a delete ingest job)"},
 		},
@@ -118,6 +119,8 @@ External ID field that receives the sync key: adds and changes are upserts throu
 (200 records a request, ` + "`allOrNone: false`" + `, one result per record), and in mirror mode a record
 that leaves the audience is deleted by its Salesforce Id. The Id of every upserted record is kept in the
 sync's state, so deletions need no lookup; a removal whose Id is unknown is looked up once by its External ID.
+Insert mode creates records instead (POST sObject Collections) and never changes one: a record Salesforce
+refuses as a duplicate of its External ID (which must then be unique) is already there and counts as delivered.
 
 With ` + "`bulk: true`" + ` each batch (up to 10,000 records) becomes Bulk API 2.0 ingest jobs (an upsert job, and
 a delete job for removals) that the sync polls every ` + "`poll_interval`" + ` until they finish.
@@ -169,6 +172,7 @@ func checkValues(v destination.Values) []destination.Problem {
 // use.
 type Destination struct {
 	name      string
+	mode      string
 	sobject   string
 	extField  string
 	version   string // e.g. v61.0
@@ -199,7 +203,7 @@ func New(_ context.Context, cfg destination.Config) (destination.Destination, er
 		return nil, fmt.Errorf("salesforce %s: %v", cfg.Name, err)
 	}
 	d := &Destination{
-		name: cfg.Name, sobject: v.String("sobject"), extField: v.String("external_id_field"),
+		name: cfg.Name, mode: cfg.Mode, sobject: v.String("sobject"), extField: v.String("external_id_field"),
 		version: v.String("api_version"), fields: cfg.Fields, batchSize: v.Int("batch_size"),
 		bulk: v.Bool("bulk"), poll: v.Duration("poll_interval"), jobWait: v.Duration("job_timeout"),
 		sess: sess,
@@ -211,7 +215,11 @@ func New(_ context.Context, cfg destination.Config) (destination.Destination, er
 	d.client.Classify = classify
 	d.caps = destination.HTTPCapabilities(v, destination.OpAdd, destination.OpChange, destination.OpRemove)
 	d.caps.MaxBatch, d.caps.IdentifierOf = d.batchSize, d.sobject+"."+d.extField
-	if cfg.Mode != "mirror" {
+	switch cfg.Mode {
+	case "mirror":
+	case "insert":
+		d.caps.Ops = d.caps.Ops[:1]
+	default:
 		d.caps.Ops = d.caps.Ops[:2]
 	}
 	if d.bulk {
@@ -221,7 +229,8 @@ func New(_ context.Context, cfg destination.Config) (destination.Destination, er
 	return d, nil
 }
 
-// Capabilities declares add and change (and remove in mirror mode),
+// Capabilities declares add and change (add only in insert mode, and
+// remove too in mirror mode),
 // batch_size records per call, the rate limit, concurrency and timeout.
 func (d *Destination) Capabilities() destination.Capabilities { return d.caps }
 

@@ -13,6 +13,9 @@ import (
 // model as it goes: adds, changes (a new value, a cleared ltv, a new
 // name), and in mirror mode removals and re-adds.
 func rounds(mode string) []func(m map[int]person) []destination.Record {
+	if mode == "insert" {
+		return insertRounds()
+	}
 	mirror := mode == "mirror"
 	return []func(m map[int]person) []destination.Record{
 		func(m map[int]person) []destination.Record {
@@ -77,8 +80,27 @@ func rounds(mode string) []func(m map[int]person) []destination.Record {
 	}
 }
 
+// insertRounds only add: new records, and records already delivered sent
+// again (as after a crash), which must be confirmed and left unchanged.
+func insertRounds() []func(m map[int]person) []destination.Record {
+	add := func(from, to int, again ...int) func(m map[int]person) []destination.Record {
+		return func(m map[int]person) []destination.Record {
+			var recs []destination.Record
+			for i := from; i < to; i++ {
+				m[i] = person{name: fmt.Sprintf("Ins%d", i), ltv: float64(i)}
+				recs = append(recs, record(destination.OpAdd, i, m[i]))
+			}
+			for _, i := range again {
+				recs = append(recs, record(destination.OpAdd, i, person{name: "Changed", ltv: 0.5}))
+			}
+			return recs
+		}
+	}
+	return []func(m map[int]person) []destination.Record{add(0, 120), add(120, 140, 1, 2, 3, 50), add(140, 150, 120, 7)}
+}
+
 func TestModesThreeRounds(t *testing.T) {
-	for _, mode := range []string{"upsert", "mirror"} {
+	for _, mode := range []string{"upsert", "mirror", "insert"} {
 		for _, bulk := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/bulk=%v", mode, bulk), func(t *testing.T) {
 				s := server(t)

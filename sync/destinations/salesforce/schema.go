@@ -21,6 +21,7 @@ type describeField struct {
 	Nillable          bool   `json:"nillable"`
 	DefaultedOnCreate bool   `json:"defaultedOnCreate"`
 	ExternalID        bool   `json:"externalId"`
+	Unique            bool   `json:"unique"`
 }
 
 // describeResult is the part of an sObject Describe answer the check reads.
@@ -106,6 +107,9 @@ func (d *Destination) checkExternalID(byName map[string]describeField) []destina
 	case !f.ExternalID:
 		return []destination.FieldProblem{{Field: d.extField,
 			Message: fmt.Sprintf("external_id_field: %s.%s is not marked External ID, so upserts cannot match on it", d.sobject, f.Name)}}
+	case d.mode == "insert" && !f.Unique:
+		return []destination.FieldProblem{{Field: d.extField,
+			Message: fmt.Sprintf("external_id_field: insert mode needs %s.%s to be unique, or a resent record is created twice", d.sobject, f.Name)}}
 	}
 	return nil
 }

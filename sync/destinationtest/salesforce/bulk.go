@@ -100,13 +100,13 @@ func checkJob(c jobCreate) string {
 	switch {
 	case c.Object != SObject:
 		return fmt.Sprintf("object %q: this org holds %s", c.Object, SObject)
-	case c.Operation != "upsert" && c.Operation != "delete":
-		return fmt.Sprintf("operation %q (the contract server runs upsert and delete jobs)", c.Operation)
+	case c.Operation != "upsert" && c.Operation != "delete" && c.Operation != "insert":
+		return fmt.Sprintf("operation %q (the contract server runs insert, upsert and delete jobs)", c.Operation)
 	case c.Operation == "upsert" && c.ExternalIDFieldName == "":
 		return "External ID was blank for Contact. An External ID must be specified for upsert."
 	case c.Operation == "upsert" && !isExternalID(c.ExternalIDFieldName):
 		return fmt.Sprintf("The field %s is not an External ID field", c.ExternalIDFieldName)
-	case c.Operation == "delete" && c.ExternalIDFieldName != "":
+	case c.Operation != "upsert" && c.ExternalIDFieldName != "":
 		return "externalIdFieldName is only for upsert jobs"
 	case c.ContentType != "" && c.ContentType != "CSV":
 		return fmt.Sprintf("contentType %q, the only one is CSV", c.ContentType)
@@ -257,7 +257,7 @@ func (s *Server) process(j *job) {
 		if errs == nil && j.Operation == "delete" {
 			id, errs = row[0], s.store.remove(row[0])
 		} else if errs == nil {
-			id, created, errs = s.upsertRow(j.header, row)
+			id, created, errs = s.upsertRow(j.header, row, j.Operation == "insert")
 		}
 		if errs != nil {
 			j.failed = append(j.failed, append([]string{id, errs[0].bulkText()}, row...))
@@ -275,7 +275,7 @@ func checkHeader(j *job) string {
 		}
 		return ""
 	}
-	if !slices.ContainsFunc(j.header, func(h string) bool { return strings.EqualFold(h, j.ExtField) }) {
+	if j.Operation == "upsert" && !slices.ContainsFunc(j.header, func(h string) bool { return strings.EqualFold(h, j.ExtField) }) {
 		return "The External ID field " + j.ExtField + " is missing from the header"
 	}
 	for _, h := range j.header {
@@ -286,9 +286,9 @@ func checkHeader(j *job) string {
 	return ""
 }
 
-// upsertRow upserts one CSV row: empty cells leave fields alone, #N/A
-// clears them.
-func (s *Server) upsertRow(header, row []string) (string, bool, []sfError) {
+// upsertRow upserts (or creates) one CSV row: empty cells leave fields
+// alone, #N/A clears them.
+func (s *Server) upsertRow(header, row []string, create bool) (string, bool, []sfError) {
 	vals := map[string]value{}
 	ext := ""
 	for c, h := range header {
@@ -306,6 +306,10 @@ func (s *Server) upsertRow(header, row []string) (string, bool, []sfError) {
 			return "", false, []sfError{*err}
 		}
 		vals[f.Name] = v
+	}
+	if create {
+		id, errs := s.store.create(ext, vals)
+		return id, errs == nil, errs
 	}
 	if ext == "" {
 		return "", false, []sfError{{StatusCode: "MISSING_ARGUMENT", Message: ExternalIDField + " not specified", Fields: []string{}}}

@@ -72,6 +72,67 @@ func (s *Server) upsertCollection(w http.ResponseWriter, r *http.Request, sobjec
 	writeJSON(w, http.StatusOK, results)
 }
 
+// createCollection is POST /composite/sobjects: create up to 200 records
+// (the body as for an upsert).
+func (s *Server) createCollection(w http.ResponseWriter, r *http.Request) {
+	body, ok := s.jsonBody(w, r)
+	if !ok {
+		return
+	}
+	allOrNone, items, invalid, err := decodeUpsert(body)
+	var v errViolation
+	switch {
+	case errors.As(err, &v):
+		s.refuse(w, http.StatusBadRequest, "JSON_PARSER_ERROR", "%s", v.msg)
+		return
+	case err != nil:
+		s.refuse(w, http.StatusBadRequest, "EXCEEDED_ID_LIMIT", "%v", err)
+		return
+	case invalid != nil:
+		writeErrors(w, http.StatusBadRequest, *invalid)
+		return
+	}
+	if s.fault(w, r) {
+		return
+	}
+	results := s.applyCreates(items, allOrNone)
+	s.Kit.Wrote()
+	s.logCall(r.Method, "composite/sobjects create", len(items), http.StatusOK)
+	writeJSON(w, http.StatusOK, results)
+}
+
+// applyCreates creates the items in order, drawing record faults.
+func (s *Server) applyCreates(items []upsertItem, allOrNone bool) []saveResult {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var snapshot *store
+	if allOrNone {
+		snapshot = s.store.clone()
+	}
+	out := make([]saveResult, len(items))
+	failed := false
+	for i, it := range items {
+		errs := s.recordFault(it.ext)
+		if errs == nil && it.err != nil && it.err.StatusCode != "MISSING_ARGUMENT" {
+			errs = []sfError{*it.err}
+		}
+		var id string
+		if errs == nil {
+			id, errs = s.store.create(it.ext, it.vals)
+		}
+		out[i] = result(id, errs)
+		failed = failed || errs != nil
+	}
+	if allOrNone && failed {
+		s.store = snapshot
+		rollback(out)
+		for i := range out {
+			out[i].Created = nil
+		}
+	}
+	return out
+}
+
 // jsonBody reads a JSON request body; a wrong content type or an
 // oversize body is a violation.
 func (s *Server) jsonBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {

@@ -389,6 +389,8 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, segs []string) {
 		s.upsertCollection(w, r, segs[2], segs[3])
 	case len(segs) == 2 && segs[0] == "composite" && segs[1] == "sobjects" && m == http.MethodDelete:
 		s.deleteCollection(w, r)
+	case len(segs) == 2 && segs[0] == "composite" && segs[1] == "sobjects" && m == http.MethodPost:
+		s.createCollection(w, r)
 	case len(segs) == 3 && segs[0] == "sobjects" && segs[2] == "describe" && m == http.MethodGet:
 		s.describe(w, segs[1])
 	case len(segs) == 4 && segs[0] == "sobjects" && m == http.MethodGet:

@@ -141,10 +141,23 @@ func (s *store) upsert(ext string, vals map[string]value) (id string, created bo
 			rec.fields[name] = v.v
 		}
 	}
-	rec.fields[ExternalIDField] = ext
 	s.byID[rec.id] = rec
-	s.byExt[strings.ToLower(ext)] = rec
+	if ext != "" {
+		rec.fields[ExternalIDField] = ext
+		s.byExt[strings.ToLower(ext)] = rec
+	}
 	return rec.id, created, nil
+}
+
+// create creates a Contact; an External ID another Contact holds is a
+// DUPLICATE_VALUE naming that Contact.
+func (s *store) create(ext string, vals map[string]value) (string, []sfError) {
+	if other := s.byExt[strings.ToLower(ext)]; ext != "" && other != nil {
+		return "", []sfError{{StatusCode: "DUPLICATE_VALUE",
+			Message: "duplicate value found: " + ExternalIDField + " duplicates value on record with id: " + other.id, Fields: []string{}}}
+	}
+	id, _, errs := s.upsert(ext, vals)
+	return id, errs
 }
 
 // checkValues applies the per-field rules: writable, email syntax, length.
