@@ -38,6 +38,9 @@
 //     INVALID_EMAIL_ADDRESS, STRING_TOO_LONG, INVALID_FIELD_FOR_INSERT_UPDATE
 //     (read-only fields), DUPLICATE_VALUE (an External ID twice in a request),
 //     MISSING_ARGUMENT (no External ID value); allOrNone true rolls back.
+//   - POST /composite/sobjects: the same body, records created; an External
+//     ID another Contact holds is DUPLICATE_VALUE "duplicate value found:
+//     External_Email__c duplicates value on record with id: 003…".
 //   - DELETE /composite/sobjects?ids=…&allOrNone=…: 1 to 200 Ids; per Id
 //     ENTITY_IS_DELETED, MALFORMED_ID, INVALID_CROSS_REFERENCE_KEY.
 //   - GET /sobjects/Contact/{External ID or idLookup field}/{value}?fields=…:
@@ -49,8 +52,8 @@
 //     HasOptedOutOfEmail, OwnerId, CreatedDate, External_Email__c (External
 //     ID, unique) and LTV__c (double). Never faulted.
 //   - Bulk API 2.0: POST /jobs/ingest {object, operation, externalIdFieldName,
-//     contentType, lineEnding, columnDelimiter} and nothing else (upsert and
-//     delete jobs only, COMMA only); PUT /jobs/ingest/{id}/batches text/csv,
+//     contentType, lineEnding, columnDelimiter} and nothing else (insert,
+//     upsert and delete jobs only, COMMA only); PUT /jobs/ingest/{id}/batches text/csv,
 //     once, to an Open job, at most 100 MB, parsed strictly (the declared line
 //     ending, rows as wide as the header; a delete job's only column is Id);
 //     PATCH /jobs/ingest/{id} {"state": "UploadComplete"|"Aborted"}; GET

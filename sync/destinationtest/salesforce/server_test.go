@@ -303,3 +303,21 @@ func TestBulkJobLifecycle(t *testing.T) {
 		t.Errorf("failed: %s", failed)
 	}
 }
+
+func TestServe(t *testing.T) {
+	s, err := sftest.Serve("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	set := s.Settings("mirror")
+	resp, err := http.PostForm(s.URL()+"/services/oauth2/token", url.Values{"grant_type": {"refresh_token"},
+		"client_id": {set["client_id"]}, "client_secret": {set["client_secret"]}, "refresh_token": {set["refresh_token"]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || s.Type() != "salesforce" || s.Fields().Name != "LastName" {
+		t.Errorf("%d %s %+v", resp.StatusCode, s.Type(), s.Fields())
+	}
+}
