@@ -58,6 +58,7 @@ func (s *Server) read(w http.ResponseWriter, r *http.Request) (body []byte, ok b
 		return nil, false // the client went away
 	}
 	if len(body) > limit {
+		_, _ = io.Copy(io.Discard, r.Body) // so the client reads the answer rather than a reset
 		s.refuse(w, http.StatusRequestEntityTooLarge, "Request Entity Too Large",
 			"%s: body over the %d-byte limit", r.URL.Path, limit)
 		return nil, false
