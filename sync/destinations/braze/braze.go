@@ -193,14 +193,26 @@ func New(_ context.Context, cfg destination.Config) (destination.Destination, er
 	return d, nil
 }
 
-// classify refines the default classification: Braze answers 404 for an
+// classify refines the default classification. Braze answers 404 for an
 // unknown REST API key (or a wrong base_url), which fails every request.
+// And Braze sends X-RateLimit-Reset (the end of the rate-limit window) on
+// every answer: it is a wait only with a 429, so for other statuses it is
+// hidden from the default classification, which would otherwise wait for
+// the window's end after a 500.
 func classify(r *httpdest.Response) (error, bool) {
-	if r.Status == http.StatusNotFound {
+	switch {
+	case r.Status == http.StatusNotFound:
 		return &destination.BatchError{Status: r.Status, Fatal: true,
 			Err: fmt.Errorf("%s %s: 404: %s (an unknown REST API key or a wrong base_url; the run stops)", r.Method, r.URL, httpdest.Snippet(r.Body))}, true
+	case r.Status == http.StatusTooManyRequests || r.Status < 300:
+		return nil, false
 	}
-	return nil, false
+	cp := *r
+	cp.Header = r.Header.Clone()
+	for _, h := range []string{"X-RateLimit-Reset", "X-RateLimit-Remaining", "X-RateLimit-Limit"} {
+		cp.Header.Del(h)
+	}
+	return httpdest.Classify(&cp), true
 }
 
 // Capabilities declares the operations of the sync's mode and the HTTP limits.
