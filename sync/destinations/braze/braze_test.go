@@ -353,7 +353,7 @@ func TestBatchSplitByPayload(t *testing.T) {
 		}
 	}
 	tracks, subs, objects := 0, 0, 0
-	for _, rq := range s.Requests() {
+	for _, rq := range s.Writes() {
 		switch rq.Path {
 		case brazeapi.TrackPath:
 			tracks++

@@ -46,7 +46,7 @@ type Server struct {
 	seq        int
 	maxPayload int
 	limits     map[string]*window
-	log        []Request
+	log        []Write
 }
 
 // user is one stored profile.
@@ -57,8 +57,8 @@ type user struct {
 	updated    int               // sequence of the last write
 }
 
-// Request describes one accepted write request.
-type Request struct {
+// Write describes one applied write request.
+type Write struct {
 	Path    string
 	Bytes   int // body size
 	Objects int // attributes objects (/users/track)
@@ -159,11 +159,11 @@ func (s *Server) SetEndpointLimit(path string, n int, every time.Duration) {
 	s.limits[path] = &window{limit: n, every: every}
 }
 
-// Requests returns the log of accepted write requests, in order.
-func (s *Server) Requests() []Request {
+// Writes returns the log of applied write requests, in order.
+func (s *Server) Writes() []Write {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]Request(nil), s.log...)
+	return append([]Write(nil), s.log...)
 }
 
 // Settings point a braze destination at the server.

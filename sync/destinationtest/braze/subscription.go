@@ -52,7 +52,7 @@ func (s *Server) serveSubscription(w http.ResponseWriter, r *http.Request) {
 			u.subs[e.group] = e.state
 		}
 	}
-	s.log = append(s.log, Request{Path: SubscriptionPath, Bytes: len(body), IDs: ids})
+	s.log = append(s.log, Write{Path: SubscriptionPath, Bytes: len(body), IDs: ids})
 	s.mu.Unlock()
 	s.Wrote()
 	writeJSON(w, http.StatusCreated, map[string]any{"message": "success"})

@@ -66,7 +66,7 @@ func (s *Server) serveTrack(w http.ResponseWriter, r *http.Request) {
 	s.applyObjects(valid)
 	if len(valid) > 0 {
 		s.mu.Lock()
-		s.log = append(s.log, Request{Path: TrackPath, Bytes: len(body), Objects: len(raws)})
+		s.log = append(s.log, Write{Path: TrackPath, Bytes: len(body), Objects: len(raws)})
 		s.mu.Unlock()
 		s.Wrote()
 	}
