@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cdpkit/cdp/sync/destination"
@@ -109,6 +110,9 @@ func (d *Destination) Poll(ctx context.Context, jobID string, batch []destinatio
 
 // jobStatus reads one job's attributes.
 func (d *Destination) jobStatus(ctx context.Context, id string) (jobAttributes, error) {
+	if err := d.polls.wait(ctx); err != nil {
+		return jobAttributes{}, &destination.BatchError{Retryable: true, Err: d.errorf("polling job %s: %v", id, err)}
+	}
 	resp, err := d.client.Do(ctx, httpdest.Request{Method: "GET", Path: "/api/profile-bulk-import-jobs/" + id})
 	if err != nil {
 		return jobAttributes{}, err
@@ -267,6 +271,40 @@ func (d *Destination) jobProfiles(ctx context.Context, id string) (map[string]st
 		return doc.Links.Next, nil
 	})
 	return out, err
+}
+
+// pollGap spaces the job polls of one destination (all its batches): eight
+// a second stay under the endpoint's burst limit of 10/s.
+var pollGap = time.Second / 8
+
+// pacer spaces requests at least gap apart.
+type pacer struct {
+	mu   sync.Mutex
+	next time.Time
+	gap  time.Duration
+}
+
+// wait blocks until the caller's turn (or ctx ends).
+func (p *pacer) wait(ctx context.Context) error {
+	p.mu.Lock()
+	now := time.Now()
+	at := now
+	if p.next.After(now) {
+		at = p.next
+	}
+	p.next = at.Add(p.gap)
+	p.mu.Unlock()
+	if at.Equal(now) {
+		return nil
+	}
+	t := time.NewTimer(at.Sub(now))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 func (d *Destination) log(msg string, args ...any) {

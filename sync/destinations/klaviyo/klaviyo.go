@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-	"strconv"
 	"time"
 
 	"github.com/cdpkit/cdp/sync/destination"
@@ -108,6 +107,7 @@ type Destination struct {
 	caps      destination.Capabilities
 	pollEvery time.Duration
 	jobTime   time.Duration
+	polls     *pacer // job polls, shared by concurrent batches
 }
 
 var (
@@ -123,7 +123,7 @@ func New(_ context.Context, cfg destination.Config) (destination.Destination, er
 		return nil, fmt.Errorf("klaviyo %s: %s", cfg.Name, probs[0].Message)
 	}
 	d := &Destination{name: cfg.Name, mode: cfg.Mode, listID: v.String("list_id"),
-		pollEvery: v.Duration("poll_interval"), jobTime: v.Duration("job_timeout")}
+		pollEvery: v.Duration("poll_interval"), jobTime: v.Duration("job_timeout"), polls: &pacer{gap: pollGap}}
 	c := httpdest.New("klaviyo "+cfg.Name, cfg, httpdest.Header("Authorization", "Klaviyo-API-Key ", v.String("api_key")))
 	c.Header = http.Header{"Revision": {v.String("revision")}, "Accept": {mediaType}}
 	c.Classify = classify
@@ -200,6 +200,3 @@ func (d *Destination) Close() error {
 func (d *Destination) errorf(format string, args ...any) error {
 	return fmt.Errorf("klaviyo %s: "+format, append([]any{d.name}, args...)...)
 }
-
-// itoa is strconv.Itoa, short for paths.
-func itoa(n int) string { return strconv.Itoa(n) }

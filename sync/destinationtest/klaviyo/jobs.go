@@ -94,7 +94,8 @@ func (s *Server) bulkImport(r *http.Request, _ []string, body []byte) (action, *
 }
 
 // getJob is GET /api/profile-bulk-import-jobs/{id}: each poll moves the job
-// on — queued, processing, complete after DefaultPollsToComplete polls.
+// on — queued, processing, then complete at the last of its polls
+// (DefaultPollsToComplete, SetPollsToComplete).
 func (s *Server) getJob(r *http.Request, ids []string, _ []byte) (action, *apiError) {
 	j, e := s.job(ids[0])
 	if e != nil {

@@ -17,9 +17,9 @@ import (
 // Type is the destination type the server stands for.
 const Type = "klaviyo"
 
-// DefaultPollsToComplete is how many polls a job takes: queued, processing,
-// then complete.
-const DefaultPollsToComplete = 3
+// DefaultPollsToComplete is how many polls a job takes: queued when
+// created, processing at the first poll, complete at the second.
+const DefaultPollsToComplete = 2
 
 // Server is a local Klaviyo: the endpoints the klaviyo destination calls,
 // enforced as documented, over an in-memory account with profiles, one list

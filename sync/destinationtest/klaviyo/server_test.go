@@ -116,6 +116,7 @@ func get(doc map[string]any, path ...any) any {
 
 func TestJobTakesSeveralPollsThenApplies(t *testing.T) {
 	s := klaviyo.New(t)
+	s.SetPollsToComplete(3)
 	resp, doc := call(t, s, "POST", "/api/profile-bulk-import-jobs",
 		importBody(s.ListID(), profiles("a@x.org", "not-an-email", "b@x.org")))
 	if resp.StatusCode != 202 || get(doc, "data", "attributes", "status") != "queued" {
