@@ -277,7 +277,7 @@ func TestRemovalWithoutRemoteIDFindsTheProfile(t *testing.T) {
 	st := newState()
 	deliver(t, d, st, []change{{destination.OpAdd, "a@x.org", person{"A", 1.0}}, {destination.OpAdd, "b@x.org", person{"B", 1.0}}}, delivery.Options{})
 	res, err := d.Apply(context.Background(), []destination.Record{
-		{Op: destination.OpRemove, Key: "A@x.org"},     // no RemoteID: found by email
+		{Op: destination.OpRemove, Key: "A@x.org"},    // no RemoteID: found by email
 		{Op: destination.OpRemove, Key: "gone@x.org"}, // unknown: nothing to remove
 	})
 	if err != nil || res[0].Err != nil || res[1].Err != nil {
