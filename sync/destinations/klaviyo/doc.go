@@ -52,7 +52,9 @@
 // batch, so a later process can poll the jobs of a crashed one. Apply
 // submits and polls until done, within job_timeout (the call's timeout in
 // Capabilities); a throttled or failed poll is asked again after
-// Retry-After or poll_interval. Klaviyo takes no idempotency key: a
+// Retry-After or poll_interval. The job polls of all of a destination's
+// batches are spaced at least 125 ms apart, under the endpoint's burst
+// limit of 10/s. Klaviyo takes no idempotency key: a
 // resubmitted batch is a second job, harmless since the import is an
 // upsert.
 //

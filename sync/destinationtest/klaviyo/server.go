@@ -220,8 +220,7 @@ func (s *Server) authorize(r *http.Request) *apiError {
 	h := r.Header.Get("Authorization")
 	key, ok := strings.CutPrefix(h, "Klaviyo-API-Key ")
 	if !ok {
-		e := violationf(http.StatusUnauthorized, "Authentication credentials were not provided: want `Authorization: Klaviyo-API-Key <private key>`.")
-		return e
+		return violationf(http.StatusUnauthorized, "Authentication credentials were not provided: want `Authorization: Klaviyo-API-Key <private key>`.")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

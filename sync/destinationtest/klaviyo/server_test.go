@@ -363,3 +363,24 @@ func TestInjectedFaultsInKlaviyoShape(t *testing.T) {
 		t.Errorf("500: %v %v", r3.Header, d3)
 	}
 }
+
+func TestServeRecordsViolations(t *testing.T) {
+	s, err := klaviyo.Serve("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if !strings.HasPrefix(s.URL(), "http://127.0.0.1:") {
+		t.Errorf("url %s", s.URL())
+	}
+	resp, _ := call(t, s, "GET", "/api/profile-bulk-import-jobs", nil)
+	if resp.StatusCode != 405 || len(s.Violations()) != 1 {
+		t.Errorf("%d, violations %v", resp.StatusCode, s.Violations())
+	}
+	if st := s.Settings("mirror"); st["base_url"] != s.URL() || st["list_id"] != s.ListID() || st["api_key"] != s.Key() {
+		t.Errorf("settings %v", st)
+	}
+	if f := s.Fields(); f.LTV != "properties.ltv" || f.Name != "first_name" || f.Email != "email" {
+		t.Errorf("fields %+v", f)
+	}
+}
