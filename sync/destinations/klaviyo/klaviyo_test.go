@@ -174,8 +174,8 @@ func TestThrottleIsRetriedAndCounted(t *testing.T) {
 func TestFaultsConverge(t *testing.T) {
 	t.Parallel()
 	s := kserver.New(t)
-	s.SetFaults(destinationtest.Faults{Status429Every: 5, Status500Every: 7, DropEvery: 11, RejectRate: 0.05, Seed: 9})
-	d := open(t, s, "mirror")
+	s.SetFaults(destinationtest.Faults{Status429Every: 5, Status500Every: 7, DropEvery: 11, TimeoutEvery: 13, RejectRate: 0.05, Seed: 9})
+	d := open(t, s, "mirror", "timeout", "300ms")
 	st := newState()
 	var round []change
 	for i := range 200 {
@@ -197,7 +197,7 @@ func TestFaultsConverge(t *testing.T) {
 	if dd := diff(s.Audience("mirror"), st.expected("mirror")); dd != "" {
 		t.Errorf("audience:%s", dd)
 	}
-	if vs := s.Stats(); vs.Throttled == 0 || vs.Failed == 0 || vs.Dropped == 0 {
+	if vs := s.Stats(); vs.Throttled == 0 || vs.Failed == 0 || vs.Dropped == 0 || vs.TimedOut == 0 {
 		t.Errorf("faults not exercised: %+v", vs)
 	}
 }
