@@ -29,6 +29,8 @@ const (
 	// EmailField is the destination field that holds the member's address;
 	// every other field is a merge tag.
 	EmailField = "email_address"
+	// maxApplyRounds caps an archiving Apply's time at this many timeouts.
+	maxApplyRounds = 10
 )
 
 // Removal settings: how mirror mode takes a member out of the audience.
@@ -235,9 +237,11 @@ func New(_ context.Context, cfg destination.Config) (destination.Destination, er
 	d.caps = destination.HTTPCapabilities(v, ops...)
 	d.caps.IdentifierOf = "email"
 	if mode == "mirror" && d.removal == RemoveArchive {
-		// One batch call, then up to batch_size archive requests, parallel at a time.
+		// One batch call, then up to batch_size archive requests, parallel at
+		// a time, each within timeout; capped, since what a cut-off Apply did
+		// not send is retried per record.
 		rounds := (d.caps.MaxBatch + d.parallel - 1) / d.parallel
-		d.caps.Timeout = d.caps.Timeout * time.Duration(1+rounds)
+		d.caps.Timeout *= time.Duration(min(1+rounds, maxApplyRounds))
 	}
 	return d, nil
 }

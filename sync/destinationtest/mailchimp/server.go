@@ -47,6 +47,9 @@ type Options struct {
 	// MaxConnections overrides the limit of simultaneous connections
 	// (default 10, Mailchimp's).
 	MaxConnections int
+	// Latency holds every admitted request this long before it is served,
+	// so that concurrent clients overlap as they would over the Internet.
+	Latency time.Duration
 }
 
 // Server is a Mailchimp Marketing API contract server: the batch subscribe
