@@ -32,7 +32,8 @@
 //	                     /3.0/lists/{list_id}/members/{subscriber_hash}, one per
 //	                     member; a 404 (not or no longer in the list) counts as
 //	                     done. removal: unsubscribe: members[] {email_address,
-//	                     status: unsubscribed} in the batch call.
+//	                     status: unsubscribed} in the batch call (an address
+//	                     Mailchimp does not hold is added as unsubscribed).
 //
 // Mailchimp answers the batch call 200 with new_members, updated_members and
 // errors [{email_address, error, error_code, field, field_message}]; errors

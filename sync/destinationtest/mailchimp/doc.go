@@ -60,6 +60,9 @@
 // unknown member is 404. The subscriber hash is the MD5 of the lower-cased
 // email; the email address itself is accepted in its place.
 //
+// Options.Latency holds each admitted request a while, so concurrent
+// clients overlap as over the Internet (for connection-limit tests).
+//
 // Faults come from destinationtest.Kit: the 429 is Mailchimp's problem
 // document (with Retry-After when the schedule sets one, which Mailchimp
 // itself does not send); RejectRate and RetryableRecordRate both come out
