@@ -9,9 +9,9 @@ import (
 
 	"github.com/cdpkit/cdp/sync/delivery"
 	"github.com/cdpkit/cdp/sync/destination"
-	srv "github.com/cdpkit/cdp/sync/destinationtest/iterable"
 	"github.com/cdpkit/cdp/sync/destinations/iterable"
 	"github.com/cdpkit/cdp/sync/destinationtest"
+	srv "github.com/cdpkit/cdp/sync/destinationtest/iterable"
 )
 
 func apply(t *testing.T, d destination.Destination, batch []destination.Record) []destination.Result {

@@ -13,9 +13,9 @@ import (
 
 	"github.com/cdpkit/cdp/sync/delivery"
 	"github.com/cdpkit/cdp/sync/destination"
-	srv "github.com/cdpkit/cdp/sync/destinationtest/iterable"
 	"github.com/cdpkit/cdp/sync/destinations/iterable"
 	"github.com/cdpkit/cdp/sync/destinationtest"
+	srv "github.com/cdpkit/cdp/sync/destinationtest/iterable"
 )
 
 var fields = []string{"email", "firstName", "ltv"}

@@ -109,6 +109,7 @@ type statusWriter struct {
 	status int
 }
 
+// WriteHeader writes status instead of 400.
 func (w statusWriter) WriteHeader(code int) {
 	if code == http.StatusBadRequest && w.status != 0 {
 		code = w.status

@@ -217,6 +217,18 @@ func TestRateLimitAndFaults(t *testing.T) {
 	}
 }
 
+func TestWriteHook(t *testing.T) {
+	s := New(t)
+	var seen []int
+	s.OnWrite(func(n int) { seen = append(seen, n) })
+	post(t, s, "/api/users/bulkUpdate", users(2))
+	post(t, s, "/api/lists/subscribe", fmt.Sprintf(`{"listId":%d,"subscribers":[{"email":"u0@example.org"}]}`, s.ListID))
+	call(t, s, "GET", "/api/users/getFields", s.APIKey, "", "")
+	if fmt.Sprint(seen) != "[1 2]" || len(s.Members(s.ListID)) != 1 {
+		t.Errorf("write hook saw %v", seen)
+	}
+}
+
 func TestServe(t *testing.T) {
 	s, err := Serve("127.0.0.1:0")
 	if err != nil {
