@@ -28,7 +28,10 @@
 //	add, change: as upsert (the subscribe always, list_id is required)
 //	remove:      POST /api/lists/unsubscribe {"listId": <list_id>, "subscribers": [{"email": <key>}]}
 //
-// A removed record leaves the list; its user profile is never deleted. With
+// mergeNestedObjects, createNewFields and updateExistingUsersOnly are not
+// sent (Iterable's defaults apply: top-level objects are overwritten, the
+// project's setting decides about new fields, subscribe creates unknown
+// users). A removed record leaves the list; its user profile is never deleted. With
 // identifier userId, users are sent as {"userId": <key>, "preferUserId":
 // true} (so that bulkUpdate creates users it does not know) and a mapped
 // `email` field goes into dataFields.
@@ -52,8 +55,10 @@
 // invalidEmails, notFoundEmails, and the same for userIds}}; each named user
 // is a per-record result:
 //
-//	forgottenEmails     rejected, never retried in the run: the user was
-//	                    GDPR-forgotten and Iterable refuses it for good
+//	forgottenEmails     rejected (not retryable), so never resent within the
+//	                    run: the user was GDPR-forgotten and Iterable refuses
+//	                    it for good (the engine's later runs resend rejected
+//	                    records; Iterable refuses them again)
 //	invalidEmails       rejected (malformed identifier)
 //	invalidDataEmails   rejected (invalid dataFields)
 //	conflictEmails      rejected (identity conflict with another user)
