@@ -134,8 +134,12 @@ func (s *Server) Audience(mode string) map[string]map[string]string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := map[string]map[string]string{}
+	var members map[string]bool
+	if seg := s.store.segments[s.SegmentID]; seg != nil {
+		members = seg.members
+	}
 	for _, p := range s.store.people {
-		if p.Email == "" || (mode == "mirror" && !s.store.segments[s.SegmentID].members[p.CioID]) {
+		if p.Email == "" || (mode == "mirror" && !members[p.CioID]) {
 			continue
 		}
 		rec := map[string]string{"email": p.Email}
