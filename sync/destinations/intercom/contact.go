@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/cdpkit/cdp/sync/destination"
 	"github.com/cdpkit/cdp/sync/httpdest"
@@ -161,13 +162,24 @@ func describe(errs []apiError) string {
 }
 
 // classify is the default classification (429 throttled, 401 and 403
-// fatal, 5xx retryable, other 4xx rejected) with Intercom's error list as
-// the message of a rejection.
+// fatal, 5xx retryable, other 4xx rejected) with two Intercom refinements:
+// X-RateLimit-Reset, which Intercom sends with every answer, sets the wait
+// of a 429 only (a 5xx waits for a Retry-After, if any, not for the end of
+// the rate window); and a rejection's message is Intercom's error list.
 func classify(r *httpdest.Response) (error, bool) {
 	err := httpdest.Classify(r)
 	var be *destination.BatchError
-	if err == nil || !errors.As(err, &be) || be.Fatal || be.Throttled || be.Retryable {
+	if err == nil || !errors.As(err, &be) {
 		return err, true
+	}
+	if !be.Throttled {
+		be.RetryAfter = 0
+		if ra := r.Header.Get("Retry-After"); ra != "" {
+			be.RetryAfter = httpdest.RetryAfter(http.Header{"Retry-After": {ra}}, time.Now())
+		}
+	}
+	if be.Fatal || be.Throttled || be.Retryable {
+		return be, true
 	}
 	if errs := errorList(r.Body); len(errs) > 0 {
 		be.Err = fmt.Errorf("%s %s: %d %s", r.Method, r.URL, r.Status, describe(errs))

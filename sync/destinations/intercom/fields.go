@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -103,7 +104,8 @@ func standardList() string {
 
 // contactBody renders a record as a create or update request body: the
 // standard attributes at the top level, the others under
-// custom_attributes, the key as its attribute, times as Unix seconds, and a
+// custom_attributes, the key as its attribute, times as Unix seconds, a
+// whole-number external_id as text, and a
 // nil value as JSON null (which clears it) except for email and
 // external_id, which cannot be cleared and are left out. A NaN or infinite
 // number is an error.
@@ -116,6 +118,9 @@ func (d *Destination) contactBody(r destination.Record) (map[string]any, error) 
 			return nil, err
 		}
 		t := targetOf(field)
+		if n, ok := v.(int64); ok && t == (target{name: "external_id"}) {
+			v = strconv.FormatInt(n, 10) // a string in the request schema
+		}
 		switch {
 		case t.custom:
 			custom[t.name] = v

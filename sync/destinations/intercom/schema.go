@@ -22,11 +22,12 @@ type dataAttribute struct {
 }
 
 // dataAttributes lists the workspace's contact data attributes
-// (GET /data_attributes?model=contact), standard and custom, keyed by
+// (GET /data_attributes?model=contact&include_archived=true), standard
+// and custom, archived ones too, keyed by
 // full_name ("email", "custom_attributes.ltv").
 func (d *Destination) dataAttributes(ctx context.Context) (map[string]dataAttribute, error) {
 	resp, err := d.call(ctx, httpdest.Request{Method: http.MethodGet, Path: "/data_attributes",
-		Query: url.Values{"model": {"contact"}}})
+		Query: url.Values{"model": {"contact"}, "include_archived": {"true"}}})
 	if err != nil {
 		return nil, err
 	}
