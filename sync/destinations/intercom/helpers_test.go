@@ -98,6 +98,12 @@ func (r *recorder) Apply(ctx context.Context, batch []destination.Record) ([]des
 	return res, err
 }
 
+func (r *recorder) id(key string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.ids[key]
+}
+
 // world is a tiny engine state: the fields last confirmed per key and the
 // RemoteIDs handed back.
 type world struct {
@@ -163,7 +169,7 @@ func (w *world) deliver(t *testing.T, d destination.Destination, want map[string
 				continue
 			}
 			w.fields[k] = o.Record.Fields
-			if id := rd.ids[k]; id != "" {
+			if id := rd.id(k); id != "" {
 				w.remote[k] = id
 			} else {
 				t.Errorf("record %s confirmed without a RemoteID", k)
