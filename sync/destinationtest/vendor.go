@@ -49,8 +49,13 @@ type Vendor interface {
 	URL() string
 }
 
-// Mapping names destination fields.
-type Mapping struct{ Email, Name, LTV string }
+// Mapping names destination fields. Extra maps more destination fields to
+// the suite's traits (email, first_name, ltv), for a vendor that requires a
+// field the suite's audience may leave empty (Salesforce's LastName).
+type Mapping struct {
+	Email, Name, LTV string
+	Extra            map[string]string
+}
 
 // VendorStats counts a vendor server's requests by outcome.
 type VendorStats struct {

@@ -137,7 +137,7 @@ func TestRevokedKeyIsFatal(t *testing.T) {
 		t.Errorf("revoked key: %+v", be)
 	}
 	st, err := newEngine(t, "upsert").run(d, fast, recs(destination.OpAdd, 0, 20))
-	if err != nil || st.Requests != 1 || st.Confirmed != 0 {
+	if !destination.IsFatal(err) || st.Requests != 1 || st.Confirmed != 0 {
 		t.Errorf("delivery went on after a fatal error: %+v %v", st, err)
 	}
 	d2 := open(t, srv.New(t), "mirror", "list_id", "9999")

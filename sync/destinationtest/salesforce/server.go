@@ -56,6 +56,9 @@ type Server struct {
 	clientSecret string
 	refreshToken string
 	revoked      bool
+	// firstName: the suite's name goes to FirstName and its email also
+	// fills the required LastName (WithFirstName).
+	firstName bool
 	keys         *keyPair
 	tokens       int // access tokens issued
 	apiUsed      int
@@ -152,7 +155,21 @@ func (s *Server) JWTSettings(mode string) map[string]string {
 // External_Email__c), the name to LastName (required to create a
 // Contact), the lifetime value to LTV__c.
 func (s *Server) Fields() destinationtest.Mapping {
+	if s.firstName {
+		return destinationtest.Mapping{Email: "Email", Name: "FirstName", LTV: "LTV__c", Extra: map[string]string{"LastName": "email"}}
+	}
 	return destinationtest.Mapping{Email: "Email", Name: "LastName", LTV: "LTV__c"}
+}
+
+// WithFirstName makes Fields map the name to FirstName and the email to the
+// required LastName as well, so an audience whose names may be empty (the
+// guarantee suite's) never misses a required field; Audience then reads the
+// name from FirstName.
+func (s *Server) WithFirstName() *Server {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.firstName = true
+	return s
 }
 
 // Audience is every Contact held, keyed by its External ID:
@@ -168,7 +185,11 @@ func (s *Server) Audience(mode string) map[string]map[string]string {
 		if v, ok := r.fields["Email"].(string); ok {
 			m["email"] = v
 		}
-		if v, ok := r.fields["LastName"].(string); ok {
+		nameField := "LastName"
+		if s.firstName {
+			nameField = "FirstName"
+		}
+		if v, ok := r.fields[nameField].(string); ok {
 			m["name"] = v
 		}
 		if v, ok := r.fields["LTV__c"].(float64); ok {
