@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,6 +40,7 @@ type vendor struct {
 var vendors = []vendor{
 	{"hubspot", func(t *testing.T) destinationtest.Vendor { return hubspot.New(t) }},
 	{"salesforce", func(t *testing.T) destinationtest.Vendor { return salesforce.New(t).WithFirstName() }},
+	{"salesforce_bulk", func(t *testing.T) destinationtest.Vendor { return salesforceBulk{salesforce.New(t).WithFirstName()} }},
 	{"braze", func(t *testing.T) destinationtest.Vendor { return braze.New(t) }},
 	{"klaviyo", func(t *testing.T) destinationtest.Vendor { return klaviyo.New(t) }},
 	{"mailchimp", func(t *testing.T) destinationtest.Vendor { return mailchimp.New(t) }},
@@ -46,6 +48,14 @@ var vendors = []vendor{
 	{"customerio", func(t *testing.T) destinationtest.Vendor { return customerio.New(t) }},
 	{"intercom", func(t *testing.T) destinationtest.Vendor { return intercom.New(t) }},
 }
+
+// salesforceBulk is the Salesforce server with the connector set to Bulk
+// API 2.0 ingest jobs (asynchronous: submitted, polled, resumed after a
+// crash).
+type salesforceBulk struct{ *salesforce.Server }
+
+// Settings are the server's bulk settings, 50 records per job.
+func (s salesforceBulk) Settings(mode string) map[string]string { return s.BulkSettings(mode, 50) }
 
 // forEachVendor runs fn as a parallel subtest per vendor.
 func forEachVendor(t *testing.T, fn func(t *testing.T, v vendor)) {
@@ -59,6 +69,7 @@ func forEachVendor(t *testing.T, fn func(t *testing.T, v vendor)) {
 
 // modes lists the modes the vendor's spec supports.
 func modes(t *testing.T, typ string) []string {
+	typ, _, _ = strings.Cut(typ, "_") // salesforce_bulk is a salesforce destination
 	s, err := destination.Lookup(typ)
 	if err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/cdpkit/cdp/sync/destinationtest"
 	"github.com/cdpkit/cdp/sync/engine"
@@ -78,9 +79,11 @@ func TestFaultsConverge(t *testing.T) {
 		mode := mainMode(t, v.name)
 		srv := v.new(t)
 		srv.SetFaults(destinationtest.Faults{Status429Every: 9, RetryAfterHeader: "0", Status500Every: 7,
-			TimeoutEvery: 13, DropEvery: 11, RejectRate: 0.1, RetryableRecordRate: 0.05, Seed: 7})
+			TimeoutEvery: 23, DropEvery: 11, RejectRate: 0.1, RetryableRecordRate: 0.05, Seed: 7})
 		eng := newEngine(env, srv, mode)
-		w := synctest.BaseWorld(400)
+		// a request held by the timeout fault costs the client's timeout
+		eng.Project.Destinations[0].Settings["timeout"] = "1s"
+		w := synctest.BaseWorld(250)
 		synctest.Load(t, env.W, w)
 		var failed int64
 		converged := false
@@ -94,12 +97,20 @@ func TestFaultsConverge(t *testing.T) {
 				t.Fatalf("run %d: %v", r, err)
 			}
 			failed += res.Failed
-			if r >= 3 && plannedTotal(t, eng) == 0 {
+			left := plannedTotal(t, eng)
+			t.Logf("run %d: %s in %v: +%d ~%d -%d, %d failed (%d requests, %d retries, %d throttled); %d left",
+				r, res.Status, res.Finished.Sub(res.Started).Round(time.Millisecond), res.Added, res.Changed, res.Removed,
+				res.Failed, res.Stats.Requests, res.Stats.Retries, res.Stats.Throttled, left)
+			if r >= 3 && left == 0 {
 				converged = true
 				break
 			}
 		}
 		if !converged {
+			h, _ := eng.History(context.Background(), "vip_sync", 1)
+			if len(h) == 1 {
+				t.Logf("last run's rejections: %+v", h[0].Reasons)
+			}
 			t.Fatal("repeated runs did not converge under faults")
 		}
 		same(t, srv, mode, w.Audience(), "after faults")

@@ -130,8 +130,22 @@ func (d *Destination) runJob(ctx context.Context, op string, header []string, ro
 		return "", &destination.BatchError{Err: d.errorf("creating a %s job: no job id in the answer", op), Retryable: true}
 	}
 	jobPath := d.dataPath("/jobs/ingest/" + info.ID)
-	if _, err = d.call(ctx, httpdest.Request{Method: http.MethodPut, Path: jobPath + "/batches", Body: data, ContentType: "text/csv"}); err == nil {
-		_, err = d.call(ctx, httpdest.Request{Method: http.MethodPatch, Path: jobPath, JSON: map[string]string{"state": "UploadComplete"}})
+	// the upload and the close are retried in place: the job is already
+	// created, and a transient failure need not throw it away
+	err = httpdest.Retry(ctx, 4, func() error {
+		_, err := d.call(ctx, httpdest.Request{Method: http.MethodPut, Path: jobPath + "/batches", Body: data, ContentType: "text/csv"})
+		return err
+	})
+	if err == nil {
+		tries := 0
+		err = httpdest.Retry(ctx, 4, func() error {
+			tries++
+			resp, err := d.call(ctx, httpdest.Request{Method: http.MethodPatch, Path: jobPath, JSON: map[string]string{"state": "UploadComplete"}})
+			if err != nil && tries > 1 && resp != nil && resp.Status == http.StatusConflict && d.closed(ctx, jobPath) {
+				return nil // an earlier attempt closed it; its answer was lost
+			}
+			return err
+		})
 	}
 	if err != nil {
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -140,6 +154,16 @@ func (d *Destination) runJob(ctx context.Context, op string, header []string, ro
 		return "", err
 	}
 	return info.ID, nil
+}
+
+// closed reports whether a job is past Open (its close went through).
+func (d *Destination) closed(ctx context.Context, jobPath string) bool {
+	resp, err := d.call(ctx, httpdest.Request{Method: http.MethodGet, Path: jobPath})
+	if err != nil {
+		return false
+	}
+	var info jobInfo
+	return resp.Decode(&info) == nil && info.State != "" && info.State != "Open" && info.State != "Aborted" && info.State != "Failed"
 }
 
 // decodeJob reads a job ID made by Submit.

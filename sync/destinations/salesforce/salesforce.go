@@ -225,8 +225,29 @@ func New(_ context.Context, cfg destination.Config) (destination.Destination, er
 	if d.bulk {
 		// One Apply is a whole job: submit, then poll until it is done.
 		d.caps.Timeout = d.jobWait
+		return d, nil
 	}
-	return d, nil
+	return rest{d}, nil
+}
+
+// rest is the destination without bulk: sObject Collections only, so the
+// engine does not take it for an asynchronous one.
+type rest struct{ d *Destination }
+
+// Capabilities, Apply, Close and CheckFields are the Destination's.
+func (r rest) Capabilities() destination.Capabilities { return r.d.Capabilities() }
+
+// Apply delivers one batch through sObject Collections.
+func (r rest) Apply(ctx context.Context, batch []destination.Record) ([]destination.Result, error) {
+	return r.d.Apply(ctx, batch)
+}
+
+// Close releases idle connections.
+func (r rest) Close() error { return r.d.Close() }
+
+// CheckFields checks the mapped fields against the sObject's describe.
+func (r rest) CheckFields(ctx context.Context, fields []destination.FieldInfo) ([]destination.FieldProblem, error) {
+	return r.d.CheckFields(ctx, fields)
 }
 
 // Capabilities declares add and change (add only in insert mode, and
