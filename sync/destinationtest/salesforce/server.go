@@ -58,13 +58,13 @@ type Server struct {
 	revoked      bool
 	// firstName: the suite's name goes to FirstName and its email also
 	// fills the required LastName (WithFirstName).
-	firstName bool
-	keys         *keyPair
-	tokens       int // access tokens issued
-	apiUsed      int
-	dailyLimit   int
-	pollsToDone  int
-	calls        []Call
+	firstName   bool
+	keys        *keyPair
+	tokens      int // access tokens issued
+	apiUsed     int
+	dailyLimit  int
+	pollsToDone int
+	calls       []Call
 }
 
 // Call is one API request the server answered (for tests).
