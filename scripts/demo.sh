@@ -13,6 +13,7 @@ if [ -t 1 ]; then step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }; else step()
 
 go build -o bin/cdp ./cmd/cdp
 go build -o bin/receiver ./sync/destinationtest/cmd/receiver
+go build -o bin/vendors ./sync/destinationtest/cmd/vendors
 
 rm -rf .demo
 bin/cdp init "$DEMO" >/dev/null
@@ -36,13 +37,31 @@ done
 export CRM_HOOK_URL="http://127.0.0.1:$port/hooks/crm" CRM_HOOK_SECRET="$SECRET"
 bin/receiver -addr "127.0.0.1:$port" -secret "$SECRET" >.demo/receiver.log 2>&1 &
 receiver=$!
-trap 'kill $receiver 2>/dev/null || true' EXIT
-for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+# local stand-ins for HubSpot's and Klaviyo's APIs (contract servers that
+# enforce what the vendors document), on free ports
+bin/vendors -hubspot 127.0.0.1:0 -klaviyo 127.0.0.1:0 -env .demo/vendors.env >>.demo/vendors.log 2>&1 &
+vendors=$!
+trap 'kill $receiver $vendors 2>/dev/null || true' EXIT
+for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && [ -s .demo/vendors.env ] && break; sleep 0.1; done
+# shellcheck disable=SC1091
+. .demo/vendors.env
+export HUBSPOT_PAUSED=false KLAVIYO_PAUSED=false
+vendors_report() { # ask the contract servers what they hold
+  local n; n=$(wc -c <.demo/vendors.log)
+  kill -USR1 "$vendors"
+  for _ in $(seq 50); do [ "$(wc -c <.demo/vendors.log)" -gt "$n" ] && break; sleep 0.1; done
+  sleep 0.2; tail -c +$((n + 1)) .demo/vendors.log
+}
 
 step "plan the syncs: what would be sent (nothing is sent)"
 cdp sync plan vip_to_crm customers_export
 step "first sync: every VIP to the CRM webhook, every profile to a JSON Lines file"
 cdp sync run vip_to_crm customers_export
+step "VIPs to HubSpot (contacts + a static list), newsletter sign-ups to a Klaviyo list (bulk import jobs)"
+cdp destinations hubspot | sed -n '/^modes:/,$p'
+cdp sync run vips_to_hubspot newsletter_to_klaviyo
+step "what HubSpot and Klaviyo hold now"
+vendors_report
 
 step "day 2: new orders make three customers VIPs, a VIP changes her first name"
 for f in examples/retail/changes/day2/*.csv; do
@@ -52,7 +71,9 @@ cdp seed >/dev/null
 cdp run >/dev/null
 cdp sync plan vip_to_crm
 step "second sync: only the difference is sent"
-cdp sync run vip_to_crm
+cdp sync run vip_to_crm vips_to_hubspot newsletter_to_klaviyo
+step "HubSpot's list follows the segment"
+vendors_report
 step "sync history"
 cdp sync history
 step "what the receiver got (one line per batch)"

@@ -38,14 +38,19 @@ func settingKind(st Setting) string {
 	return string(st.Kind)
 }
 
-// opSends returns what an operation sends, per the spec.
-func (s *Spec) opSends(op Op) string {
+// opSends returns what an operation sends in a mode, per the spec.
+func (s *Spec) opSends(mode string, op Op) string {
+	sends := ""
 	for _, o := range s.Operations {
-		if o.Op == op {
+		switch {
+		case o.Op != op:
+		case o.Mode == mode:
 			return o.Sends
+		case o.Mode == "" && sends == "":
+			sends = o.Sends
 		}
 	}
-	return ""
+	return sends
 }
 
 // Markdown renders the destination's reference page
@@ -72,7 +77,7 @@ func (s *Spec) Markdown() string {
 	b.WriteString("\n## Modes\n\n| mode | operation | sends |\n|---|---|---|\n")
 	for _, m := range s.Modes {
 		for _, op := range modeOps[m] {
-			fmt.Fprintf(&b, "| `%s` | %s | %s |\n", m, op, s.opSends(op))
+			fmt.Fprintf(&b, "| `%s` | %s | %s |\n", m, op, s.opSends(m, op))
 		}
 	}
 	if len(s.Limits) > 0 {
@@ -109,7 +114,7 @@ func (s *Spec) Describe() string {
 	b.WriteString("\nmodes:\n")
 	for _, m := range s.Modes {
 		for _, op := range modeOps[m] {
-			fmt.Fprintf(&b, "  %-7s %-7s %s\n", m, op, s.opSends(op))
+			fmt.Fprintf(&b, "  %-7s %-7s %s\n", m, op, s.opSends(m, op))
 		}
 	}
 	if len(s.Limits) > 0 {

@@ -50,6 +50,9 @@ type Setting struct {
 
 // Operation documents what one record operation sends to the vendor.
 type Operation struct {
+	// Mode, when set, limits the entry to one sync mode; an entry for the
+	// mode wins over one without.
+	Mode  string
 	Op    Op
 	Sends string // e.g. "POST /crm/v3/objects/contacts/batch/upsert"
 }

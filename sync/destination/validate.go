@@ -11,11 +11,23 @@ import (
 // registered, and every sync against its destination's modes and rules:
 // an unknown type, a missing, empty, malformed or out-of-range setting, an
 // unknown setting, and a mode the destination cannot honour are errors,
-// each at the position of the value at fault.
+// each at the position of the value at fault. For a paused destination
+// (not configured yet, or switched off) the same problems are warnings:
+// nothing is sent to it until it is unpaused.
 func Check(p *models.Project) models.Diagnostics {
 	var ds models.Diagnostics
 	values := map[string]Values{}
 	specOf := map[string]*Spec{}
+	paused := map[string]bool{}
+	severity := func(dest string, warning bool) (models.Severity, string) {
+		switch {
+		case warning:
+			return models.SeverityWarning, ""
+		case paused[dest]:
+			return models.SeverityWarning, " (the destination is paused; this is an error once it is not)"
+		}
+		return models.SeverityError, ""
+	}
 	for _, d := range p.Destinations {
 		if d.Type == "" {
 			continue // the loader reported the missing `type`
@@ -39,18 +51,16 @@ func Check(p *models.Project) models.Diagnostics {
 			}
 			raw["rate_limit"] = d.RateLimit
 		}
+		paused[d.Name] = d.Paused
 		v, probs := spec.Parse(raw)
 		for _, pr := range probs {
 			pos := d.Pos
 			if at, ok := d.SettingPos[pr.Setting]; ok && pr.Setting != "" {
 				pos = at
 			}
-			sev := models.SeverityError
-			if pr.Warning {
-				sev = models.SeverityWarning
-			}
+			sev, note := severity(d.Name, pr.Warning)
 			ds = append(ds, models.Diagnostic{Pos: pos, Severity: sev, Hint: pr.Hint,
-				Message: fmt.Sprintf("destination `%s`: %s", d.Name, pr.Message)})
+				Message: fmt.Sprintf("destination `%s`: %s%s", d.Name, pr.Message, note)})
 		}
 		values[d.Name], specOf[d.Name] = v, spec
 	}
@@ -60,7 +70,7 @@ func Check(p *models.Project) models.Diagnostics {
 			continue
 		}
 		if !spec.SupportsMode(s.Mode) {
-			ds = append(ds, models.Diagnostic{Pos: s.Pos, Severity: models.SeverityError,
+			ds = append(ds, models.Diagnostic{Pos: s.Pos, Severity: models.SeverityError, // a paused sync is still wrong
 				Message: fmt.Sprintf("sync `%s`: a %s destination does not support mode `%s`", s.Name, spec.Type, s.Mode),
 				Hint:    "use one of " + strings.Join(spec.Modes, ", ") + " (`cdp destinations " + spec.Type + "` says what each sends)"})
 			continue
@@ -69,12 +79,9 @@ func Check(p *models.Project) models.Diagnostics {
 			continue
 		}
 		for _, pr := range spec.CheckSync(values[s.Destination], SyncInfoOf(s)) {
-			sev := models.SeverityError
-			if pr.Warning {
-				sev = models.SeverityWarning
-			}
+			sev, note := severity(s.Destination, pr.Warning)
 			ds = append(ds, models.Diagnostic{Pos: s.Pos, Severity: sev, Hint: pr.Hint,
-				Message: fmt.Sprintf("sync `%s` to %s destination `%s`: %s", s.Name, spec.Type, s.Destination, pr.Message)})
+				Message: fmt.Sprintf("sync `%s` to %s destination `%s`: %s%s", s.Name, spec.Type, s.Destination, pr.Message, note)})
 		}
 	}
 	return ds

@@ -52,7 +52,7 @@ func init() { destination.Register(Spec()) }
 func Spec() *destination.Spec {
 	return &destination.Spec{
 		Type: Type, Title: "Braze",
-		Summary: "Updates Braze user profiles through /users/track; mirror mode also keeps a subscription group's members",
+		Summary: "updates Braze user profiles through /users/track; mirror mode also keeps a subscription group's members",
 		Doc:     specDoc,
 		References: []string{
 			"https://www.braze.com/docs/api/endpoints/user_data/post_user_track/",

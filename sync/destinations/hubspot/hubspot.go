@@ -52,11 +52,12 @@ func init() {
 			RateLimit: DefaultRateLimit, Concurrency: 1, MaxConcurrency: 10, Timeout: 30 * time.Second})...),
 		Modes: modes,
 		Operations: []destination.Operation{
-			{Op: destination.OpAdd, Sends: "POST /crm/v3/objects/contacts/batch/upsert {inputs: [{idProperty, id, properties, objectWriteTraceId}]}; " +
-				"mirror: then PUT /crm/v3/lists/{list_id}/memberships/add-and-remove {recordIdsToAdd}"},
-			{Op: destination.OpChange, Sends: "POST /crm/v3/objects/contacts/batch/upsert (mode update: POST /crm/v3/objects/contacts/batch/update, which never creates); " +
-				"mirror: the contact is added to the list again (a no-op when it is a member)"},
-			{Op: destination.OpRemove, Sends: "mirror: PUT /crm/v3/lists/{list_id}/memberships/add-and-remove {recordIdsToRemove} with the contact's record ID " +
+			{Op: destination.OpAdd, Sends: "POST /crm/v3/objects/contacts/batch/upsert {inputs: [{idProperty, id, properties, objectWriteTraceId}]}"},
+			{Op: destination.OpChange, Sends: "POST /crm/v3/objects/contacts/batch/upsert"},
+			{Mode: "update", Op: destination.OpChange, Sends: "POST /crm/v3/objects/contacts/batch/update (never creates a contact)"},
+			{Mode: "mirror", Op: destination.OpAdd, Sends: "POST /crm/v3/objects/contacts/batch/upsert, then PUT /crm/v3/lists/{list_id}/memberships/add-and-remove {recordIdsToAdd}"},
+			{Mode: "mirror", Op: destination.OpChange, Sends: "POST /crm/v3/objects/contacts/batch/upsert, then recordIdsToAdd (a no-op for a member)"},
+			{Mode: "mirror", Op: destination.OpRemove, Sends: "PUT /crm/v3/lists/{list_id}/memberships/add-and-remove {recordIdsToRemove} by the stored record ID " +
 				"(POST /crm/v3/objects/contacts/batch/read by id_property first when it is not known); the contact itself is kept"},
 		},
 		Limits: []string{
