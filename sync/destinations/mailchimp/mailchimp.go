@@ -77,7 +77,7 @@ var dcRe = regexp.MustCompile(`-([a-z]+[0-9]+)$`)
 func init() {
 	destination.Register(&destination.Spec{
 		Type: Type, Title: "Mailchimp",
-		Summary: "subscribes, updates and archives members of a Mailchimp audience (batch subscribe, merge fields, tags)",
+		Summary:    "subscribes, updates and archives members of a Mailchimp audience (batch subscribe, merge fields, tags)",
 		Doc:        specDoc,
 		References: References,
 		Settings:   settings(),
