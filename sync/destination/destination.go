@@ -183,8 +183,14 @@ func Open(ctx context.Context, typ string, cfg Config) (Destination, error) {
 		return nil, err
 	}
 	v, probs := s.Parse(cfg.Settings)
+	if len(probs) == 0 && s.CheckSettings != nil {
+		probs = s.CheckSettings(v)
+	}
 	for _, p := range probs {
 		if !p.Warning {
+			if p.Hint != "" {
+				return nil, fmt.Errorf("destination %s: %s (%s)", cfg.Name, p.Message, p.Hint)
+			}
 			return nil, fmt.Errorf("destination %s: %s", cfg.Name, p.Message)
 		}
 	}

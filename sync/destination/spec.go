@@ -76,8 +76,11 @@ type Spec struct {
 	Operations []Operation
 	// Limits describes the vendor's limits, one line each.
 	Limits []string
+	// CheckSettings, when set, reports problems of the settings taken
+	// together (e.g. half of a credential pair), once they parsed.
+	CheckSettings func(v Values) []Problem
 	// CheckSync, when set, reports problems of one sync that depend on the
-	// settings (e.g. mirror needs a list): each string is an error message.
+	// settings (e.g. mirror needs a list).
 	CheckSync func(v Values, s SyncInfo) []Problem
 	// New opens a destination for one sync run.
 	New Factory

@@ -53,6 +53,9 @@ func Check(p *models.Project) models.Diagnostics {
 		}
 		paused[d.Name] = d.Paused
 		v, probs := spec.Parse(raw)
+		if len(probs) == 0 && spec.CheckSettings != nil {
+			probs = spec.CheckSettings(v)
+		}
 		for _, pr := range probs {
 			pos := d.Pos
 			if at, ok := d.SettingPos[pr.Setting]; ok && pr.Setting != "" {

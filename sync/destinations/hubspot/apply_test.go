@@ -348,8 +348,8 @@ func TestDeliveryStopsOnFatal(t *testing.T) {
 	srv.Revoke()
 	h := newHarness(t, srv, "upsert")
 	st, outs := h.run(rounds()[0])
-	if st.Confirmed != 0 || len(srv.Audience("upsert")) != 0 {
-		t.Errorf("stats %+v", st)
+	if st.Confirmed != 0 || st.Requests != 1 || len(srv.Audience("upsert")) != 0 {
+		t.Errorf("one request, then the delivery stops: stats %+v", st)
 	}
 	for _, o := range outs {
 		if o.Err == nil || !strings.Contains(o.Err.Error(), "401") {

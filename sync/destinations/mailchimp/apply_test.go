@@ -124,7 +124,9 @@ func TestConnectionLimitRespected(t *testing.T) {
 	h2 := newHarness(t, open(t, s2, "upsert", "concurrency", "8", "batch_size", "10"), "upsert")
 	// eight requests compete for two connections: a batch may be throttled
 	// many times in a row on a busy machine, so it gets more attempts
-	st = h2.round(want, fast(delivery.Options{MaxAttempts: 40}))
+	o := fast(delivery.Options{})
+	o.MaxBackoff, o.MaxAttempts = 50*time.Millisecond, 60
+	st = h2.round(want, o)
 	if st.Confirmed != 500 || st.Throttled == 0 || s2.MaxInFlight() > 2 {
 		t.Errorf("stats %+v, server %+v", st, s2.Stats())
 	}

@@ -89,8 +89,9 @@ func init() {
 			"the org's daily API request allocation (Sforce-Limit-Info: api-usage=N/M); no per-second limit is published",
 			"25 long-running (over 20 s) requests at once in production orgs",
 		},
-		CheckSync: checkSync,
-		New:       New,
+		CheckSettings: checkValues,
+		CheckSync:     checkSync,
+		New:           New,
 	})
 }
 
@@ -133,7 +134,7 @@ A null field with ` + "`null_values: send`" + ` clears the Salesforce field (JSO
 // checkSync reports settings that do not fit together and sync mappings
 // that cannot work.
 func checkSync(v destination.Values, s destination.SyncInfo) []destination.Problem {
-	probs := checkValues(v)
+	var probs []destination.Problem
 	ext := v.String("external_id_field")
 	if slices.Contains(s.Fields, ext) && s.KeyField != ext {
 		probs = append(probs, destination.Problem{Setting: "external_id_field",

@@ -29,6 +29,9 @@ func problems(t *testing.T, settings map[string]string, sync destination.SyncInf
 	if sync.Mode == "" {
 		sync.Mode = "upsert"
 	}
+	if len(probs) == 0 {
+		probs = sp.CheckSettings(v)
+	}
 	probs = append(probs, sp.CheckSync(v, sync)...)
 	var out []string
 	for _, p := range probs {
