@@ -303,7 +303,12 @@ func printResult(w io.Writer, r *engine.Result) {
 		fmt.Fprintf(w, " (%d requests, %d retries, %d throttled)", r.Stats.Requests, r.Stats.Retries, r.Stats.Throttled)
 	}
 	fmt.Fprintln(w)
-	if r.Failed > 0 {
+	switch {
+	case r.Refused > 0 && r.Refused == r.Failed:
+		fmt.Fprintf(w, "  the destination refuses the failed records for good (see cdp_sync_rejections); they are sent again only once they change\n")
+	case r.Refused > 0:
+		fmt.Fprintf(w, "  failed records are in cdp_sync_rejections and will be retried by the next run, except %d the destination refuses for good until they change\n", r.Refused)
+	case r.Failed > 0:
 		fmt.Fprintf(w, "  failed records are in cdp_sync_rejections and will be retried by the next run\n")
 	}
 }

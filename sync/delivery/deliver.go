@@ -69,6 +69,7 @@ type item struct {
 	final           bool
 	failedRetryably bool   // final, and Err is a retryable failure
 	remoteID        string // the destination's ID of the confirmed record
+	permanent       bool   // final, and the rejection is for good
 }
 
 // origin is a batch as read from next: the unit of commit.
@@ -84,7 +85,7 @@ func (o *origin) outcomes() []Outcome {
 	for i := range o.items {
 		if it := &o.items[i]; it.final {
 			out = append(out, Outcome{Record: it.rec, Err: it.err, Retryable: it.failedRetryably, Attempts: it.attempts,
-				RemoteID: it.remoteID})
+				RemoteID: it.remoteID, Permanent: it.permanent})
 		}
 	}
 	return out
@@ -442,6 +443,9 @@ func (c *coordinator) onDone(d completion) {
 		case r.Retryable && it.attempts < c.cfg.maxAttempts:
 			it.err = r.Err
 			retry = append(retry, it)
+		case r.Permanent:
+			it.permanent = true
+			c.finalize(it, r.Err, false)
 		default:
 			c.finalize(it, r.Err, r.Retryable)
 		}

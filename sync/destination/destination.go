@@ -47,6 +47,10 @@ type Result struct {
 	// Retryable marks a failure worth retrying (at the next attempt or run);
 	// false means the destination rejected the record itself.
 	Retryable bool
+	// Permanent marks a rejection the destination will repeat for as long as
+	// the record stays as it is (a GDPR-forgotten user): the engine records
+	// it and does not send the record again until its fields change.
+	Permanent bool
 	// RemoteID is the destination's own ID of a confirmed record (a HubSpot
 	// record ID, a Salesforce Id, a Klaviyo profile ID); the engine stores it
 	// with the record's state and hands it back as Record.RemoteID.

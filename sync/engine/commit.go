@@ -54,13 +54,26 @@ func (c *committer) commit(ctx context.Context, outs []delivery.Outcome, res *Re
 	sync := d.QuoteString(c.s.Name)
 	var del, rej, stale, keys []string
 	var ins [][]string
-	var added, changed, removed, failed int64
+	var added, changed, removed, failed, refused int64
 	c.mu.Lock()
 	for _, o := range outs {
 		key := d.QuoteString(o.Record.Key)
 		keys = append(keys, key)
 		p := c.inFlight[o.Record.Key]
 		delete(c.inFlight, o.Record.Key)
+		if o.Err != nil && o.Permanent {
+			// refused for good while it stays as it is: recorded as handled
+			// (the state holds its hash), so it is not sent again until its
+			// fields change; a refused removal drops the state row
+			failed++
+			refused++
+			rej = append(rej, rejectionRow(d, c.runID, sync, key, string(o.Record.Op), o.Err.Error(), false, now))
+			del = append(del, key)
+			if o.Record.Op != destination.OpRemove {
+				ins = append(ins, stateRow(d, sync, key, p.hash, p.fields, now, p.remoteID))
+			}
+			continue
+		}
 		if o.Err != nil {
 			failed++
 			rej = append(rej, rejectionRow(d, c.runID, sync, key, string(o.Record.Op), o.Err.Error(), o.Retryable, now))
@@ -119,6 +132,7 @@ func (c *committer) commit(ctx context.Context, outs []delivery.Outcome, res *Re
 	res.Changed += changed
 	res.Removed += removed
 	res.Failed += failed
+	res.Refused += refused
 	return nil
 }
 

@@ -49,7 +49,10 @@ type Result struct {
 	Changed     int64     `json:"changed"`
 	Removed     int64     `json:"removed"`
 	Failed      int64     `json:"failed"`
-	Skipped     int64     `json:"skipped"`
+	// Refused counts the failed records the destination refuses for good
+	// (destination.Result.Permanent): not sent again until they change.
+	Refused int64 `json:"refused,omitempty"`
+	Skipped int64 `json:"skipped"`
 	// Resumed counts records of an earlier run's asynchronous jobs that
 	// this run saw through (their outcomes are in the counts above).
 	Resumed int64          `json:"resumed,omitempty"`

@@ -100,6 +100,7 @@ const (
 type reason struct {
 	emails, userIDs []string
 	retryable       bool
+	permanent       bool // refused for as long as the user stays forgotten
 	confirmed       bool // the desired state holds despite the failure
 	why             string
 }
@@ -114,7 +115,7 @@ func reasons(f failedUpdates, ep endpoint) []reason {
 		notFound = reason{emails: f.NotFoundEmails, userIDs: f.NotFoundUserIDs, confirmed: true}
 	}
 	return []reason{
-		{emails: f.ForgottenEmails, userIDs: f.ForgottenUserIDs,
+		{emails: f.ForgottenEmails, userIDs: f.ForgottenUserIDs, permanent: true,
 			why: "the user was GDPR-forgotten in Iterable (forgottenEmails/forgottenUserIds): Iterable refuses it and it is not retried; drop it from the audience, or unforget it in Iterable"},
 		{emails: f.InvalidEmails, userIDs: f.InvalidUserIDs,
 			why: "Iterable refused the identifier as malformed (invalidEmails/invalidUserIds)"},
@@ -155,6 +156,7 @@ func (d *Destination) outcomes(ep endpoint, resp *bulkResponse, ids []string) ([
 		res := destination.Result{}
 		if !rs.confirmed {
 			res = httpdest.RecordError(rs.retryable, "iterable %s: %s", ep, rs.why)
+			res.Permanent = rs.permanent
 		}
 		mark(list, res)
 	}
