@@ -104,12 +104,14 @@ func (s *Spec) Describe() string {
 		title = s.Type
 	}
 	fmt.Fprintf(&b, "%s (type: %s): %s\n\nsettings:\n", title, s.Type, s.Summary)
-	w := 0
+	w, kw, dw := 0, 0, 0
 	for _, st := range s.Settings {
 		w = max(w, len(st.Name))
+		kw = max(kw, len([]rune(settingKind(st))))
+		dw = max(dw, len([]rune(strings.Trim(settingDefault(st), "`"))))
 	}
 	for _, st := range s.Settings {
-		fmt.Fprintf(&b, "  %-*s  %-22s %-14s %s\n", w, st.Name, settingKind(st), strings.Trim(settingDefault(st), "`"), st.Doc)
+		fmt.Fprintf(&b, "  %-*s  %-*s  %-*s  %s\n", w, st.Name, kw, settingKind(st), dw, strings.Trim(settingDefault(st), "`"), st.Doc)
 	}
 	b.WriteString("\nmodes:\n")
 	for _, m := range s.Modes {
