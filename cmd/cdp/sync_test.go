@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -425,7 +426,7 @@ func TestSync(t *testing.T) {
 		}
 		// Every sync is planned by default, and planning sends nothing.
 		r = mustCDP(t, 0, "--project", dir, "sync", "plan")
-		if got := parsePlans(t, r.stdout); len(got) != 3 || got["customers_export"].add != duckCount(t, dir, "SELECT COUNT(*) FROM cdp.customer_profiles") {
+		if got := parsePlans(t, r.stdout); len(got) != 5 || got["customers_export"].add != duckCount(t, dir, "SELECT COUNT(*) FROM cdp.customer_profiles") {
 			t.Errorf("plan of every sync:\n%s", r.stdout)
 		}
 		if srv.Requests() != 0 {
@@ -616,7 +617,7 @@ func TestSync(t *testing.T) {
 		// Unknown syncs are usage errors.
 		for _, cmd := range [][]string{{"plan", "nope"}, {"run", "vip_to_crm", "nope"}, {"history", "nope"}} {
 			r := mustCDP(t, 2, append([]string{"--project", dir, "sync"}, cmd...)...)
-			if !strings.Contains(r.stderr, `unknown sync "nope" (known: vip_to_crm, customers_export, vip_to_ops_db)`) {
+			if !strings.Contains(r.stderr, `unknown sync "nope" (known: vip_to_crm, customers_export, vip_to_ops_db, vips_to_hubspot, newsletter_to_klaviyo)`) {
 				t.Errorf("sync %v: %q", cmd, r.stderr)
 			}
 		}
@@ -767,12 +768,13 @@ func TestValidateDestinations(t *testing.T) {
 	edit(t, dir, "models/syncs.yml", "    batch_size: 100\n", "    batch_size: 100\n    batchsize: 50\n")
 	edit(t, dir, "models/syncs.yml", "type: file", "type: fiel")
 	crm := position(t, dir, "models/syncs.yml", "name: crm_webhook", 0)
+	batch := valuePosition(t, dir, "models/syncs.yml", "batchsize: ")
 	files := position(t, dir, "models/syncs.yml", "name: audit_files", 0)
 	want := []string{
-		crm + ": error: destination `crm_webhook` (webhook) needs `url` (hint: add `url: …` to the destination; webhook requires url and accepts secret, batch_size, timeout, rate_limit)",
-		crm + ": warning: unknown setting `batchsize` in destination `crm_webhook` (webhook); it is ignored (hint: did you mean `batch_size`? webhook requires url and accepts secret, batch_size, timeout, rate_limit)",
-		files + ": error: unknown destination type `fiel` in destination `audit_files` (hint: did you mean `file`? known types: file, postgres_table, webhook)",
-		"error: 2 error(s) in the project; fix them and retry",
+		crm + ": error: destination `crm_webhook`: a webhook destination needs `url` (hint: add `url: https://hooks.example.com/cdp` (where batches are POSTed))",
+		batch + ": error: destination `crm_webhook`: unknown setting `batchsize` for a webhook destination (hint: did you mean `batch_size`? webhook accepts url, secret, batch_size, timeout)",
+		files + ": error: unknown destination type `fiel` in destination `audit_files` (hint: did you mean `file`? known types: braze, customerio, file, hubspot, intercom, iterable, klaviyo, mailchimp, postgres_table, salesforce, webhook (`cdp destinations` describes each))",
+		"error: 3 error(s) in the project; fix them and retry",
 	}
 	r := mustCDP(t, 2, "--project", dir, "validate")
 	if got := strings.Split(strings.TrimRight(r.stderr, "\n"), "\n"); !slices.Equal(got, want) || r.stdout != "" {
@@ -792,7 +794,7 @@ func TestValidateDestinations(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || doc.OK || len(doc.Diagnostics) != 3 {
 		t.Fatalf("validate --json: %v\n%s", err, r.stdout)
 	}
-	for i, sev := range []string{"error", "warning", "error"} {
+	for i, sev := range []string{"error", "error", "error"} {
 		d := doc.Diagnostics[i]
 		if got := d.File + ":" + itoa(d.Line) + ":" + itoa(d.Col); d.Severity != sev || !strings.HasPrefix(want[i], got+": ") {
 			t.Errorf("JSON diagnostic %d: %+v", i, d)
@@ -804,19 +806,31 @@ func TestValidateDestinations(t *testing.T) {
 		t.Errorf("sync plan does not print the diagnostics: %q", r.stderr)
 	}
 
-	// An empty required value is an error; an unknown setting alone is only a warning.
+	// An empty required value is an error at the value; so is an unknown setting alone.
 	edit(t, dir, "models/syncs.yml", "type: fiel", "type: file")
 	edit(t, dir, "models/syncs.yml", "    batch_size: 100\n", "    batch_size: 100\n    url: \"${CRM_HOOK_URL:-}\"\n")
 	t.Setenv("CRM_HOOK_URL", "")
 	r = mustCDP(t, 2, "--project", dir, "validate")
-	if !strings.HasPrefix(r.stderr, crm+": error: setting `url` of destination `crm_webhook` (webhook) is empty") {
+	url := valuePosition(t, dir, "models/syncs.yml", "    url: ")
+	if !strings.HasPrefix(r.stderr, url+": error: destination `crm_webhook`: setting `url` of a webhook destination is empty") {
 		t.Errorf("empty url: %q", r.stderr)
 	}
 	t.Setenv("CRM_HOOK_URL", "http://127.0.0.1:1/hook")
-	r = mustCDP(t, 0, "--project", dir, "validate")
-	if r.stderr != want[1]+"\n" || !strings.HasSuffix(r.stdout, "(1 warnings)\n") {
-		t.Errorf("validate with a warning:\nstdout %q\nstderr %q", r.stdout, r.stderr)
+	r = mustCDP(t, 2, "--project", dir, "validate")
+	batch = valuePosition(t, dir, "models/syncs.yml", "batchsize: ")
+	if r.stderr != batch+": error: destination `crm_webhook`: unknown setting `batchsize` for a webhook destination (hint: did you mean `batch_size`? webhook accepts url, secret, batch_size, timeout)\nerror: 1 error(s) in the project; fix them and retry\n" {
+		t.Errorf("validate with an unknown setting:\nstdout %q\nstderr %q", r.stdout, r.stderr)
 	}
+}
+
+// valuePosition is the file:line:col of the value after the first
+// occurrence of key (which ends where the value starts).
+func valuePosition(t *testing.T, dir, file, key string) string {
+	t.Helper()
+	p := position(t, dir, file, key, 0)
+	i := strings.LastIndex(p, ":")
+	col, _ := strconv.Atoi(p[i+1:])
+	return p[:i+1] + itoa(col+len(key))
 }
 
 func TestCommandFlagsFirst(t *testing.T) {
