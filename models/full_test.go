@@ -132,7 +132,7 @@ func clearPositions(p *Project) {
 		clearCond(s.Where)
 	}
 	for _, d := range p.Destinations {
-		d.Pos = Pos{}
+		d.Pos, d.SettingPos = Pos{}, nil
 	}
 	for _, s := range p.Syncs {
 		s.Pos = Pos{}

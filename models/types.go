@@ -258,7 +258,7 @@ type Destination struct {
 	// Settings holds every other scalar key (url, secret, …) after ${ENV} interpolation.
 	Settings map[string]string
 	// SettingPos is the position of each setting's value (and of rate_limit).
-	SettingPos map[string]Pos
+	SettingPos map[string]Pos `json:"-"`
 	Pos        Pos
 }
 
