@@ -3,6 +3,7 @@ package engine
 import (
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,8 +24,11 @@ import (
 func TestEngineSQLParses(t *testing.T) {
 	p, diags := models.LoadWithOptions(filepath.Join("..", "..", "examples", "retail"), models.LoadOptions{
 		Getenv: func(k string) (string, bool) {
-			if k == "CDP_TARGET" {
+			switch {
+			case k == "CDP_TARGET":
 				return "", false
+			case strings.HasSuffix(k, "_PAUSED"):
+				return "true", true
 			}
 			return "x", true
 		},
