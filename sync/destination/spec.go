@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cdpkit/cdp/models"
 )
 
 // Kind is the type of a destination setting.
@@ -218,7 +220,7 @@ func (s *Spec) Parse(raw map[string]string) (Values, []Problem) {
 			continue
 		}
 		hint := s.Type + " accepts " + strings.Join(names, ", ")
-		if c := closest(k, names); c != "" {
+		if c := Closest(k, names); c != "" {
 			hint = "did you mean `" + c + "`? " + hint
 		}
 		probs = append(probs, Problem{Setting: k, Hint: hint,
@@ -358,37 +360,6 @@ func ParseRate(s string) (float64, error) {
 	return n, nil
 }
 
-// closest returns the candidate within edit distance 2 of s, if any.
-func closest(s string, candidates []string) string {
-	best, bestD := "", 3
-	for _, c := range candidates {
-		if d := editDistance(s, c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
-
 // HTTPDefaults are a vendor's documented values for the settings every HTTP
 // destination takes.
 type HTTPDefaults struct {
@@ -427,3 +398,8 @@ func HTTPCapabilities(v Values, ops ...Op) Capabilities {
 	return Capabilities{Ops: ops, MaxBatch: v.Int("batch_size"), RateLimit: v.Rate("rate_limit"),
 		Concurrency: v.Int("concurrency"), Timeout: v.Duration("timeout")}
 }
+
+// Closest returns the name that is a plausible typo of s (case-insensitive
+// edit distance, or a prefix), or "": for "did you mean" hints of settings
+// and of the vendors' field names.
+func Closest(s string, names []string) string { return models.Closest(s, names) }

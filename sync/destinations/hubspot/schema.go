@@ -76,7 +76,7 @@ func fieldProblem(f destination.FieldInfo, props map[string]property, names []st
 	switch {
 	case !ok:
 		msg := fmt.Sprintf("contact property `%s` does not exist in HubSpot", f.Field)
-		if c := closest(f.Field, names); c != "" {
+		if c := destination.Closest(f.Field, names); c != "" {
 			msg += fmt.Sprintf(" (did you mean `%s`?)", c)
 		}
 		return msg + "; create it under Settings → Properties, or map the trait to an existing property"
@@ -136,35 +136,4 @@ func (d *Destination) checkList(ctx context.Context) (string, error) {
 			d.listID, l.Name, l.ProcessingType), nil
 	}
 	return "", nil
-}
-
-// closest returns the name within edit distance 2 of s, if any.
-func closest(s string, names []string) string {
-	best, bestD := "", 3
-	for _, n := range names {
-		if d := distance(strings.ToLower(s), n); d < bestD {
-			best, bestD = n, d
-		}
-	}
-	return best
-}
-
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

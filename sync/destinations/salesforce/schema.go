@@ -82,7 +82,7 @@ func checkField(byName map[string]describeField, names []string, fi destination.
 	switch {
 	case !ok:
 		msg := fmt.Sprintf("%s has no field %s", sobject, fi.Field)
-		if c := closestName(fi.Field, names); c != "" {
+		if c := destination.Closest(fi.Field, names); c != "" {
 			msg += fmt.Sprintf(" (did you mean %s?)", c)
 		}
 		return destination.FieldProblem{Field: fi.Field, Message: msg}, true
@@ -130,37 +130,4 @@ func (d *Destination) checkRequired(all []describeField, fields []destination.Fi
 	}
 	sort.Slice(probs, func(a, b int) bool { return probs[a].Field < probs[b].Field })
 	return probs
-}
-
-// closestName returns the field name nearest to s (case-insensitive, edit
-// distance at most 2), or "".
-func closestName(s string, names []string) string {
-	best, bestD := "", 3
-	for _, n := range names {
-		if d := distance(strings.ToLower(s), strings.ToLower(n)); d < bestD {
-			best, bestD = n, d
-		}
-	}
-	return best
-}
-
-// distance is the Levenshtein distance of a and b.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
