@@ -1,8 +1,11 @@
 package destinationtest
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -77,4 +80,33 @@ func Serve(addr string, opts Options) (*http.Server, error) {
 	srv.RegisterOnShutdown(r.Close)
 	go func() { _ = srv.Serve(ln) }()
 	return srv, nil
+}
+
+// ServeTest serves h on 127.0.0.1 until the test ends and returns its base
+// URL and a function that stops it earlier: for vendor contract servers'
+// New.
+func ServeTest(t testing.TB, h http.Handler) (url string, stop func()) {
+	t.Helper()
+	ts := httptest.NewServer(h)
+	t.Cleanup(ts.Close)
+	return ts.URL, ts.Close
+}
+
+// ServeAddr serves h on addr (e.g. 127.0.0.1:0) until stop is called: for
+// vendor contract servers' Serve, in demos and subprocess tests. Server
+// errors are not logged.
+func ServeAddr(addr string, h http.Handler) (url string, stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
+	go func() { _ = srv.Serve(ln) }()
+	return "http://" + ln.Addr().String(), func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		if srv.Shutdown(ctx) != nil { // requests still held (a timeout fault): cut them
+			_ = srv.Close()
+		}
+	}, nil
 }

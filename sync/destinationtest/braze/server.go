@@ -4,9 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
-	"net"
-	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"sync"
 	"testing"
@@ -71,9 +68,7 @@ var _ destinationtest.Vendor = (*Server)(nil)
 // contract violations fail t.
 func New(t testing.TB) *Server {
 	s := newServer(destinationtest.NewKit(t))
-	ts := httptest.NewServer(s)
-	s.url, s.close = ts.URL, ts.Close
-	t.Cleanup(s.Close)
+	s.url, s.close = destinationtest.ServeTest(t, s)
 	return s
 }
 
@@ -81,15 +76,12 @@ func New(t testing.TB) *Server {
 // subprocess tests; violations are recorded (Violations) but fail nothing.
 // Close stops it.
 func Serve(addr string) (*Server, error) {
-	ln, err := net.Listen("tcp", addr)
+	s := newServer(destinationtest.NewKit(nil))
+	url, stop, err := destinationtest.ServeAddr(addr, s)
 	if err != nil {
 		return nil, err
 	}
-	s := newServer(destinationtest.NewKit(nil))
-	hs := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = hs.Serve(ln) }()
-	s.url = "http://" + ln.Addr().String()
-	s.close = func() { _ = hs.Close() }
+	s.url, s.close = url, stop
 	return s, nil
 }
 

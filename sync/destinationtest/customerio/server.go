@@ -4,9 +4,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -69,9 +67,7 @@ var _ destinationtest.Vendor = (*Server)(nil)
 func New(t testing.TB) *Server {
 	t.Helper()
 	s := newServer(destinationtest.NewKit(t))
-	ts := httptest.NewServer(s)
-	s.url, s.close = ts.URL, ts.Close
-	t.Cleanup(s.Close)
+	s.url, s.close = destinationtest.ServeTest(t, s)
 	return s
 }
 
@@ -79,14 +75,12 @@ func New(t testing.TB) *Server {
 // demos and subprocess tests; violations are recorded (Violations) but
 // fail no test.
 func Serve(addr string) (*Server, error) {
-	ln, err := net.Listen("tcp", addr)
+	s := newServer(destinationtest.NewKit(nil))
+	url, stop, err := destinationtest.ServeAddr(addr, s)
 	if err != nil {
 		return nil, err
 	}
-	s := newServer(destinationtest.NewKit(nil))
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	s.url, s.close = "http://"+ln.Addr().String(), func() { _ = srv.Close() }
+	s.url, s.close = url, stop
 	return s, nil
 }
 

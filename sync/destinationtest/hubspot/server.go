@@ -4,11 +4,9 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"log"
 	"maps"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -85,9 +83,7 @@ type Call struct {
 func New(t testing.TB) *Server {
 	t.Helper()
 	s := newServer(destinationtest.NewKit(t), 200*time.Millisecond)
-	ts := httptest.NewServer(s)
-	s.url, s.close = ts.URL, ts.Close
-	t.Cleanup(s.Close)
+	s.url, s.close = destinationtest.ServeTest(t, s)
 	return s
 }
 
@@ -96,15 +92,12 @@ func New(t testing.TB) *Server {
 // violations are only recorded (Violations). Its window is HubSpot's ten
 // seconds.
 func Serve(addr string) (*Server, error) {
-	ln, err := net.Listen("tcp", addr)
+	s := newServer(destinationtest.NewKit(nil), 10*time.Second)
+	url, stop, err := destinationtest.ServeAddr(addr, s)
 	if err != nil {
 		return nil, err
 	}
-	s := newServer(destinationtest.NewKit(nil), 10*time.Second)
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
-	go func() { _ = srv.Serve(ln) }()
-	s.url = "http://" + ln.Addr().String()
-	s.close = func() { _ = srv.Close() }
+	s.url, s.close = url, stop
 	return s, nil
 }
 

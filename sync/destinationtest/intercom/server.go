@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"sort"
 	"strings"
 	"sync"
@@ -90,9 +89,7 @@ func New(t testing.TB, opts ...Option) *Server {
 		kt = nil
 	}
 	s := newServer(destinationtest.NewKit(kt))
-	ts := httptest.NewServer(s)
-	s.url, s.close = ts.URL, ts.Close
-	t.Cleanup(s.Close)
+	s.url, s.close = destinationtest.ServeTest(t, s)
 	return s
 }
 

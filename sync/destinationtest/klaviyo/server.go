@@ -1,11 +1,8 @@
 package klaviyo
 
 import (
-	"context"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -49,9 +46,7 @@ var _ destinationtest.Vendor = (*Server)(nil)
 func New(t testing.TB) *Server {
 	t.Helper()
 	s := newServer(destinationtest.NewKit(t))
-	ts := httptest.NewServer(s)
-	s.url, s.close = ts.URL, ts.Close
-	t.Cleanup(s.Close)
+	s.url, s.close = destinationtest.ServeTest(t, s)
 	return s
 }
 
@@ -59,19 +54,12 @@ func New(t testing.TB) *Server {
 // server until Close, for demos and subprocess tests; violations are only
 // recorded (Violations).
 func Serve(addr string) (*Server, error) {
-	ln, err := net.Listen("tcp", addr)
+	s := newServer(destinationtest.NewKit(nil))
+	url, stop, err := destinationtest.ServeAddr(addr, s)
 	if err != nil {
 		return nil, err
 	}
-	s := newServer(destinationtest.NewKit(nil))
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	s.url = "http://" + ln.Addr().String()
-	s.close = func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	}
+	s.url, s.close = url, stop
 	return s, nil
 }
 

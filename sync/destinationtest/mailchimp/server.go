@@ -1,11 +1,8 @@
 package mailchimp
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"net"
-	"net/http"
 	"net/http/httptest"
 	"sort"
 	"sync"
@@ -98,21 +95,12 @@ func Serve(addr string, opts ...Options) (*Server, error) {
 	if len(opts) > 0 {
 		o = opts[0]
 	}
-	ln, err := net.Listen("tcp", addr)
+	s := newServer(destinationtest.NewKit(nil), o)
+	url, stop, err := destinationtest.ServeAddr(addr, s)
 	if err != nil {
 		return nil, err
 	}
-	s := newServer(destinationtest.NewKit(nil), o)
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	s.url = "http://" + ln.Addr().String()
-	s.stop = func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		if srv.Shutdown(ctx) != nil {
-			_ = srv.Close()
-		}
-	}
+	s.url, s.stop = url, stop
 	return s, nil
 }
 

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -13,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/cdpkit/cdp/sync/destinationtest"
 )
@@ -90,15 +88,12 @@ func New(t testing.TB) *Server {
 // Serve listens on addr (e.g. "127.0.0.1:0") and serves an org until
 // Close, for demos and subprocess tests; violations are only recorded.
 func Serve(addr string) (*Server, error) {
-	ln, err := net.Listen("tcp", addr)
+	s := newServer(destinationtest.NewKit(nil))
+	url, stop, err := destinationtest.ServeAddr(addr, s)
 	if err != nil {
 		return nil, err
 	}
-	s := newServer(destinationtest.NewKit(nil))
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	s.url = "http://" + ln.Addr().String()
-	s.close = func() { _ = srv.Close() }
-	go func() { _ = srv.Serve(ln) }()
+	s.url, s.close = url, stop
 	return s, nil
 }
 
