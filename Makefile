@@ -52,9 +52,11 @@ fuzz:
 	$(GO) test ./warehouse/snowflake -run '^$$' -fuzz FuzzQuoteString -fuzztime 30s
 	$(GO) test ./warehouse/snowflake -run '^$$' -fuzz FuzzQuoteIdent -fuzztime 30s
 
-## golden: rewrite the compiled-SQL golden files after an intended change.
+## golden: rewrite the compiled-SQL golden files, the destination reference pages (docs/destinations)
+## and the destination diagnostics goldens after an intended change.
 golden:
 	$(GO) test ./compiler/... -run Golden -update
+	$(GO) test ./sync/destinations/all -update
 
 ## seeds: regenerate the example's seed CSVs from the deterministic generator.
 seeds:

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/cdpkit/cdp/sync/destination"
@@ -36,12 +37,33 @@ func TestDocsAreGenerated(t *testing.T) {
 			t.Errorf("%s is stale or missing: run `make golden` (go test ./sync/destinations/all -update)", path)
 		}
 	}
+	index := indexPage()
+	if *update {
+		if err := os.WriteFile(filepath.Join(dir, "README.md"), []byte(index), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	} else if got, err := os.ReadFile(filepath.Join(dir, "README.md")); err != nil || string(got) != index {
+		t.Errorf("%s is stale or missing: run `make golden`", filepath.Join(dir, "README.md"))
+	}
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
 		if !want[e.Name()] && e.Name() != "README.md" {
 			t.Errorf("%s documents no registered destination type", filepath.Join(dir, e.Name()))
 		}
 	}
+}
+
+// indexPage lists every destination type with its modes and summary.
+func indexPage() string {
+	var b strings.Builder
+	b.WriteString("# Destinations\n\n<!-- generated from the destinations' specs by `make golden`; do not edit -->\n\n")
+	b.WriteString("Each page lists a type's settings (kind, default, description), what each sync mode sends, the vendor's limits and the vendor documentation the connector follows. `cdp destinations TYPE` prints the same.\n\n")
+	b.WriteString("| type | modes | what it does |\n|---|---|---|\n")
+	for _, typ := range destination.Types() {
+		s, _ := destination.Lookup(typ)
+		b.WriteString("| [`" + typ + "`](" + typ + ".md) | " + strings.Join(s.Modes, ", ") + " | " + s.Summary + " |\n")
+	}
+	return b.String()
 }
 
 // TestSpecsAreComplete checks what every spec must declare.
