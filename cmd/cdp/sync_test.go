@@ -772,7 +772,7 @@ func TestValidateDestinations(t *testing.T) {
 	files := position(t, dir, "models/syncs.yml", "name: audit_files", 0)
 	want := []string{
 		crm + ": error: destination `crm_webhook`: a webhook destination needs `url` (hint: add `url: https://hooks.example.com/cdp` (where batches are POSTed))",
-		batch + ": error: destination `crm_webhook`: unknown setting `batchsize` for a webhook destination (hint: did you mean `batch_size`? webhook accepts url, secret, batch_size, timeout)",
+		batch + ": error: destination `crm_webhook`: unknown setting `batchsize` for a webhook destination (hint: did you mean `batch_size`? webhook accepts url, secret, batch_size, timeout, concurrency, rate_limit)",
 		files + ": error: unknown destination type `fiel` in destination `audit_files` (hint: did you mean `file`? known types: braze, customerio, file, hubspot, intercom, iterable, klaviyo, mailchimp, postgres_table, salesforce, webhook (`cdp destinations` describes each))",
 		"error: 3 error(s) in the project; fix them and retry",
 	}
@@ -818,7 +818,7 @@ func TestValidateDestinations(t *testing.T) {
 	t.Setenv("CRM_HOOK_URL", "http://127.0.0.1:1/hook")
 	r = mustCDP(t, 2, "--project", dir, "validate")
 	batch = valuePosition(t, dir, "models/syncs.yml", "batchsize: ")
-	if r.stderr != batch+": error: destination `crm_webhook`: unknown setting `batchsize` for a webhook destination (hint: did you mean `batch_size`? webhook accepts url, secret, batch_size, timeout)\nerror: 1 error(s) in the project; fix them and retry\n" {
+	if r.stderr != batch+": error: destination `crm_webhook`: unknown setting `batchsize` for a webhook destination (hint: did you mean `batch_size`? webhook accepts url, secret, batch_size, timeout, concurrency, rate_limit)\nerror: 1 error(s) in the project; fix them and retry\n" {
 		t.Errorf("validate with an unknown setting:\nstdout %q\nstderr %q", r.stdout, r.stderr)
 	}
 }

@@ -21,6 +21,7 @@ const (
 	DefaultBatchSize = 100
 	MaxBatchSize     = 1000
 	DefaultTimeout   = 30 * time.Second
+	MaxConcurrency   = 64
 )
 
 func init() {
@@ -34,6 +35,8 @@ func init() {
 			{Name: "batch_size", Kind: destination.KindInt, Default: strconv.Itoa(DefaultBatchSize), Min: 1, Max: MaxBatchSize,
 				Doc: "records per request"},
 			{Name: "timeout", Kind: destination.KindDuration, Default: DefaultTimeout.String(), Doc: "how long one request may take"},
+			{Name: "concurrency", Kind: destination.KindInt, Min: 1, Max: MaxConcurrency, Doc: "requests in flight at once (default 1)"},
+			{Name: "rate_limit", Kind: destination.KindRate, Doc: "requests per second, minute or hour the sync may send (default: no limit)"},
 		},
 		Modes: []string{"upsert", "mirror", "insert", "update"},
 		Operations: []destination.Operation{
@@ -48,16 +51,17 @@ func init() {
 // Destination delivers batches to one webhook URL. It is safe for
 // concurrent use.
 type Destination struct {
-	name      string
-	sync      string
-	runID     string
-	url       string
-	shown     string // url without query or credentials, for messages
-	key       []byte // HMAC key; nil: requests are not signed
-	batchSize int
-	timeout   time.Duration
-	client    *http.Client
-	now       func() time.Time
+	name        string
+	sync        string
+	runID       string
+	url         string
+	shown       string // url without query or credentials, for messages
+	key         []byte // HMAC key; nil: requests are not signed
+	batchSize   int
+	concurrency int // 0: the delivery's default (1)
+	timeout     time.Duration
+	client      *http.Client
+	now         func() time.Time
 }
 
 var _ destination.Destination = (*Destination)(nil)
@@ -88,6 +92,13 @@ func New(_ context.Context, cfg destination.Config) (destination.Destination, er
 			return nil, d.errorf("batch_size %q: want a whole number from 1 to %d", s, MaxBatchSize)
 		}
 		d.batchSize = n
+	}
+	if s := cfg.Settings["concurrency"]; s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > MaxConcurrency {
+			return nil, d.errorf("concurrency %q: want a whole number from 1 to %d", s, MaxConcurrency)
+		}
+		d.concurrency = n
 	}
 	if s := cfg.Settings["timeout"]; s != "" {
 		t, err := time.ParseDuration(s)
@@ -152,9 +163,10 @@ func DecodeSecret(secret string) ([]byte, error) {
 // request and the timeout. Rate limits come from the sync's rate_limit.
 func (d *Destination) Capabilities() destination.Capabilities {
 	return destination.Capabilities{
-		Ops:      []destination.Op{destination.OpAdd, destination.OpChange, destination.OpRemove},
-		MaxBatch: d.batchSize,
-		Timeout:  d.timeout,
+		Ops:         []destination.Op{destination.OpAdd, destination.OpChange, destination.OpRemove},
+		MaxBatch:    d.batchSize,
+		Concurrency: d.concurrency,
+		Timeout:     d.timeout,
 	}
 }
 
