@@ -148,6 +148,15 @@ func (k *Kit) Violations() []string {
 // Violation records a contract violation, reports it to the test and
 // answers 400 with body (the vendor's error shape).
 func (k *Kit) Violation(w http.ResponseWriter, body string, format string, args ...any) {
+	k.Report(format, args...)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusBadRequest)
+	_, _ = w.Write([]byte(body))
+}
+
+// Report records a contract violation and reports it to the test without
+// answering: for a server that answers in the vendor's own status and shape.
+func (k *Kit) Report(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	k.mu.Lock()
 	k.viol = append(k.viol, msg)
@@ -156,9 +165,6 @@ func (k *Kit) Violation(w http.ResponseWriter, body string, format string, args 
 	if k.t != nil {
 		k.t.Errorf("contract violation: %s", msg)
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusBadRequest)
-	_, _ = w.Write([]byte(body))
 }
 
 // Request counts a request; call it first in every handler.

@@ -132,7 +132,9 @@ func TestThrottleRetriedAndCounted(t *testing.T) {
 	s.SetFaults(destinationtest.Faults{Status429Every: 3, Status500Every: 5})
 	d := open(t, s, "mirror")
 	st := state{}
-	stats, _ := round(t, d, "mirror", people(0, 300), st, delivery.Options{})
+	// almost half the requests fail and concurrent batches draw them in any
+	// order, so a batch gets more attempts than the default five
+	stats, _ := round(t, d, "mirror", people(0, 300), st, delivery.Options{MaxAttempts: 30})
 	if stats.Throttled == 0 || stats.Confirmed != 300 || s.Stats().Throttled == 0 {
 		t.Errorf("stats %+v, server %+v", stats, s.Stats())
 	}

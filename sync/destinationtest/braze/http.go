@@ -156,21 +156,9 @@ func (s *Server) refuse(w http.ResponseWriter, status int, message, format strin
 // Braze answers in errors[] of a successful response) and returns its text.
 func (s *Server) note(format string, args ...any) string {
 	msg := fmt.Sprintf(format, args...)
-	s.Violation(&discard{}, "", "%s", msg)
+	s.Report("%s", msg)
 	return msg
 }
-
-// discard is a ResponseWriter that keeps nothing.
-type discard struct{ h http.Header }
-
-func (d *discard) Header() http.Header {
-	if d.h == nil {
-		d.h = http.Header{}
-	}
-	return d.h
-}
-func (d *discard) Write(b []byte) (int, error) { return len(b), nil }
-func (d *discard) WriteHeader(int)             {}
 
 // writeJSON answers status with v as JSON.
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -111,7 +111,7 @@ func (s *Server) applyBatch(entries []decoded, size int) []entryError {
 func (s *Server) decodeEntry(i int, raw json.RawMessage) decoded {
 	violate := func(field, format string, args ...any) decoded {
 		msg := fmt.Sprintf(format, args...)
-		s.Violation(&discard{}, "", "batch[%d]: %s: %s", i, field, msg)
+		s.Report("batch[%d]: %s: %s", i, field, msg)
 		return decoded{err: &entryError{BatchIndex: i, Reason: "invalid", Field: field, Message: msg}}
 	}
 	if len(raw) > MaxEntryBytes {

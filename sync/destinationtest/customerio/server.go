@@ -310,16 +310,3 @@ func formatValue(v any) string {
 	}
 	return string(b)
 }
-
-// discard is a ResponseWriter that drops what is written: it records a
-// violation without answering it (the entry's error goes into the 207).
-type discard struct{ h http.Header }
-
-func (d *discard) Header() http.Header {
-	if d.h == nil {
-		d.h = http.Header{}
-	}
-	return d.h
-}
-func (d *discard) Write(b []byte) (int, error) { return len(b), nil }
-func (d *discard) WriteHeader(int)             {}

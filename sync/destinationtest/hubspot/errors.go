@@ -40,7 +40,7 @@ func (s *Server) writeError(w http.ResponseWriter, status int, e apiError) {
 // refuse records a contract violation and answers it the way HubSpot would:
 // status (400 for a bad body) with a VALIDATION_ERROR naming the problem.
 func (s *Server) refuse(w http.ResponseWriter, status int, category, msg string) {
-	s.Kit.Violation(discard{}, "", "%s", msg)
+	s.Kit.Report("%s", msg)
 	if category == "" {
 		category = "VALIDATION_ERROR"
 	}
@@ -58,12 +58,3 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 }
-
-// discard is a ResponseWriter that drops what is written: the kit's
-// Violation records there, and the server then answers with HubSpot's own
-// status (401, 404, 405, 415) rather than the kit's 400.
-type discard struct{}
-
-func (discard) Header() http.Header         { return http.Header{} }
-func (discard) Write(b []byte) (int, error) { return len(b), nil }
-func (discard) WriteHeader(int)             {}

@@ -325,7 +325,7 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
 	h := r.Header.Get("Authorization")
 	tok, ok := strings.CutPrefix(h, "Bearer ")
 	if !ok || tok == "" {
-		s.Kit.Violation(discard{}, "", "%s %s: Authorization is %q, want \"Bearer <private app access token>\"", r.Method, r.URL.Path, h)
+		s.Kit.Report("%s %s: Authorization is %q, want \"Bearer <private app access token>\"", r.Method, r.URL.Path, h)
 		s.writeError(w, http.StatusUnauthorized, s.authError("INVALID_AUTHENTICATION",
 			"Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview"))
 		return false

@@ -275,23 +275,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// discard swallows the answer Kit.Violation writes, so the server can
-// answer in Salesforce's own status.
-type discard struct{ h http.Header }
-
-func (d *discard) Header() http.Header {
-	if d.h == nil {
-		d.h = http.Header{}
-	}
-	return d.h
-}
-func (d *discard) Write(b []byte) (int, error) { return len(b), nil }
-func (d *discard) WriteHeader(int)             {}
-
 // refuse records a contract violation and answers it as Salesforce does.
 func (s *Server) refuse(w http.ResponseWriter, status int, code, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
-	s.Kit.Violation(&discard{}, "", "salesforce: %s", msg)
+	s.Kit.Report("salesforce: %s", msg)
 	writeErrors(w, status, apiError{Message: msg, ErrorCode: code})
 }
 
