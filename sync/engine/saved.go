@@ -200,6 +200,15 @@ FROM %[9]s WHERE sync = %[3]s`,
 		t.Q(t.SyncPending()), t.Q(t.SyncState()))
 }
 
+// CheckPlan says whether a saved plan still applies to the sync (nil) or
+// why not (ErrPlanStale). Run checks again under the sync's lock.
+func (e *Engine) CheckPlan(ctx context.Context, s *models.Sync, p *SavedSync) error {
+	if err := ensureState(ctx, e.W, e.Tables); err != nil {
+		return err
+	}
+	return e.checkSaved(ctx, s, p)
+}
+
 // checkSaved refuses a saved plan whose definition or state version no
 // longer matches; it runs under the sync's lock, before the run's record.
 func (e *Engine) checkSaved(ctx context.Context, s *models.Sync, p *SavedSync) error {
@@ -336,4 +345,18 @@ func plainJSON(v any) any {
 		}
 	}
 	return v
+}
+
+// Summary is the printable plan of a saved sync: its counts and up to
+// samples records per operation, in key order (as Plan gives them).
+func (ss *SavedSync) Summary(s *models.Sync, samples int) *Plan {
+	p := &Plan{Sync: ss.Sync, Mode: s.Mode, Destination: s.Destination, Counts: ss.Counts, Samples: []Sample{}}
+	perOp := map[destination.Op]int{}
+	for _, r := range ss.Records {
+		if perOp[r.Op] < samples {
+			perOp[r.Op]++
+			p.Samples = append(p.Samples, Sample{Op: r.Op, Key: r.Key, Fields: r.Fields})
+		}
+	}
+	return p
 }
