@@ -166,7 +166,11 @@ func syncPlan(c *cli.Context) error {
 		}
 	}
 	if e.json {
-		writeJSON(c.App.Writer, map[string]any{"plans": plans, "changes": changes})
+		doc := map[string]any{"plans": plans, "changes": changes}
+		if saved != nil {
+			doc["saved_to"] = c.String("out")
+		}
+		writeJSON(c.App.Writer, doc)
 	}
 	if changes && c.Bool("detailed-exitcode") {
 		return &exitError{code: exitChanges, err: errors.New("")}

@@ -136,6 +136,15 @@ func TestSyncPlanOutAndApply(t *testing.T) {
 		t.Errorf("apply after a definition change: %q", r.stderr)
 	}
 
+	// --json names the saved file
+	r = mustCDP(t, 0, "--project", dir, "--json", "sync", "plan", "--out", plan, "vip_to_crm")
+	var doc struct {
+		SavedTo string `json:"saved_to"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || doc.SavedTo != plan {
+		t.Errorf("plan --json --out: %v %q", err, r.stdout)
+	}
+
 	// usage errors: nothing runs
 	mustCDP(t, exitUsage, "--project", dir, "sync", "run", "--plan", plan, "--full")
 	mustCDP(t, exitUsage, "--project", dir, "sync", "run", "--plan", plan, "customers_export")
