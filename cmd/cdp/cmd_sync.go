@@ -34,6 +34,7 @@ func syncCommand() *cli.Command {
 					&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 3 when there are changes, 0 when none"},
 					&cli.BoolFlag{Name: "full", Usage: "plan a full resend"},
 					&cli.IntFlag{Name: "samples", Value: 3, Usage: "samples per operation (0: counts only)"},
+					&cli.StringFlag{Name: "out", Usage: "save the whole plan to this file, for `sync run --plan`"},
 				},
 				Action: syncPlan,
 			},
@@ -47,6 +48,7 @@ func syncCommand() *cli.Command {
 					&cli.BoolFlag{Name: "baseline", Usage: "mark the current audience delivered without sending (first run against a destination that already has it)"},
 					&cli.DurationFlag{Name: "wait", Usage: "wait this long for another run of the same sync to finish"},
 					&cli.DurationFlag{Name: "lock-ttl", Value: 5 * time.Minute, Usage: "lease length of the sync lock (renewed while the run lives)"},
+					&cli.StringFlag{Name: "plan", Usage: "deliver exactly this saved plan (`sync plan --out`), or refuse it if the state moved since"},
 				},
 				Action: syncRun,
 			},
@@ -129,10 +131,21 @@ func syncPlan(c *cli.Context) error {
 	ctx, stop := signalContext(c.Context)
 	defer stop()
 	var plans []*engine.Plan
+	var saved *engine.SavedPlan
+	if c.String("out") != "" {
+		saved = &engine.SavedPlan{Format: engine.PlanFormat, Project: e.project.Name, Created: time.Now().UTC()}
+	}
 	changes := false
 	for _, s := range syncs {
-		p, err := eng.Plan(ctx, s, engine.PlanOptions{Full: c.Bool("full"), Samples: max(samples, 1)})
-		if err != nil {
+		var p *engine.Plan
+		if saved != nil {
+			ss, err := eng.Save(ctx, s, engine.PlanOptions{Full: c.Bool("full")})
+			if err != nil {
+				return err
+			}
+			saved.Syncs = append(saved.Syncs, ss)
+			p = ss.Summary(s, max(samples, 1))
+		} else if p, err = eng.Plan(ctx, s, engine.PlanOptions{Full: c.Bool("full"), Samples: max(samples, 1)}); err != nil {
 			return err
 		}
 		if samples == 0 { // the engine reads 0 as its default
@@ -144,8 +157,20 @@ func syncPlan(c *cli.Context) error {
 			printPlan(c.App.Writer, p)
 		}
 	}
+	if saved != nil {
+		if err := writePlanFile(c.String("out"), saved); err != nil {
+			return err
+		}
+		if !e.json { // on stderr: stdout stays the plan
+			fmt.Fprintf(c.App.ErrWriter, "saved the plan to %s; apply it with `cdp sync run --plan %s`\n", c.String("out"), c.String("out"))
+		}
+	}
 	if e.json {
-		writeJSON(c.App.Writer, map[string]any{"plans": plans, "changes": changes})
+		doc := map[string]any{"plans": plans, "changes": changes}
+		if saved != nil {
+			doc["saved_to"] = c.String("out")
+		}
+		writeJSON(c.App.Writer, doc)
 	}
 	if changes && c.Bool("detailed-exitcode") {
 		return &exitError{code: exitChanges, err: errors.New("")}
@@ -194,8 +219,16 @@ func syncRun(c *cli.Context) error {
 		return err
 	}
 	defer closeFn()
-	syncs, err := selectSyncs(e.project, c.Args().Slice())
-	if err != nil {
+	var saved map[string]*engine.SavedSync
+	var syncs []*models.Sync
+	if c.String("plan") != "" {
+		if c.Bool("full") || c.Bool("baseline") || c.Bool("all") {
+			return usageErr("--plan excludes --full, --baseline and --all: the plan says what to send")
+		}
+		if saved, syncs, err = loadPlan(c, e.project, eng); err != nil {
+			return err
+		}
+	} else if syncs, err = selectSyncs(e.project, c.Args().Slice()); err != nil {
 		return err
 	}
 	if c.Bool("full") && c.Bool("baseline") {
@@ -214,7 +247,7 @@ func syncRun(c *cli.Context) error {
 	defer stop()
 	out := c.App.Writer
 	tty := isTTY(out)
-	var failed []string
+	var failed, stale []string
 	for _, s := range syncs {
 		if why := pausedReason(e.project, s); why != "" {
 			if e.json {
@@ -239,7 +272,7 @@ func syncRun(c *cli.Context) error {
 			fmt.Fprintf(out, "sync %s (%s → %s) run %s\n", s.Name, s.Mode, s.Destination, runID)
 		}
 		res, err := eng.Run(ctx, s, engine.RunOptions{RunID: runID, Full: c.Bool("full"), Baseline: c.Bool("baseline"),
-			Wait: c.Duration("wait"), LockTTL: c.Duration("lock-ttl"), Progress: progress})
+			Wait: c.Duration("wait"), LockTTL: c.Duration("lock-ttl"), Progress: progress, Plan: saved[s.Name]})
 		if drawn {
 			fmt.Fprintln(out)
 		}
@@ -252,7 +285,11 @@ func syncRun(c *cli.Context) error {
 			if !e.json {
 				fmt.Fprintf(c.App.ErrWriter, "error: %v\n", err)
 			}
-			failed = append(failed, s.Name)
+			if errors.Is(err, engine.ErrPlanStale) {
+				stale = append(stale, s.Name)
+			} else {
+				failed = append(failed, s.Name)
+			}
 			if ctx.Err() != nil {
 				break
 			}
@@ -262,6 +299,10 @@ func syncRun(c *cli.Context) error {
 			failed = append(failed, s.Name)
 		}
 	}
+	if len(stale) > 0 && len(failed) == 0 {
+		return &exitError{code: exitConflict, err: fmt.Errorf("the plan no longer applies to %s: nothing was sent for it; run `cdp sync plan --out` again", strings.Join(stale, ", "))}
+	}
+	failed = append(failed, stale...)
 	if len(failed) > 0 {
 		return &exitError{code: exitFailure, err: fmt.Errorf("%d sync(s) did not deliver everything: %s (see `cdp sync history`)", len(failed), strings.Join(failed, ", "))}
 	}

@@ -19,6 +19,9 @@ const (
 	exitOK      = 0
 	exitFailure = 1
 	exitUsage   = 2
+	// exitConflict: `sync run --plan` refused a plan the state or the
+	// sync's definition moved away from; nothing was sent.
+	exitConflict = 4
 )
 
 // exitError carries an exit code through urfave/cli.

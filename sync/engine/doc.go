@@ -13,5 +13,9 @@
 //  4. a lease row in cdp_sync_locks (compare-and-set, with expiry and a
 //     heartbeat) keeps two runs of one sync from overlapping;
 //  5. max_removals is checked on the plan, before anything is sent;
-//  6. every run is recorded in cdp_sync_runs.
+//  6. every run is recorded in cdp_sync_runs;
+//  7. a plan can be saved whole (Save: records, the sync's state version
+//     and definition fingerprint) and applied later by Run with
+//     RunOptions.Plan through the same delivery and commits, or refused
+//     (ErrPlanStale) when the state or the definition moved.
 package engine

@@ -22,6 +22,10 @@ type RunOptions struct {
 	Delivery delivery.Options
 	// Progress is called after each committed batch.
 	Progress func(Progress)
+	// Plan, when set, is delivered instead of a fresh diff: the same
+	// records, ops and fields. The run refuses it (ErrPlanStale, nothing
+	// recorded) when the sync's definition or state moved since.
+	Plan *SavedSync
 }
 
 // Progress reports a running sync.
@@ -80,6 +84,14 @@ func (e *Engine) Run(ctx context.Context, s *models.Sync, o RunOptions) (*Result
 		return nil, err
 	}
 	defer l.release()
+	if o.Plan != nil {
+		if o.Full || o.Baseline {
+			return nil, fmt.Errorf("sync %s: a saved plan cannot be combined with --full or --baseline", s.Name)
+		}
+		if err := e.checkSaved(ctx, s, o.Plan); err != nil {
+			return nil, err
+		}
+	}
 	if err := e.startRecord(ctx, res); err != nil {
 		return nil, err
 	}
@@ -134,7 +146,13 @@ func (e *Engine) run(ctx context.Context, s *models.Sync, o RunOptions, l *lease
 			}
 		}
 	}
-	c, err := e.prepare(ctx, s, table, o.Full)
+	var c Counts
+	var err error
+	if o.Plan != nil {
+		c, err = savedCounts(s, o.Plan)
+	} else {
+		c, err = e.prepare(ctx, s, table, o.Full)
+	}
 	res.Plan = c
 	res.Skipped = c.Skipped
 	if err != nil {
@@ -177,8 +195,14 @@ func (e *Engine) run(ctx context.Context, s *models.Sync, o RunOptions, l *lease
 				Confirmed: st.Confirmed, Failed: st.Rejected + st.FailedRetryable, Elapsed: time.Since(start), Stats: st})
 		}
 	}
-	next, stop := e.pull(ctx, s, table, cm)
-	defer stop()
+	var next func() (destination.Record, bool, error)
+	if o.Plan != nil {
+		next = savedSource(s, o.Plan, cm)
+	} else {
+		var stop func()
+		next, stop = e.pull(ctx, s, table, cm)
+		defer stop()
+	}
 	stats, err := delivery.Deliver(ctx, deliverTo, opts, next, func(ctx context.Context, outs []delivery.Outcome) error {
 		if lost := l.Lost(); lost != nil {
 			return lost

@@ -89,6 +89,7 @@ func engineStatements(t layout.Tables, syncs []*models.Sync) []sqlcheck.Statemen
 		rej := []string{rejectionRow(d, "run-1", sync, keys[0], string(destination.OpAdd), "HTTP 400: bad 'email'", false, now)}
 		add(name+"commit", commitSQL(t, sync, keys, ins, rej)...)
 		add(name+"progress", progressSQL(t, "run-1", sync, 3, 2, 1, 0))
+		add(name+"state version", stateVersionSQL(t, s.Name))
 	}
 	return out
 }
