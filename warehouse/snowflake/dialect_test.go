@@ -234,7 +234,7 @@ func TestDialectSQLParses(t *testing.T) {
 		add("cast "+typ, "SELECT "+d.Cast(col, typ)+", "+d.CastText(col)+" FROM t")
 	}
 	tbl := d.Table("cdp", "t")
-	add("functions", "SELECT "+d.MD5Hex(col)+", "+d.HashFraction(col)+", "+d.RegexpReplaceAll(col, `[^0-9]`, `\1`)+
+	add("functions", "SELECT "+d.MD5Hex(col)+", "+d.SHA256Hex(col)+", "+d.HashFraction(col)+", "+d.RegexpReplaceAll(col, `[^0-9]`, `\1`)+
 		", "+d.SubtractHours(d.TimestampLiteral(time.Unix(0, 0)), 3)+" FROM "+tbl+" ORDER BY "+d.ByteOrder(col))
 	add("window", "SELECT MIN("+d.ByteOrder(col)+") AS m, ROW_NUMBER() OVER (ORDER BY "+d.ByteOrder(col)+") AS r FROM "+tbl)
 	add("schema", d.CreateSchema(warehousetest.HostileSchema))
