@@ -107,6 +107,7 @@ func (l *loader) parseSync(n *yaml.Node) {
 	var fields []fieldRef
 	if n := m.get("fields"); n != nil && !isNull(n) {
 		s.Fields, fields = l.fieldMaps(n)
+		l.checkPlainKey(s, m)
 	}
 	if n := m.get("schedule"); n != nil {
 		s.Schedule = l.schedule(n, "`schedule`")
@@ -188,6 +189,19 @@ func (l *loader) fieldMaps(n *yaml.Node) ([]FieldMap, []fieldRef) {
 		refs = append(refs, fieldRef{f.Trait, at})
 	}
 	return out, refs
+}
+
+// checkPlainKey warns when the sync hashes its key trait in a field but
+// sends the key itself as is: the plain value would still leave the
+// warehouse as the record key.
+func (l *loader) checkPlainKey(s *Sync, m *mapNode) {
+	for _, f := range s.Fields {
+		if f.Hash != "" && f.Trait == s.Key {
+			l.warnf(l.valuePos(m, "key"), "use `key: profile_id` (or another trait that is not PII) so only the hash leaves the warehouse",
+				"%s hashes `%s` in field `%s` but sends it plain as the key", m.what, f.Trait, f.Field)
+			return
+		}
+	}
 }
 
 // fieldMapKeys are the keys of a field written as a map.

@@ -1,6 +1,9 @@
 package models
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestDestinationAndSyncErrors(t *testing.T) {
 	runErrorCases(t, []errorCase{
@@ -110,6 +113,9 @@ func TestSyncHashedFields(t *testing.T) {
 `})
 	if ds.HasErrors() {
 		t.Fatal(ds.Error())
+	}
+	if len(ds.Warnings()) != 1 || !strings.Contains(ds.Warnings()[0].String(), "models/t.yml:5:10: warning: sync `s1` hashes `email` in field `email_sha256` but sends it plain as the key") {
+		t.Errorf("want one warning about the plain key, got %v", ds)
 	}
 	want := []FieldMap{{Field: "email", Trait: "email"}, {Field: "email_sha256", Trait: "email", Hash: "google_email"}, {Field: "cc", Trait: "country"}}
 	if got := p.Sync("s1").Fields; len(got) != len(want) || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
