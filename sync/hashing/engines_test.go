@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/cdpkit/cdp/internal/bqtest"
 	"github.com/cdpkit/cdp/internal/pgtest"
@@ -150,4 +151,50 @@ func TestSnowflakeSQLParses(t *testing.T) {
 			SQL: "SELECT " + hashing.Lookup(n).SQL(d, d.QuoteIdent("v")) + " AS h FROM " + d.Table("cdp", "t")})
 	}
 	sqlcheck.Require(t, c, snowflake.Type, stmts)
+}
+
+// FuzzProfilesDuckDB compares every profile's SQL on DuckDB with the Go
+// reference on arbitrary valid UTF-8 without NUL (DuckDB VARCHAR's domain).
+func FuzzProfilesDuckDB(f *testing.F) {
+	for _, s := range append(warehousetest.HostileStrings(), piiValues...) {
+		f.Add(s)
+	}
+	w, err := duckdb.Open(context.Background(), ":memory:")
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer w.Close()
+	d := w.Dialect()
+	names := hashing.Names()
+	cols := make([]string, len(names))
+	f.Fuzz(func(t *testing.T, s string) {
+		if !utf8.ValidString(s) || strings.ContainsRune(s, 0) {
+			t.Skip("DuckDB VARCHAR holds valid UTF-8 without NUL")
+		}
+		for i, n := range names {
+			cols[i] = hashing.Lookup(n).SQL(d, "v")
+		}
+		rows, err := w.Query(context.Background(), "SELECT "+strings.Join(cols, ", ")+" FROM (SELECT "+d.QuoteString(s)+" AS v) AS t")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		got := make([]sql.NullString, len(names))
+		dest := make([]any, len(names))
+		for i := range got {
+			dest[i] = &got[i]
+		}
+		if !rows.Next() {
+			t.Fatal("no row")
+		}
+		if err := rows.Scan(dest...); err != nil {
+			t.Fatal(err)
+		}
+		for i, n := range names {
+			want, ok := hashing.Lookup(n).Reference(s)
+			if got[i].Valid != ok || got[i].String != want {
+				t.Errorf("%s(%q) = %q (valid %v), want %q (valid %v)", n, s, got[i].String, got[i].Valid, want, ok)
+			}
+		}
+	})
 }

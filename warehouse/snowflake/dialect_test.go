@@ -190,6 +190,7 @@ func TestRendering(t *testing.T) {
 		{d.SubtractHours("ts", 24), "DATEADD(hour, -24, ts)"},
 		{d.RegexpMatch("x", `^\d+$`), `(REGEXP_INSTR(x, '^\\d+$') > 0)`},
 		{d.RegexpReplaceAll("x", `(a)`, `\1`), `REGEXP_REPLACE(x, '(a)', '\\1')`},
+		{d.SHA256Hex("x"), "SHA2(x, 256)"},
 		{d.HashFraction("x"), "(CAST(TO_NUMBER(SUBSTR(MD5(x), 1, 8), 'xxxxxxxx') AS DOUBLE) / CAST(4294967296 AS DOUBLE))"},
 		{d.TypeName(models.TypeTimestamp), "TIMESTAMP_NTZ"},
 		{d.TypeName("nonsense"), "VARCHAR"},
