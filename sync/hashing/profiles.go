@@ -34,23 +34,23 @@ func init() {
 	register(&Profile{Name: "google_phone", Rule: "E.164: the digits only, leading zeros dropped, after a +",
 		normalize: func(s string) (string, bool) { return nonEmpty("+", phoneDigits(s)) },
 		sql: func(d Dialect, e string) string {
-			return "(" + d.QuoteString("+") + " || " + nullIfEmpty(phoneDigitsSQL(d, e)) + ")"
+			return "(" + d.QuoteString("+") + " || " + nullIfEmpty(d, phoneDigitsSQL(d, e)) + ")"
 		}})
 	register(&Profile{Name: "google_name", Rule: "trimmed, lower-cased",
 		normalize: func(s string) (string, bool) { return nonEmpty("", toLower(trim(s))) },
-		sql:       func(d Dialect, e string) string { return nullIfEmpty(lower(d, trimSQL(d, e))) }})
+		sql:       func(d Dialect, e string) string { return nullIfEmpty(d, lower(d, trimSQL(d, e))) }})
 	register(&Profile{Name: "meta_email", Rule: "trimmed, lower-cased",
 		normalize: func(s string) (string, bool) { return nonEmpty("", toLower(trim(s))) },
-		sql:       func(d Dialect, e string) string { return nullIfEmpty(lower(d, trimSQL(d, e))) }})
+		sql:       func(d Dialect, e string) string { return nullIfEmpty(d, lower(d, trimSQL(d, e))) }})
 	register(&Profile{Name: "meta_phone", Rule: "the digits only, leading zeros dropped, no +",
 		normalize: func(s string) (string, bool) { return nonEmpty("", phoneDigits(s)) },
-		sql:       func(d Dialect, e string) string { return nullIfEmpty(phoneDigitsSQL(d, e)) }})
+		sql:       func(d Dialect, e string) string { return nullIfEmpty(d, phoneDigitsSQL(d, e)) }})
 	register(&Profile{Name: "meta_name", Rule: "lower-cased, ASCII punctuation removed, trimmed",
 		normalize: func(s string) (string, bool) {
 			return nonEmpty("", trim(strings.Map(dropPunct, toLower(s))))
 		},
 		sql: func(d Dialect, e string) string {
-			return nullIfEmpty(trimSQL(d, d.RegexpReplaceAll(lower(d, e), punctClass, "")))
+			return nullIfEmpty(d, trimSQL(d, d.RegexpReplaceAll(lower(d, e), punctClass, "")))
 		}})
 	register(&Profile{Name: "meta_country", Rule: "trimmed, lower-cased, and only a two-letter ISO 3166-1 alpha-2 code (else NULL)",
 		normalize: metaCountry,
@@ -96,7 +96,7 @@ func toLower(s string) string {
 }
 
 // nullIfEmpty turns an empty normalized value into NULL.
-func nullIfEmpty(e string) string { return "NULLIF(" + e + ", '')" }
+func nullIfEmpty(d Dialect, e string) string { return "NULLIF(" + e + ", " + d.QuoteString("") + ")" }
 
 // nonEmpty prefixes s, or reports false when s is empty.
 func nonEmpty(prefix, s string) (string, bool) {
@@ -153,8 +153,8 @@ func googleEmailSQL(d Dialect, text string) string {
 	e := lower(d, d.RegexpReplaceAll(text, "["+asciiSpace+"]+", ""))
 	local := d.RegexpReplaceAll(d.RegexpReplaceAll(d.RegexpReplaceAll(e, "@[^@]*$", ""), `\+[^@]*$`, ""), `\.`, "")
 	domain := d.RegexpReplaceAll(e, "^[^@]*@", "@")
-	return nullIfEmpty("CASE WHEN " + d.RegexpMatch(e, `^[^@]+@(gmail|googlemail)\.com$`) +
-		" THEN " + local + " || " + domain + " ELSE " + e + " END")
+	return nullIfEmpty(d, "CASE WHEN "+d.RegexpMatch(e, `^[^@]+@(gmail|googlemail)\.com$`)+
+		" THEN "+local+" || "+domain+" ELSE "+e+" END")
 }
 
 // metaCountry trims and lower-cases s and keeps it only when it is two
