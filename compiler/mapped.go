@@ -216,6 +216,7 @@ func (h heldDialect) RegexpReplaceAll(expr, pattern, repl string) string {
 	return holdNewlines(h.d.RegexpReplaceAll(expr, pattern, repl))
 }
 func (h heldDialect) MD5Hex(expr string) string        { return holdNewlines(h.d.MD5Hex(expr)) }
+func (h heldDialect) SHA256Hex(expr string) string     { return holdNewlines(h.d.SHA256Hex(expr)) }
 func (h heldDialect) HashFraction(expr string) string  { return holdNewlines(h.d.HashFraction(expr)) }
 func (h heldDialect) ByteOrder(expr string) string     { return holdNewlines(h.d.ByteOrder(expr)) }
 func (h heldDialect) Contains(expr, lit string) string { return holdNewlines(h.d.Contains(expr, lit)) }

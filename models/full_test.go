@@ -230,10 +230,10 @@ func fullProjectWant() *Project {
 		},
 		Syncs: []*Sync{
 			{Name: "vip_to_crm", Segment: "vip_buyers", Destination: "crm_hook", Mode: "mirror", Key: "email",
-				Fields:   []FieldMap{{"email", "email"}, {"first_name", "first_name"}, {"ltv", "lifetime_value"}},
+				Fields:   []FieldMap{{Field: "email", Trait: "email"}, {Field: "first_name", Trait: "first_name"}, {Field: "ltv", Trait: "lifetime_value"}},
 				Schedule: "*/30 * * * *", MaxRemovals: "10%", NullValues: "skip", Options: map[string]any{}, DependsOnRun: false},
 			{Name: "everyone_to_ads", AllProfiles: true, Destination: "ads", Mode: "upsert", Key: "email",
-				Fields: []FieldMap{{"Email", "email"}, {"id", "profile_id"}}, Schedule: "*/30 * * * *", MaxRemovals: "500", NullValues: "send",
+				Fields: []FieldMap{{Field: "Email", Trait: "email"}, {Field: "id", Trait: "profile_id"}}, Schedule: "*/30 * * * *", MaxRemovals: "500", NullValues: "send",
 				Options:      map[string]any{"list_id": int64(42), "nested": map[string]any{"flag": true, "ratio": 0.5, "tags": []any{"a", "cdp"}, "none": nil}},
 				DependsOnRun: true},
 		},

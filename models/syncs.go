@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/cdpkit/cdp/sync/hashing"
 )
 
 var (
@@ -105,6 +107,7 @@ func (l *loader) parseSync(n *yaml.Node) {
 	var fields []fieldRef
 	if n := m.get("fields"); n != nil && !isNull(n) {
 		s.Fields, fields = l.fieldMaps(n)
+		l.checkPlainKey(s, m)
 	}
 	if n := m.get("schedule"); n != nil {
 		s.Schedule = l.schedule(n, "`schedule`")
@@ -140,7 +143,8 @@ type fieldRef struct {
 	pos   Pos
 }
 
-// fieldMaps decodes `fields`, keeping file order.
+// fieldMaps decodes `fields`, keeping file order. A field is a trait name,
+// or a map `{ trait: email, hash: google_email }` naming a hashing profile.
 func (l *loader) fieldMaps(n *yaml.Node) ([]FieldMap, []fieldRef) {
 	m, ok := l.mapping(n, "`fields`", nil, true)
 	if !ok {
@@ -149,17 +153,66 @@ func (l *loader) fieldMaps(n *yaml.Node) ([]FieldMap, []fieldRef) {
 	out := make([]FieldMap, 0, len(m.extra))
 	var refs []fieldRef
 	for _, e := range m.extra {
-		t, ok := l.text(e.v, "field `"+e.key+"`")
-		if !ok {
-			continue
-		}
 		if e.key == "" {
 			l.errorf(l.pos(e.k), "", "empty destination field name in `fields`")
 		}
-		out = append(out, FieldMap{Field: e.key, Trait: t})
-		refs = append(refs, fieldRef{t, l.pos(e.v)})
+		what := "field `" + e.key + "`"
+		f := FieldMap{Field: e.key}
+		at := l.pos(e.v)
+		if e.v.Kind == yaml.MappingNode {
+			fm, ok := l.mapping(e.v, what, fieldMapKeys, false)
+			if !ok {
+				continue
+			}
+			if tn := fm.get("trait"); tn != nil {
+				f.Trait, ok = l.text(tn, "`trait` of "+what)
+				at = l.pos(tn)
+			} else {
+				l.errorf(l.pos(e.v), "e.g. `"+e.key+": { trait: email, hash: google_email }`", "%s needs a `trait`", what)
+				ok = false
+			}
+			if hn := fm.get("hash"); hn != nil {
+				if h, hok := l.text(hn, "`hash` of "+what); hok {
+					f.Hash = h
+					if hashing.Lookup(h) == nil {
+						l.errorf(l.pos(hn), unknownHashHint(h), "unknown hash profile `%s` in %s", h, what)
+					}
+				}
+			}
+			if !ok {
+				continue
+			}
+		} else if f.Trait, ok = l.text(e.v, what); !ok {
+			continue
+		}
+		out = append(out, f)
+		refs = append(refs, fieldRef{f.Trait, at})
 	}
 	return out, refs
+}
+
+// checkPlainKey warns when the sync hashes its key trait in a field but
+// sends the key itself as is: the plain value would still leave the
+// warehouse as the record key.
+func (l *loader) checkPlainKey(s *Sync, m *mapNode) {
+	for _, f := range s.Fields {
+		if f.Hash != "" && f.Trait == s.Key {
+			l.warnf(l.valuePos(m, "key"), "use `key: profile_id` (or another trait that is not PII) so only the hash leaves the warehouse",
+				"%s hashes `%s` in field `%s` but sends it plain as the key", m.what, f.Trait, f.Field)
+			return
+		}
+	}
+}
+
+// fieldMapKeys are the keys of a field written as a map.
+var fieldMapKeys = []string{"trait", "hash"}
+
+// unknownHashHint suggests the closest hashing profile, or lists them.
+func unknownHashHint(name string) string {
+	if h := didYouMean(name, hashing.Names()); h != "" {
+		return h
+	}
+	return "known profiles: " + strings.Join(hashing.Names(), ", ")
 }
 
 // deferSyncChecks checks the sync's references once every file is read.

@@ -1,6 +1,9 @@
 package models
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestDestinationAndSyncErrors(t *testing.T) {
 	runErrorCases(t, []errorCase{
@@ -28,6 +31,24 @@ func TestDestinationAndSyncErrors(t *testing.T) {
 			{"models/t.yml:4:18: error", "unknown destination `hoook`", "did you mean `hook`?"},
 			{"models/t.yml:5:10: error", "unknown trait `emial`", "did you mean `email`?"},
 			{"models/t.yml:6:32: error", "unknown trait `contry`", "did you mean `country`?"},
+		}},
+		{name: "hashed fields", files: map[string]string{"models/t.yml": `syncs:
+  - name: s1
+    segment: base_seg
+    destination: hook
+    key: email
+    fields:
+      a: { trait: email, hash: google_emial }
+      b: { hash: meta_email }
+      c: { trait: emial, hash: sha256 }
+      d: { trait: email, hash: md5 }
+      e: { trait: email, salt: x }
+`}, want: []want{
+			{"models/t.yml:7:32: error", "unknown hash profile `google_emial` in field `a`", "did you mean `google_email`?"},
+			{"models/t.yml:8:10: error", "field `b` needs a `trait`", "trait: email, hash: google_email"},
+			{"models/t.yml:9:19: error", "unknown trait `emial`", "did you mean `email`?"},
+			{"models/t.yml:10:32: error", "unknown hash profile `md5` in field `d`", "known profiles: google_email"},
+			{"models/t.yml:11:26: error", "unknown key `salt` in field `e`", "known keys: trait, hash"},
 		}},
 		{name: "sync audience", files: map[string]string{"models/t.yml": `syncs:
   - { name: s1, segment: base_seg, all_profiles: true, destination: hook, key: email }
@@ -82,6 +103,26 @@ func TestDestinationAndSyncErrors(t *testing.T) {
 	})
 }
 
+func TestSyncHashedFields(t *testing.T) {
+	p, ds := load(t, map[string]string{"models/base.yml": baseModels, "models/t.yml": `syncs:
+  - name: s1
+    segment: base_seg
+    destination: hook
+    key: email
+    fields: { email: email, email_sha256: { trait: email, hash: google_email }, cc: { trait: country } }
+`})
+	if ds.HasErrors() {
+		t.Fatal(ds.Error())
+	}
+	if len(ds.Warnings()) != 1 || !strings.Contains(ds.Warnings()[0].String(), "models/t.yml:5:10: warning: sync `s1` hashes `email` in field `email_sha256` but sends it plain as the key") {
+		t.Errorf("want one warning about the plain key, got %v", ds)
+	}
+	want := []FieldMap{{Field: "email", Trait: "email"}, {Field: "email_sha256", Trait: "email", Hash: "google_email"}, {Field: "cc", Trait: "country"}}
+	if got := p.Sync("s1").Fields; len(got) != len(want) || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
+		t.Errorf("fields = %+v, want %+v", got, want)
+	}
+}
+
 func TestSyncModel(t *testing.T) {
 	p, ds := load(t, map[string]string{"models/base.yml": baseModels, "models/t.yml": `syncs:
   - name: s1
@@ -98,7 +139,7 @@ func TestSyncModel(t *testing.T) {
 	if s.Mode != "upsert" || s.NullValues != "skip" || s.MaxRemovals != "25" || s.Options == nil || len(s.Options) != 0 {
 		t.Errorf("defaults: %+v", s)
 	}
-	if len(s.Fields) != 3 || s.Fields[0] != (FieldMap{"z", "email"}) || s.Fields[1] != (FieldMap{"a", "country"}) || s.Fields[2] != (FieldMap{"m", "ltv"}) {
+	if len(s.Fields) != 3 || s.Fields[0] != (FieldMap{Field: "z", Trait: "email"}) || s.Fields[1] != (FieldMap{Field: "a", Trait: "country"}) || s.Fields[2] != (FieldMap{Field: "m", Trait: "ltv"}) {
 		t.Errorf("fields keep file order: %+v", s.Fields)
 	}
 	if p.Destination("hook").Settings["url"] != "http://x" || p.Destination("nope") != nil || p.Sync("nope") != nil {

@@ -286,6 +286,10 @@ type Sync struct {
 type FieldMap struct {
 	Field string
 	Trait string
+	// Hash, when set, names the sync/hashing profile the warehouse applies
+	// to the trait: the field then carries the normalized value's SHA-256
+	// (hex), never the plain trait.
+	Hash string `json:",omitempty"`
 }
 
 // IDType returns the identifier type with the given name, or nil.

@@ -4,6 +4,7 @@
 //	sync/destination      the Destination interface, records, results, registry
 //	sync/delivery         batching, concurrency, rate limiting, retries
 //	sync/engine           snapshot and diff in the warehouse, commit, locks, history
+//	sync/hashing          normalization profiles that hash PII in the warehouse
 //	sync/destinations/…   one package per destination type
 //	sync/destinationtest  a local contract server for tests
 package sync

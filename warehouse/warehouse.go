@@ -42,6 +42,9 @@ type Dialect interface {
 	RegexpReplaceAll(expr, pattern, repl string) string
 	// MD5Hex is the lowercase hexadecimal MD5 digest of a text expression.
 	MD5Hex(expr string) string
+	// SHA256Hex is the lowercase hexadecimal SHA-256 digest of the UTF-8
+	// bytes of a text expression (64 characters; NULL stays NULL).
+	SHA256Hex(expr string) string
 	// HashFraction maps a text expression to a number in [0,1) from the first
 	// 8 hex digits of its MD5 (identical on every dialect).
 	HashFraction(expr string) string

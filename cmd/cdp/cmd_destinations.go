@@ -97,6 +97,9 @@ func syncCheck(c *cli.Context) error {
 		fields := make([]destination.FieldInfo, len(s.Fields))
 		for i, f := range s.Fields {
 			fields[i] = destination.FieldInfo{Field: f.Field, Type: traitType(e.project, f.Trait)}
+			if f.Hash != "" { // a hashed field carries a hex digest
+				fields[i].Type = models.TypeString
+			}
 		}
 		probs, checked, err := eng.CheckFields(ctx, s, fields)
 		if err != nil {

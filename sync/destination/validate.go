@@ -95,7 +95,7 @@ func SyncInfoOf(s *models.Sync) SyncInfo {
 	si := SyncInfo{Name: s.Name, Mode: s.Mode, Key: s.Key, Options: s.Options}
 	for _, f := range s.Fields {
 		si.Fields = append(si.Fields, f.Field)
-		if f.Trait == s.Key && si.KeyField == "" {
+		if f.Trait == s.Key && f.Hash == "" && si.KeyField == "" {
 			si.KeyField = f.Field
 		}
 	}

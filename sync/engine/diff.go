@@ -7,6 +7,7 @@ import (
 	"github.com/cdpkit/cdp/layout"
 	"github.com/cdpkit/cdp/models"
 	"github.com/cdpkit/cdp/sync/destination"
+	"github.com/cdpkit/cdp/sync/hashing"
 )
 
 // allOps is every diff operation (a baseline commits them all).
@@ -41,6 +42,17 @@ func membersSQL(t layout.Tables, s *models.Sync) string {
 	return from
 }
 
+// fieldSQL is the value of a mapped field: the trait, or with a hash
+// profile the trait's normalized SHA-256 computed in the warehouse, so the
+// plain value never leaves it.
+func fieldSQL(t layout.Tables, f models.FieldMap) string {
+	col := "p." + t.D.QuoteIdent(f.Trait)
+	if f.Hash == "" {
+		return col
+	}
+	return hashing.Lookup(f.Hash).SQL(t.D, col)
+}
+
 // hashSQL is an unambiguous fingerprint of the mapped field names and values:
 // each value is length-prefixed, NULL is its own marker.
 func hashSQL(t layout.Tables, s *models.Sync) string {
@@ -48,10 +60,13 @@ func hashSQL(t layout.Tables, s *models.Sync) string {
 	names := make([]string, len(s.Fields))
 	for i, f := range s.Fields {
 		names[i] = f.Field + "=" + f.Trait
+		if f.Hash != "" {
+			names[i] += "#" + f.Hash
+		}
 	}
 	parts := []string{d.QuoteString(strings.Join(names, ","))}
 	for _, f := range s.Fields {
-		v := d.CastText("p." + d.QuoteIdent(f.Trait))
+		v := d.CastText(fieldSQL(t, f))
 		parts = append(parts, fmt.Sprintf("CASE WHEN %[1]s IS NULL THEN '~' ELSE %[2]s || ':' || %[1]s END",
 			v, d.CastText("LENGTH("+v+")")))
 	}
@@ -68,7 +83,7 @@ func diffSQL(t layout.Tables, s *models.Sync, full bool) string {
 	key := d.CastText("p." + d.QuoteIdent(s.Key))
 	var cols, snapCols []string
 	for i, f := range s.Fields {
-		snapCols = append(snapCols, fmt.Sprintf("p.%s AS %s", d.QuoteIdent(f.Trait), fieldCol(i)))
+		snapCols = append(snapCols, fieldSQL(t, f)+" AS "+fieldCol(i))
 		cols = append(cols, "snap."+fieldCol(i))
 	}
 	changed := "st.fields_hash <> snap.row_hash"

@@ -10,6 +10,7 @@ import (
 	"github.com/cdpkit/cdp/models"
 	"github.com/cdpkit/cdp/runner"
 	"github.com/cdpkit/cdp/sync/destination"
+	"github.com/cdpkit/cdp/sync/hashing"
 	"github.com/cdpkit/cdp/warehouse"
 )
 
@@ -72,6 +73,11 @@ type Plan struct {
 func (e *Engine) prepare(ctx context.Context, s *models.Sync, table string, full bool) (Counts, error) {
 	var c Counts
 	t, d := e.Tables, e.Tables.D
+	for _, f := range s.Fields {
+		if f.Hash != "" && hashing.Lookup(f.Hash) == nil {
+			return c, fmt.Errorf("sync %s: field %s: unknown hash profile %q", s.Name, f.Field, f.Hash)
+		}
+	}
 	for _, q := range warehouse.CreateScratchTableAs(d, t.Q(table), diffSQL(t, s, full)) {
 		if _, err := e.W.Exec(ctx, q); err != nil {
 			return c, fmt.Errorf("sync %s: diff: %w", s.Name, err)

@@ -223,7 +223,7 @@ func (e *Engine) open(ctx context.Context, s *models.Sync, o RunOptions) (destin
 	keyField := ""
 	for i, f := range s.Fields {
 		fields[i] = f.Field
-		if f.Trait == s.Key && keyField == "" {
+		if f.Trait == s.Key && f.Hash == "" && keyField == "" {
 			keyField = f.Field
 		}
 	}

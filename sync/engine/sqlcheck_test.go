@@ -11,6 +11,7 @@ import (
 	"github.com/cdpkit/cdp/layout"
 	"github.com/cdpkit/cdp/models"
 	"github.com/cdpkit/cdp/sync/destination"
+	"github.com/cdpkit/cdp/sync/hashing"
 	"github.com/cdpkit/cdp/warehouse"
 	_ "github.com/cdpkit/cdp/warehouse/bigquery"
 	_ "github.com/cdpkit/cdp/warehouse/snowflake"
@@ -52,9 +53,21 @@ func TestEngineSQLParses(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sqlcheck.Require(t, checker, dialect, engineStatements(layout.Tables{D: d, Schema: "cdp", Entity: p.Entity}, p.Syncs))
+			sqlcheck.Require(t, checker, dialect, engineStatements(layout.Tables{D: d, Schema: "cdp", Entity: p.Entity}, withHashed(p.Syncs)))
 		})
 	}
+}
+
+// withHashed adds a copy of the first sync whose fields go through every
+// hashing profile.
+func withHashed(syncs []*models.Sync) []*models.Sync {
+	h := *syncs[0]
+	h.Name += "_hashed"
+	h.Fields = nil
+	for _, n := range hashing.Names() {
+		h.Fields = append(h.Fields, models.FieldMap{Field: n, Trait: syncs[0].Key, Hash: n})
+	}
+	return append(append([]*models.Sync{}, syncs...), &h)
 }
 
 // engineStatements lists the engine's statements for syncs.

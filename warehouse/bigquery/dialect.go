@@ -179,6 +179,10 @@ func (d Dialect) pattern(p string) string {
 // MD5Hex renders TO_HEX(MD5(expr)), lowercase hex.
 func (Dialect) MD5Hex(expr string) string { return "TO_HEX(MD5(" + expr + "))" }
 
+// SHA256Hex renders TO_HEX(SHA256(expr)): SHA256 of a STRING hashes its
+// UTF-8 bytes and TO_HEX writes lowercase hex.
+func (Dialect) SHA256Hex(expr string) string { return "TO_HEX(SHA256(" + expr + "))" }
+
 // HashFraction reads the first 8 hex digits of the MD5 as an INT64 (a '0x'
 // string casts as hexadecimal) and divides by 2^32; INT64 / INT64 is FLOAT64
 // and the quotient is exact, so every dialect returns the same float64.

@@ -122,6 +122,10 @@ func (d Dialect) RegexpReplaceAll(expr, pattern, repl string) string {
 // MD5Hex renders md5(expr), lowercase hex.
 func (Dialect) MD5Hex(expr string) string { return "md5(" + expr + ")" }
 
+// SHA256Hex renders sha256(expr): DuckDB hashes the VARCHAR's UTF-8 bytes
+// and returns lowercase hex.
+func (Dialect) SHA256Hex(expr string) string { return "sha256(" + expr + ")" }
+
 // HashFraction reads the first 8 hex digits of md5(expr) as an unsigned
 // 32-bit integer and divides it by 2^32 in DOUBLE. The quotient is exact, so
 // every dialect returns the same float64.

@@ -44,6 +44,7 @@ func TestRendering(t *testing.T) {
 		{d.SubtractHours("ts", 48), `(ts - INTERVAL '48 hours')`},
 		{d.RegexpMatch("v", `\d'`), `regexp_matches(v, '\d''')`},
 		{d.RegexpReplaceAll("v", "a", `\1`), `regexp_replace(v, 'a', '\1', 'g')`},
+		{d.SHA256Hex("v"), `sha256(v)`},
 		{d.HashFraction("v"), `(CAST(('0x' || substr(md5(v), 1, 8)) AS BIGINT) / CAST(4294967296 AS DOUBLE))`},
 		{d.ByteOrder("v"), `(v COLLATE "binary")`},
 		{d.Contains("v", "50%_"), `contains(v, '50%_')`},

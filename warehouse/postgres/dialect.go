@@ -142,6 +142,13 @@ func (d Dialect) RegexpReplaceAll(expr, pattern, repl string) string {
 // MD5Hex renders md5(expr), lowercase hex.
 func (Dialect) MD5Hex(expr string) string { return "md5(" + expr + ")" }
 
+// SHA256Hex renders encode(sha256(convert_to(expr, 'UTF8')), 'hex'):
+// sha256 takes bytea, convert_to gives the text's UTF-8 bytes whatever the
+// client encoding, and encode writes lowercase hex.
+func (Dialect) SHA256Hex(expr string) string {
+	return "encode(sha256(convert_to(" + expr + ", 'UTF8')), 'hex')"
+}
+
 // HashFraction reads the first 8 hex digits of md5(expr) through bit(32),
 // whose cast to bigint is unsigned (0…2^32-1), and divides by 2^32 in double
 // precision. The quotient is exact, so every dialect returns the same float64.

@@ -49,6 +49,7 @@ func TestRendering(t *testing.T) {
 		{d.RegexpMatch("v", `^a`), `(v ~ '^a')`},
 		{d.RegexpMatch("v", `\d`), `(v ~ E'\\d')`},
 		{d.RegexpReplaceAll("v", "a", "b"), `regexp_replace(v, 'a', 'b', 'g')`},
+		{d.SHA256Hex("v"), `encode(sha256(convert_to(v, 'UTF8')), 'hex')`},
 		{d.HashFraction("v"), `(CAST(CAST(('x' || substr(md5(v), 1, 8)) AS bit(32)) AS bigint) / CAST(4294967296 AS double precision))`},
 		{d.ByteOrder("v"), `(v COLLATE "C")`},
 		{d.Contains("v", "50%_"), `(strpos(v, '50%_') > 0)`},

@@ -178,6 +178,10 @@ func (d Dialect) RegexpReplaceAll(expr, pattern, repl string) string {
 // MD5Hex renders MD5(expr), lowercase hex.
 func (Dialect) MD5Hex(expr string) string { return "MD5(" + expr + ")" }
 
+// SHA256Hex renders SHA2(expr, 256): the lowercase hex SHA-256 of the
+// VARCHAR's UTF-8 bytes.
+func (Dialect) SHA256Hex(expr string) string { return "SHA2(" + expr + ", 256)" }
+
 // HashFraction reads the first 8 hex digits of MD5(expr) with the hex format
 // model (an exact integer 0…2^32-1) and divides it by 2^32 in DOUBLE. The
 // quotient is exact, so every dialect returns the same float64.

@@ -190,6 +190,7 @@ func TestRendering(t *testing.T) {
 		{d.SubtractHours("ts", 24), "DATEADD(hour, -24, ts)"},
 		{d.RegexpMatch("x", `^\d+$`), `(REGEXP_INSTR(x, '^\\d+$') > 0)`},
 		{d.RegexpReplaceAll("x", `(a)`, `\1`), `REGEXP_REPLACE(x, '(a)', '\\1')`},
+		{d.SHA256Hex("x"), "SHA2(x, 256)"},
 		{d.HashFraction("x"), "(CAST(TO_NUMBER(SUBSTR(MD5(x), 1, 8), 'xxxxxxxx') AS DOUBLE) / CAST(4294967296 AS DOUBLE))"},
 		{d.TypeName(models.TypeTimestamp), "TIMESTAMP_NTZ"},
 		{d.TypeName("nonsense"), "VARCHAR"},
@@ -234,7 +235,7 @@ func TestDialectSQLParses(t *testing.T) {
 		add("cast "+typ, "SELECT "+d.Cast(col, typ)+", "+d.CastText(col)+" FROM t")
 	}
 	tbl := d.Table("cdp", "t")
-	add("functions", "SELECT "+d.MD5Hex(col)+", "+d.HashFraction(col)+", "+d.RegexpReplaceAll(col, `[^0-9]`, `\1`)+
+	add("functions", "SELECT "+d.MD5Hex(col)+", "+d.SHA256Hex(col)+", "+d.HashFraction(col)+", "+d.RegexpReplaceAll(col, `[^0-9]`, `\1`)+
 		", "+d.SubtractHours(d.TimestampLiteral(time.Unix(0, 0)), 3)+" FROM "+tbl+" ORDER BY "+d.ByteOrder(col))
 	add("window", "SELECT MIN("+d.ByteOrder(col)+") AS m, ROW_NUMBER() OVER (ORDER BY "+d.ByteOrder(col)+") AS r FROM "+tbl)
 	add("schema", d.CreateSchema(warehousetest.HostileSchema))

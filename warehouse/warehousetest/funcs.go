@@ -2,6 +2,7 @@ package warehousetest
 
 import (
 	"crypto/md5"
+	"crypto/sha256"
 	"database/sql"
 	"database/sql/driver"
 	"encoding/binary"
@@ -199,6 +200,32 @@ func testHash(t *testing.T, w warehouse.Warehouse) {
 		if got, want := *r[2].(*float64), HashFraction(v); got != want {
 			t.Errorf("HashFraction(%q) = %v, want %v", clip(v), got, want)
 		}
+	}
+}
+
+// testSHA256 checks SHA256Hex against crypto/sha256 over hostile values
+// (empty, non-ASCII, 20 kB) and that NULL hashes to NULL.
+func testSHA256(t *testing.T, w warehouse.Warehouse) {
+	d := w.Dialect()
+	vals := append(HostileStrings(), "a", "ß", "\u00e9 vs e\u0301", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢")
+	table := d.Table(Schema, "sha256")
+	insertValues(t, w, table, vals)
+	q := fmt.Sprintf("SELECT id, %s FROM %s ORDER BY id", d.SHA256Hex("v"), table)
+	rows := queryRows(t, w, q, func() []any { return []any{new(int64), new(string)} })
+	if len(rows) != len(vals) {
+		t.Fatalf("got %d rows, want %d", len(rows), len(vals))
+	}
+	for _, r := range rows {
+		v := vals[*r[0].(*int64)]
+		sum := sha256.Sum256([]byte(v))
+		if got, want := *r[1].(*string), hex.EncodeToString(sum[:]); got != want {
+			t.Errorf("SHA256Hex(%q) = %s, want %s", clip(v), got, want)
+		}
+	}
+	q = "SELECT " + d.SHA256Hex("v") + " FROM (SELECT " + d.Cast("NULL", models.TypeString) + " AS v) AS n"
+	nul := queryRows(t, w, q, func() []any { return []any{new(sql.NullString)} })
+	if len(nul) != 1 || nul[0][0].(*sql.NullString).Valid {
+		t.Errorf("SHA256Hex(NULL) = %v, want NULL", nul)
 	}
 }
 

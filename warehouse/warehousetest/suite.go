@@ -57,6 +57,7 @@ func RunDialectSuiteWith(t *testing.T, w warehouse.Warehouse, o Options) {
 		{"Regexp", func(t *testing.T) { testRegexp(t, w) }},
 		{"RegexpReplaceEscapes", func(t *testing.T) { testRegexpReplaceEscapes(t, w) }},
 		{"HashFraction", func(t *testing.T) { testHash(t, w) }},
+		{"SHA256Hex", func(t *testing.T) { testSHA256(t, w) }},
 		{"ByteOrder", func(t *testing.T) { testByteOrder(t, w) }},
 		{"Timestamps", func(t *testing.T) { testTimestamps(t, w) }},
 		{"ReplaceTablesAndViews", func(t *testing.T) { testReplace(t, w) }},
