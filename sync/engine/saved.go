@@ -46,7 +46,7 @@ type StateVersion struct {
 type Definition struct {
 	Mode            string   `json:"mode"`
 	Key             string   `json:"key"`
-	Fields          []string `json:"fields"` // field=trait, in order
+	Fields          []string `json:"fields"` // field=trait (|hash profile), in order
 	NullValues      string   `json:"null_values"`
 	Destination     string   `json:"destination"`
 	DestinationType string   `json:"destination_type"`
@@ -95,7 +95,11 @@ const PlanFormat = 1
 func (e *Engine) DefinitionOf(s *models.Sync) Definition {
 	d := Definition{Mode: s.Mode, Key: s.Key, NullValues: s.NullValues, Destination: s.Destination, Fields: []string{}}
 	for _, f := range s.Fields {
-		d.Fields = append(d.Fields, f.Field+"="+f.Trait)
+		ref := f.Field + "=" + f.Trait
+		if f.Hash != "" {
+			ref += "|" + f.Hash // a changed profile changes every value
+		}
+		d.Fields = append(d.Fields, ref)
 	}
 	if dest := e.Project.Destination(s.Destination); dest != nil {
 		d.DestinationType = dest.Type
