@@ -210,6 +210,12 @@ func printRunSummary(ctx context.Context, out interface{ Write([]byte) (int, err
 	if n, err := runner.Count(ctx, w, "SELECT COUNT(*) FROM "+t.Q(t.Profiles())); err == nil {
 		fmt.Fprintf(out, "profiles: %d (table %s.%s)\n", n, t.Schema, t.Profiles())
 	}
+	if sizes, err := runner.SegmentSizes(ctx, w, t); err == nil && len(sizes) > 0 {
+		fmt.Fprintf(out, "segments:\n")
+		for _, s := range sizes {
+			fmt.Fprintf(out, "  %-28s %7d members (%d in holdout)\n", s.Segment, s.Members, s.Holdout)
+		}
+	}
 	if counts, err := runner.IDTypeCounts(ctx, w, t, idTypeNames(p)); err == nil && len(counts) > 0 {
 		fmt.Fprintf(out, "identifiers:\n")
 		for _, c := range counts {
@@ -217,12 +223,6 @@ func printRunSummary(ctx context.Context, out interface{ Write([]byte) (int, err
 		}
 		if sumInvalid(counts) > 0 {
 			fmt.Fprintf(out, "  invalid values and their reasons: SELECT * FROM %s WHERE kind = 'invalid'\n", t.Audit())
-		}
-	}
-	if sizes, err := runner.SegmentSizes(ctx, w, t); err == nil && len(sizes) > 0 {
-		fmt.Fprintf(out, "segments:\n")
-		for _, s := range sizes {
-			fmt.Fprintf(out, "  %-28s %7d members (%d in holdout)\n", s.Segment, s.Members, s.Holdout)
 		}
 	}
 	if n, err := runner.Count(ctx, w, "SELECT COUNT(*) FROM "+t.Q(t.Audit())+" WHERE kind = "+t.D.QuoteString("oversized")); err == nil && n > 0 {
