@@ -250,3 +250,5 @@ func (h heldDialect) UpdateFrom(target, column, value, source, cond string) stri
 
 func (h heldDialect) PrimaryKey(quotedCols []string) string { return h.d.PrimaryKey(quotedCols) }
 func (h heldDialect) Trim(expr string) string               { return holdNewlines(h.d.Trim(expr)) }
+func (h heldDialect) TrimSpace(expr string) string          { return holdNewlines(h.d.TrimSpace(expr)) }
+func (h heldDialect) Lower(expr string) string              { return holdNewlines(h.d.Lower(expr)) }

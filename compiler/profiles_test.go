@@ -58,8 +58,10 @@ func (d ansiDialect) CreateSchema(s string) string {
 func (ansiDialect) CreateView(v, q string) []string {
 	return []string{"CREATE OR REPLACE VIEW " + v + " AS\n" + q}
 }
-func (ansiDialect) DropTable(t string) string { return "DROP TABLE IF EXISTS " + t }
-func (ansiDialect) Trim(expr string) string   { return "TRIM(" + expr + ")" }
+func (ansiDialect) DropTable(t string) string    { return "DROP TABLE IF EXISTS " + t }
+func (ansiDialect) Trim(expr string) string      { return "TRIM(" + expr + ")" }
+func (ansiDialect) TrimSpace(expr string) string { return "TRIM(" + expr + ")" }
+func (ansiDialect) Lower(expr string) string     { return "LOWER(" + expr + ")" }
 
 func (ansiDialect) PrimaryKey(cols []string) string {
 	return "PRIMARY KEY (" + strings.Join(cols, ", ") + ")"

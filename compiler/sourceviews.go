@@ -9,7 +9,8 @@ import (
 )
 
 // SourceViewSQL is the SELECT behind a source's view: every original column,
-// the row timestamp as _cdp_ts, and each identifier normalized as _cdp_id_<i>.
+// the row timestamp as _cdp_ts, and each identifier normalized as _cdp_id_<i>,
+// as written as _cdp_raw_<i> and, when rejected, the reason as _cdp_invalid_<i>.
 func SourceViewSQL(p *models.Project, t layout.Tables, s *models.Source) string {
 	d := t.D
 	cols := []string{"src.*"}
@@ -27,7 +28,9 @@ func SourceViewSQL(p *models.Project, t layout.Tables, s *models.Source) string 
 		if it == nil { // validation reports it; keep the SQL well-formed
 			it = &models.IDType{Name: id.Type}
 		}
-		cols = append(cols, identity.NormalizeSQL(d, it, expr)+" AS "+d.QuoteIdent(layout.SourceIdentColumn(i)))
+		cols = append(cols, identity.NormalizeSQL(d, it, expr)+" AS "+d.QuoteIdent(layout.SourceIdentColumn(i)),
+			d.CastText(expr)+" AS "+d.QuoteIdent(layout.SourceRawColumn(i)),
+			identity.InvalidSQL(d, it, expr)+" AS "+d.QuoteIdent(layout.SourceInvalidColumn(i)))
 	}
 	from := d.Relation(s.Table)
 	if s.SQL != "" {

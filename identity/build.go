@@ -109,6 +109,24 @@ func (b *builder) occurrencesSQL() string {
 	return strings.Join(parts, "\nUNION ALL\n")
 }
 
+// invalidSQL lists the distinct values the normalizers rejected, with the
+// reason (layout.SourceInvalidColumn).
+func (b *builder) invalidSQL() string {
+	var parts []string
+	for _, src := range b.p.Sources {
+		for i, id := range src.Identifiers {
+			reason := b.d.QuoteIdent(layout.SourceInvalidColumn(i))
+			parts = append(parts, fmt.Sprintf("SELECT %s AS id_type, %s AS id_value, %s AS reason FROM %s WHERE %s IS NOT NULL",
+				b.q(id.Type), b.d.QuoteIdent(layout.SourceRawColumn(i)), reason, b.rows(src), reason))
+		}
+	}
+	if len(parts) == 0 {
+		t := b.d.CastText("NULL")
+		return "SELECT " + t + " AS id_type, " + t + " AS id_value, " + t + " AS reason WHERE 1 = 0"
+	}
+	return "SELECT DISTINCT id_type, id_value, reason FROM (\n" + indent(strings.Join(parts, "\nUNION ALL\n")) + "\n) i"
+}
+
 // pairsSQL lists every pair of identifiers that share a source row.
 func (b *builder) pairsSQL() string {
 	var parts []string
@@ -200,6 +218,7 @@ func (b *builder) prepare() []program.Step {
 	var s []program.Step
 	s = append(s, b.ctas("occurrences: every normalized identifier of every source row", "occ", b.occurrencesSQL())...)
 	s = append(s, b.srcNodes()...)
+	s = append(s, b.ctas("invalid: values a normalizer rejected, with the reason", "invalid", b.invalidSQL())...)
 	s = append(s, b.ctas("nodes: one per (id_type, id_value), numbered in byte order", "nodes", fmt.Sprintf(
 		`SELECT ROW_NUMBER() OVER (ORDER BY %s, %s) AS node_id, id_type, id_value, first_seen_at, last_seen_at,
   source_count, %s AS type_rank, %s AS excluded_by

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cdpkit/cdp/internal/oracle"
+	"github.com/cdpkit/cdp/layout"
 	"github.com/cdpkit/cdp/runner"
 	"github.com/cdpkit/cdp/warehouse"
 )
@@ -352,6 +354,80 @@ func TestStableIDsAcrossMergesAndSplits(t *testing.T) {
 			g4 := readIdentifiers(t, ctx, w)
 			if id(g4, "email", "new@mail.test") != pOld || id(g4, "email", "old@mail.test") != "" {
 				t.Fatalf("the profile holding d-old must keep %s: %v", pOld, g4)
+			}
+		})
+	}
+}
+
+// TestInvalidValuesAudited checks that every value a normalizer rejects is
+// written to the audit table (kind invalid, with the reason), that hostile
+// whitespace and case still link, and the per-type counts `cdp run` prints.
+func TestInvalidValuesAudited(t *testing.T) {
+	for _, e := range engines(t) {
+		t.Run(e.name, func(t *testing.T) {
+			ctx := context.Background()
+			w := e.open(t)
+			rows := []row{
+				r1(ts(1), "user_id", "u1", "email", "JÜRGEN@GMX.DE\u00a0", "phone", "000"),
+				r1(ts(2), "user_id", "\u200bu2\t", "email", "\ufeffjürgen@gmx.de\n"),
+				r1(ts(3), "user_id", " \u00a0 ", "email", "n/a", "card", "\u3000"),
+				r1(ts(4), "user_id", "u4", "email", "a b@mail.test", "card", "LC1"),
+				r1(ts(5), "user_id", "u5", "email", "test@shop.test", "phone", "000"),
+			}
+			load(t, ctx, w, rows)
+			build(t, ctx, w, testProject(), "invalid")
+			got := readIdentifiers(t, ctx, w)
+			if p := got[oracle.Node{Type: "email", Value: "jürgen@gmx.de"}]; p == "" || p != got[oracle.Node{Type: "user_id", Value: "u1"}] {
+				t.Fatalf("JÜRGEN@GMX.DE with an NBSP should normalize to jürgen@gmx.de and link u1: %v", got)
+			}
+			// u2 (with a zero-width space and a tab) shares the email with u1,
+			// but user_id has limit 1: they stay apart
+			if u2 := got[oracle.Node{Type: "user_id", Value: "u2"}]; u2 == "" || u2 == got[oracle.Node{Type: "user_id", Value: "u1"}] {
+				t.Fatalf("u2 should be trimmed and kept apart from u1 (limit 1): %v", got)
+			}
+			audit, err := w.Query(ctx, "SELECT id_type_a, id_value_a, reason FROM "+
+				w.Dialect().Table("cdp", "customer_identity_audit")+" WHERE kind = 'invalid'")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var inv []string
+			for audit.Next() {
+				var typ, val, reason string
+				if err := audit.Scan(&typ, &val, &reason); err != nil {
+					t.Fatal(err)
+				}
+				inv = append(inv, fmt.Sprintf("%s:%q:%s", typ, val, reason))
+			}
+			audit.Close()
+			sort.Strings(inv)
+			want := []string{
+				`card:"\u3000":empty after trimming`,
+				`email:"a b@mail.test":not an email`,
+				`email:"n/a":not an email`,
+				`phone:"000":fewer than 6 digits`,
+				`user_id:" \u00a0 ":empty after trimming`,
+			}
+			if strings.Join(inv, "\n") != strings.Join(want, "\n") {
+				t.Fatalf("invalid audit rows:\n%s\nwant:\n%s", strings.Join(inv, "\n"), strings.Join(want, "\n"))
+			}
+			tb := layout.Tables{D: w.Dialect(), Schema: "cdp", Entity: "customer"}
+			counts, err := runner.IDTypeCounts(ctx, w, tb, []string{"user_id", "email", "phone", "card", "device"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var lines []string
+			for _, c := range counts {
+				lines = append(lines, fmt.Sprintf("%s kept=%d merged=%d excluded=%d invalid=%d", c.IDType, c.Kept, c.Merged, c.Excluded, c.Invalid))
+			}
+			wantCounts := []string{
+				"user_id kept=4 merged=2 excluded=0 invalid=1",
+				"email kept=1 merged=1 excluded=1 invalid=2",
+				"phone kept=0 merged=0 excluded=0 invalid=1",
+				"card kept=1 merged=1 excluded=0 invalid=1",
+				"device kept=0 merged=0 excluded=0 invalid=0",
+			}
+			if strings.Join(lines, "\n") != strings.Join(wantCounts, "\n") {
+				t.Fatalf("counts:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(wantCounts, "\n"))
 			}
 		})
 	}

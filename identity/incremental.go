@@ -32,6 +32,7 @@ func (b *builder) prepareIncremental() []program.Step {
 	s = append(s, b.batches()...)
 	s = append(s, b.ctas("occurrences: the identifiers of the rows read this run", "occ", b.occurrencesSQL())...)
 	s = append(s, b.srcNodes()...)
+	s = append(s, b.ctas("invalid: values of the rows read this run a normalizer rejected", "invalid", b.invalidSQL())...)
 	s = append(s, b.batchNodes()...)
 	s = append(s, b.batchChanges()...)
 	s = append(s, b.mergeComponents()...)
@@ -175,7 +176,7 @@ func (b *builder) applyIncremental() []program.Step {
 		fmt.Sprintf("DELETE FROM %s WHERE kind IN (%s, %s) AND %s IN (SELECT %s FROM %s)", audit,
 			b.q("limit"), b.q("oversized"), key("id_type_a", "id_value_a"), key("id_type", "id_value"), b.w("nodes")),
 		fmt.Sprintf("INSERT INTO %s (run_id, kind, id_type_a, id_value_a, id_type_b, id_value_b, reason)\n%s",
-			audit, b.auditSQL(b.w("new_nodes"))),
+			audit, b.auditSQL(b.w("new_nodes"), audit)),
 		b.d.UpdateFrom(known+" AS n", "label", "m.label", merge+" AS m", "m.node_id = n.label AND m.label <> n.label"),
 		fmt.Sprintf(`INSERT INTO %s (node_id, id_type, id_value, type_rank, excluded_by, label)
 SELECT n.node_id, n.id_type, n.id_value, n.type_rank, n.excluded_by, m.label

@@ -285,11 +285,14 @@ func TestIncrementalScenarios(t *testing.T) {
 		r1(ts(4), "device", "dC", "email", "c@x.test"),
 		r1(ts(5), "device", "dC", "phone", "0611111111"),
 		r1(nil, "card", "K1", "device", "dK"),
+		r1(ts(6), "email", "n/a", "device", "dI"), // invalid email: audited once
 	}, {
-		r2(ts(12), "dA", "dB"),                         // merges two profiles
-		r1(ts(3), "user_id", "u2", "device", "dC"),     // late, earlier than c—dC: splits u1's profile
-		r1(ts(0), "email", "a@x.test", "device", "dA"), // late: a—dA becomes earlier
-		r1(nil, "card", "K1", "device", "dA"),          // no time: joins the merged profile
+		r2(ts(12), "dA", "dB"),                          // merges two profiles
+		r1(ts(3), "user_id", "u2", "device", "dC"),      // late, earlier than c—dC: splits u1's profile
+		r1(ts(0), "email", "a@x.test", "device", "dA"),  // late: a—dA becomes earlier
+		r1(nil, "card", "K1", "device", "dA"),           // no time: joins the merged profile
+		r1(ts(13), "email", "n/a", "phone", "000"),      // the same invalid email again, an invalid phone
+		r1(ts(14), "user_id", "\u00a0", "device", "dI"), // only an NBSP: empty after trimming
 	}}
 	for _, e := range engines(t) {
 		t.Run(e.name, func(t *testing.T) {
@@ -318,6 +321,10 @@ func TestIncrementalScenarios(t *testing.T) {
 			}
 			if len(readDropped(t, ctx, inc)) != 1 {
 				t.Fatalf("want one link dropped by the user_id limit, got %v", readDropped(t, ctx, inc))
+			}
+			n, err := runner.Count(ctx, inc, "SELECT COUNT(*) FROM "+inc.Dialect().Table("cdp", "customer_identity_audit")+" WHERE kind = 'invalid'")
+			if err != nil || n != 3 {
+				t.Fatalf("want 3 invalid values audited once each (n/a, 000, NBSP), got %d (%v)", n, err)
 			}
 		})
 	}

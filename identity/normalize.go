@@ -9,13 +9,34 @@ import (
 	"github.com/cdpkit/cdp/warehouse"
 )
 
-// emailPattern accepts one @ with a dotted domain and no whitespace.
-const emailPattern = `^[^@\s]+@[^@\s]+\.[^@\s]+$`
+// emailPattern accepts one @ with a dotted domain and no whitespace or
+// zero-width character anywhere (warehouse.SpaceChars): after the ends are
+// trimmed, a space inside an address makes it invalid.
+var emailPattern = `^[^@` + warehouse.SpaceChars + `]+@[^@` + warehouse.SpaceChars + `]+\.[^@` +
+	warehouse.SpaceChars + `]+$`
 
 var emailRE = regexp.MustCompile(emailPattern)
 
+// gmailPattern matches the addresses gmail_canonical rewrites.
+const gmailPattern = `@(gmail|googlemail)\.com$`
+
+var gmailRE = regexp.MustCompile(gmailPattern)
+
+// gmailSuffix matches a +suffix and the domain of an address: removing it
+// leaves the local part without its +suffix.
+const gmailSuffix = `(\+[^@]*)?@.*$`
+
+var gmailSuffixRE = regexp.MustCompile(gmailSuffix)
+
 // minPhoneDigits is the fewest digits a phone number may have to be kept.
 const minPhoneDigits = 6
+
+// Reasons an invalid value is written to the audit table with.
+const (
+	ReasonEmpty    = "empty after trimming"
+	ReasonNotEmail = "not an email"
+	ReasonPhone    = "fewer than 6 digits"
+)
 
 // NormalizeSQL renders the SQL that normalizes expr for an identifier type:
 // the result is text, or NULL when the value is empty or invalid.
@@ -23,17 +44,68 @@ func NormalizeSQL(d warehouse.Dialect, t *models.IDType, expr string) string {
 	text := d.CastText(expr)
 	switch t.Normalize {
 	case "email":
-		v := "LOWER(" + d.Trim(text) + ")"
+		v := emailValueSQL(d, t, text)
 		return "CASE WHEN " + d.RegexpMatch(v, emailPattern) + " THEN " + v + " END"
 	case "phone":
 		return phoneSQL(d, text, CallingCode(t.DefaultCountry))
 	case "lowercase":
-		return "NULLIF(LOWER(" + d.Trim(text) + "), '')"
+		return "NULLIF(" + d.Lower(d.TrimSpace(text)) + ", '')"
 	case "none":
 		return "NULLIF(" + text + ", '')"
 	default: // trim
-		return "NULLIF(" + d.Trim(text) + ", '')"
+		return "NULLIF(" + d.TrimSpace(text) + ", '')"
 	}
+}
+
+// emailValueSQL trims, lower-cases and (gmail_canonical) canonicalizes an
+// address, before the pattern check.
+func emailValueSQL(d warehouse.Dialect, t *models.IDType, text string) string {
+	v := d.Lower(d.TrimSpace(text))
+	if !t.GmailCanonical {
+		return v
+	}
+	local := "REPLACE(" + d.RegexpReplaceAll(v, gmailSuffix, "") + ", '.', '')"
+	return "CASE WHEN " + d.RegexpMatch(v, gmailPattern) + " THEN " + local + " || '@gmail.com' ELSE " + v + " END"
+}
+
+// InvalidSQL renders the reason a non-empty value is rejected by the type's
+// normalizer (ReasonEmpty, ReasonNotEmail, ReasonPhone), or NULL when it is
+// kept or missing (NULL or ”). The audit table records these values.
+func InvalidSQL(d warehouse.Dialect, t *models.IDType, expr string) string {
+	text := d.CastText(expr)
+	if t.Normalize == "none" {
+		return d.CastText("NULL")
+	}
+	reason := ReasonEmpty
+	switch t.Normalize {
+	case "email":
+		reason = ReasonNotEmail
+	case "phone":
+		reason = ReasonPhone
+	}
+	return "CASE WHEN " + text + " IS NULL OR " + text + " = '' THEN NULL" +
+		" WHEN " + d.TrimSpace(text) + " = '' THEN " + d.QuoteString(ReasonEmpty) +
+		" WHEN " + NormalizeSQL(d, t, expr) + " IS NULL THEN " + d.QuoteString(reason) + " END"
+}
+
+// InvalidGo is the reference implementation of InvalidSQL.
+func InvalidGo(t *models.IDType, v string) string {
+	if v == "" || t.Normalize == "none" {
+		return ""
+	}
+	if strings.Trim(v, warehouse.SpaceChars) == "" {
+		return ReasonEmpty
+	}
+	if _, ok := NormalizeGo(t, v); ok {
+		return ""
+	}
+	switch t.Normalize {
+	case "email":
+		return ReasonNotEmail
+	case "phone":
+		return ReasonPhone
+	}
+	return ReasonEmpty
 }
 
 // phoneSQL normalizes to E.164: keep digits; a leading + or 00 means the
@@ -59,7 +131,10 @@ func phoneSQL(d warehouse.Dialect, text, cc string) string {
 func NormalizeGo(t *models.IDType, v string) (string, bool) {
 	switch t.Normalize {
 	case "email":
-		s := strings.ToLower(strings.Trim(v, " "))
+		s := strings.ToLower(strings.Trim(v, warehouse.SpaceChars))
+		if t.GmailCanonical && gmailRE.MatchString(s) {
+			s = strings.ReplaceAll(gmailSuffixRE.ReplaceAllString(s, ""), ".", "") + "@gmail.com"
+		}
 		if !emailRE.MatchString(s) {
 			return "", false
 		}
@@ -67,12 +142,12 @@ func NormalizeGo(t *models.IDType, v string) (string, bool) {
 	case "phone":
 		return phoneGo(v, CallingCode(t.DefaultCountry))
 	case "lowercase":
-		s := strings.ToLower(strings.Trim(v, " "))
+		s := strings.ToLower(strings.Trim(v, warehouse.SpaceChars))
 		return s, s != ""
 	case "none":
 		return v, v != ""
 	default:
-		s := strings.Trim(v, " ")
+		s := strings.Trim(v, warehouse.SpaceChars)
 		return s, s != ""
 	}
 }

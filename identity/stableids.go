@@ -88,8 +88,8 @@ func (b *builder) outputs() []program.Step {
 	var s []program.Step
 	s = append(s, program.Atomic("identifiers: one row per normalized identifier", b.d.CreateTableAs(
 		b.t.Q(b.t.Identifiers()), b.identifiersSQL())...))
-	s = append(s, program.Atomic("audit: excluded values, links dropped by limits, oversized profiles",
-		b.d.CreateTableAs(b.t.Q(b.t.Audit()), b.auditSQL(b.w("nodes")))...))
+	s = append(s, program.Atomic("audit: excluded and invalid values, links dropped by limits, oversized profiles",
+		b.d.CreateTableAs(b.t.Q(b.t.Audit()), b.auditSQL(b.w("nodes"), ""))...))
 	return s
 }
 
@@ -100,14 +100,25 @@ FROM %s m JOIN %s p ON p.label = m.label`, b.w("members"), b.w("pids"))
 }
 
 // auditSQL selects the audit rows: excluded identifiers of the excluded
-// table (a nodes-shaped table), links the limits dropped, oversized profiles.
-func (b *builder) auditSQL(excluded string) string {
+// table (a nodes-shaped table), invalid values (those already in the audit
+// table prev, when given, are left out), links the limits dropped, oversized
+// profiles.
+func (b *builder) auditSQL(excluded, prev string) string {
 	text, nodes := b.d.CastText("NULL"), b.w("nodes")
 	run := b.q(b.o.RunID)
 	audit := fmt.Sprintf(
 		`SELECT %[1]s AS run_id, %[2]s AS kind, id_type AS id_type_a, id_value AS id_value_a,
   %[3]s AS id_type_b, %[3]s AS id_value_b, excluded_by AS reason
 FROM %[4]s WHERE excluded_by IS NOT NULL`, run, b.q("excluded"), text, excluded)
+	audit += fmt.Sprintf(`
+UNION ALL
+SELECT %s, %s, i.id_type, i.id_value, %s, %s, i.reason
+FROM %s i`, run, b.q("invalid"), text, text, b.w("invalid"))
+	if prev != "" {
+		audit += fmt.Sprintf(`
+WHERE NOT EXISTS (SELECT 1 FROM %s a WHERE a.kind = %s AND a.id_type_a = i.id_type AND a.id_value_a = i.id_value)`,
+			prev, b.q("invalid"))
+	}
 	if len(b.lims) > 0 {
 		audit += fmt.Sprintf(`
 UNION ALL

@@ -62,6 +62,14 @@ func (t Tables) Runs() string { return "cdp_runs" }
 // SourceIdentColumn is the view column holding a source's i-th normalized identifier.
 func SourceIdentColumn(i int) string { return "_cdp_id_" + strconv.Itoa(i) }
 
+// SourceRawColumn is the view column holding a source's i-th identifier as
+// written (text), read by the audit of invalid values.
+func SourceRawColumn(i int) string { return "_cdp_raw_" + strconv.Itoa(i) }
+
+// SourceInvalidColumn is the view column holding why the normalizer rejected
+// a source's i-th identifier (NULL when kept or missing).
+func SourceInvalidColumn(i int) string { return "_cdp_invalid_" + strconv.Itoa(i) }
+
 // SourceTSColumn is the view column holding a source row's timestamp (or NULL).
 const SourceTSColumn = "_cdp_ts"
 

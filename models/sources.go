@@ -10,7 +10,7 @@ var (
 	sourceKeys     = []string{"name", "table", "sql", "primary_key", "timestamp", "event", "overlap", "identifiers"}
 	identifierKeys = []string{"column", "expr", "type"}
 	identityKeys   = []string{"id_types", "max_profile_identifiers"}
-	idTypeKeys     = []string{"name", "normalize", "default_country", "exclude", "limit"}
+	idTypeKeys     = []string{"name", "normalize", "default_country", "exclude", "limit", "gmail_canonical"}
 	normalizers    = []string{"email", "phone", "lowercase", "trim", "none"}
 	countryRe      = regexp.MustCompile(`^[A-Z]{2}$`)
 )
@@ -179,6 +179,16 @@ func (l *loader) parseIDType(n *yaml.Node) *IDType {
 		t.DefaultCountry = DefaultCountry
 		l.warnf(t.Pos, "set `default_country: FR` (the country of numbers written without +prefix)",
 			"%s has no `default_country`; assuming %s", m.what, DefaultCountry)
+	}
+	if n := m.get("gmail_canonical"); n != nil {
+		if v, ok := l.boolean(n, "`gmail_canonical`"); ok {
+			if v && t.Normalize != "email" && !badNormalize {
+				l.errorf(l.pos(n), "remove it, or set `normalize: email`",
+					"`gmail_canonical` needs `normalize: email`, %s has `normalize: %s`", m.what, t.Normalize)
+			} else {
+				t.GmailCanonical = v
+			}
+		}
 	}
 	if n := m.get("exclude"); n != nil && !isNull(n) {
 		t.Exclude = l.patterns(n)

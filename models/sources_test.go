@@ -120,6 +120,25 @@ func TestIdentityErrors(t *testing.T) {
 			{"models/base.yml:15:24: warning", "`default_country` is only used with `normalize: phone`", ""},
 			{"models/base.yml:16:28: error", "`max_profile_identifiers` must be at least 1, got 0", ""},
 		}},
+		{name: "gmail_canonical values", files: map[string]string{"models/t.yml": `sources:
+  - name: s1
+    table: raw.s1
+    identifiers: [{ column: a, type: email }, { column: b, type: user_id }, { column: c, type: phone }]
+`, "models/base.yml": replaceIdentity(`identity:
+  id_types:
+    - name: email
+      normalize: email
+      gmail_canonical: yes please
+    - name: user_id
+      gmail_canonical: true
+    - name: phone
+      normalize: phone
+      default_country: FR
+      gmail_canonical: false
+`)}, want: []want{
+			{"models/base.yml:5:24: error", "`gmail_canonical` must be a boolean, got \"yes please\"", "write `true` or `false`"},
+			{"models/base.yml:7:24: error", "`gmail_canonical` needs `normalize: email`, id type `user_id` has `normalize: trim`", "normalize: email"},
+		}},
 		{name: "phone without country warns", files: map[string]string{"models/base.yml": replaceIdentity(`identity:
   id_types:
     - name: email

@@ -117,8 +117,12 @@ type Identity struct {
 // IDType is one identifier type with its normalization and limit rules.
 type IDType struct {
 	Name           string
-	Normalize      string   // email | phone | lowercase | trim | none; default trim
-	DefaultCountry string   // ISO 3166 alpha-2, for phone
+	Normalize      string // email | phone | lowercase | trim | none; default trim
+	DefaultCountry string // ISO 3166 alpha-2, for phone
+	// GmailCanonical (email only): gmail.com and googlemail.com addresses
+	// lose the dots and any +suffix of their local part, and googlemail.com
+	// becomes gmail.com.
+	GmailCanonical bool
 	Exclude        []string // RE2-compatible regexes; matching values never link anything
 	Limit          int      // 0 = unlimited
 	Rank           int      // index in IDTypes (0 = strongest)

@@ -147,3 +147,48 @@ func SegmentSizes(ctx context.Context, w warehouse.Warehouse, t layout.Tables) (
 	}
 	return out, rows.Err()
 }
+
+// IDTypeCount is what a run did with the values of one identifier type.
+type IDTypeCount struct {
+	IDType   string `json:"id_type"`
+	Kept     int64  `json:"kept"`     // distinct normalized values in the identifiers table
+	Merged   int64  `json:"merged"`   // kept values whose profile holds other identifiers
+	Excluded int64  `json:"excluded"` // distinct values matching an exclude pattern
+	Invalid  int64  `json:"invalid"`  // distinct values a normalizer rejected
+}
+
+// IDTypeCounts counts, per identifier type in types' order, the values kept,
+// merged, excluded and invalid, from the identifiers and audit tables.
+func IDTypeCounts(ctx context.Context, w warehouse.Warehouse, t layout.Tables, types []string) ([]IDTypeCount, error) {
+	q := t.D.QuoteString
+	ids, audit := t.Q(t.Identifiers()), t.Q(t.Audit())
+	rows, err := w.Query(ctx, fmt.Sprintf(`SELECT id_type, SUM(kept), SUM(merged), SUM(excluded), SUM(invalid) FROM (
+  SELECT i.id_type, 1 AS kept, CASE WHEN n.n > 1 THEN 1 ELSE 0 END AS merged, 0 AS excluded, 0 AS invalid
+  FROM %[1]s i JOIN (SELECT profile_id, COUNT(*) AS n FROM %[1]s GROUP BY profile_id) n ON n.profile_id = i.profile_id
+  UNION ALL
+  SELECT id_type_a, 0, 0, CASE WHEN kind = %[3]s THEN 1 ELSE 0 END, CASE WHEN kind = %[4]s THEN 1 ELSE 0 END
+  FROM %[2]s WHERE kind IN (%[3]s, %[4]s)
+) c GROUP BY id_type`, ids, audit, q("excluded"), q("invalid")))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	got := map[string]IDTypeCount{}
+	for rows.Next() {
+		var c IDTypeCount
+		if err := rows.Scan(&c.IDType, &c.Kept, &c.Merged, &c.Excluded, &c.Invalid); err != nil {
+			return nil, err
+		}
+		got[c.IDType] = c
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]IDTypeCount, 0, len(types))
+	for _, typ := range types {
+		c := got[typ]
+		c.IDType = typ
+		out = append(out, c)
+	}
+	return out, nil
+}

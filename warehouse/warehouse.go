@@ -65,6 +65,15 @@ type Dialect interface {
 	// Trim removes leading and trailing spaces (U+0020 only, not tabs or
 	// newlines) from a text expression.
 	Trim(expr string) string
+	// TrimSpace removes every character of SpaceChars (all Unicode
+	// whitespace and zero-width characters) from both ends of a text
+	// expression, whatever the server's locale.
+	TrimSpace(expr string) string
+	// Lower lower-cases a text expression with the simple Unicode case
+	// mapping of every character (Go's strings.ToLower: 'İ' gives 'i', 'Σ'
+	// gives 'σ', 'ß' stays), identically whatever the server's locale or
+	// collation.
+	Lower(expr string) string
 	// PrimaryKey is the table constraint declaring quoted columns the primary
 	// key in CREATE TABLE (informational where the warehouse does not
 	// enforce it).

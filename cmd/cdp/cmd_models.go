@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/cdpkit/cdp/compiler"
+	"github.com/cdpkit/cdp/models"
 	"github.com/cdpkit/cdp/runner"
 	"github.com/cdpkit/cdp/warehouse"
 )
@@ -160,10 +161,13 @@ func runCommand() *cli.Command {
 					if sizes, err := runner.SegmentSizes(ctx, w, t); err == nil {
 						summary["segments"] = sizes
 					}
+					if counts, err := runner.IDTypeCounts(ctx, w, t, idTypeNames(e.project)); err == nil {
+						summary["id_types"] = counts
+					}
 				}
 				writeJSONLine(out, summary)
 			} else {
-				printRunSummary(ctx, out, w, g, res)
+				printRunSummary(ctx, out, w, g, e.project, res)
 			}
 			return runErr
 		},
@@ -196,7 +200,7 @@ func progressLine(i, total int, r runner.NodeResult) string {
 	return line
 }
 
-func printRunSummary(ctx context.Context, out interface{ Write([]byte) (int, error) }, w warehouse.Warehouse, g *compiler.Graph, res *runner.Result) {
+func printRunSummary(ctx context.Context, out interface{ Write([]byte) (int, error) }, w warehouse.Warehouse, g *compiler.Graph, p *models.Project, res *runner.Result) {
 	took := res.Finished.Sub(res.Started).Seconds()
 	fmt.Fprintf(out, "%s in %.2fs: %d nodes\n", res.Status, took, len(res.Nodes))
 	if res.Status != "success" {
@@ -212,7 +216,37 @@ func printRunSummary(ctx context.Context, out interface{ Write([]byte) (int, err
 			fmt.Fprintf(out, "  %-28s %7d members (%d in holdout)\n", s.Segment, s.Members, s.Holdout)
 		}
 	}
+	if counts, err := runner.IDTypeCounts(ctx, w, t, idTypeNames(p)); err == nil && len(counts) > 0 {
+		fmt.Fprintf(out, "identifiers:\n")
+		for _, c := range counts {
+			fmt.Fprintf(out, "  %-28s %7d kept (%d merged), %d excluded, %d invalid\n", c.IDType, c.Kept, c.Merged, c.Excluded, c.Invalid)
+		}
+		if sumInvalid(counts) > 0 {
+			fmt.Fprintf(out, "  invalid values and their reasons: SELECT * FROM %s WHERE kind = 'invalid'\n", t.Audit())
+		}
+	}
 	if n, err := runner.Count(ctx, w, "SELECT COUNT(*) FROM "+t.Q(t.Audit())+" WHERE kind = "+t.D.QuoteString("oversized")); err == nil && n > 0 {
 		fmt.Fprintf(out, "warning: %d profiles hold more identifiers than max_profile_identifiers; see %s\n", n, t.Audit())
 	}
+}
+
+// idTypeNames lists the project's identifier types in priority order.
+func idTypeNames(p *models.Project) []string {
+	var names []string
+	if p == nil || p.Identity == nil {
+		return nil
+	}
+	for _, it := range p.Identity.IDTypes {
+		names = append(names, it.Name)
+	}
+	return names
+}
+
+// sumInvalid adds up the invalid values of every type.
+func sumInvalid(counts []runner.IDTypeCount) int64 {
+	var n int64
+	for _, c := range counts {
+		n += c.Invalid
+	}
+	return n
 }

@@ -38,6 +38,28 @@ type humanRun struct {
 	rows     map[string]int64
 	profiles int64
 	segments map[string][2]int64 // members, holdout
+	idTypes  map[string][4]int64 // kept, merged, excluded, invalid
+}
+
+var idTypeRe = regexp.MustCompile(`^  (\S+) +(\d+) kept \((\d+) merged\), (\d+) excluded, (\d+) invalid$`)
+
+// parseIDTypeLines reads the summary's identifiers block: kept, merged,
+// excluded, invalid per id type.
+func parseIDTypeLines(t *testing.T, lines []string) map[string][4]int64 {
+	t.Helper()
+	out := map[string][4]int64{}
+	for _, l := range lines {
+		if strings.HasPrefix(l, "  invalid values and their reasons: ") || strings.HasPrefix(l, "warning: ") {
+			continue
+		}
+		m := idTypeRe.FindStringSubmatch(l)
+		if m == nil {
+			t.Errorf("unexpected identifiers line %q", l)
+			continue
+		}
+		out[m[1]] = [4]int64{atoi(t, m[2]), atoi(t, m[3]), atoi(t, m[4]), atoi(t, m[5])}
+	}
+	return out
 }
 
 func parseHumanRun(t *testing.T, out string) humanRun {
@@ -77,7 +99,15 @@ func parseHumanRun(t *testing.T, out string) humanRun {
 	if lines[i+2] != "segments:" {
 		t.Fatalf("segments header: %q", lines[i+2])
 	}
-	for _, l := range lines[i+3:] {
+	rest := lines[i+3:]
+	for j, l := range rest {
+		if l == "identifiers:" {
+			h.idTypes = parseIDTypeLines(t, rest[j+1:])
+			rest = rest[:j]
+			break
+		}
+	}
+	for _, l := range rest {
 		s := segmentRe.FindStringSubmatch(l)
 		if s == nil {
 			t.Errorf("unexpected summary line %q", l)
@@ -130,6 +160,19 @@ func TestSeedRunProfile(t *testing.T) {
 	}
 	if n := duckCount(t, dir, `SELECT COUNT(*) FROM "cdp"."customer_profiles"`); n != h.profiles {
 		t.Errorf("customer_profiles holds %d rows, summary says %d", n, h.profiles)
+	}
+	var kept, invalid int64
+	for typ, c := range h.idTypes {
+		kept, invalid = kept+c[0], invalid+c[3]
+		if c[1] > c[0] {
+			t.Errorf("id type %s: %d merged of %d kept", typ, c[1], c[0])
+		}
+	}
+	if len(h.idTypes) == 0 || kept != duckCount(t, dir, `SELECT COUNT(*) FROM "cdp"."customer_identifiers"`) {
+		t.Errorf("summary per id type %v: kept should add up to the identifiers table", h.idTypes)
+	}
+	if n := duckCount(t, dir, `SELECT COUNT(*) FROM "cdp"."customer_identity_audit" WHERE kind = 'invalid'`); n != invalid {
+		t.Errorf("audit holds %d invalid values, summary says %d", n, invalid)
 	}
 	segments, _ := declared(t, dir, "models/segments.yml")
 	for _, s := range segments {

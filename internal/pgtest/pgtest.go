@@ -32,7 +32,21 @@ var (
 // (fails it when CI=true) and fails it when the server cannot be started.
 func DSN(t testing.TB) string {
 	t.Helper()
-	dsn, cleanup, err := newDatabase()
+	return dsnWith(t, "")
+}
+
+// CLocaleDSN is DSN for a database created WITH TEMPLATE template0
+// LC_COLLATE 'C' LC_CTYPE 'C' ENCODING 'UTF8', where the database's own
+// collation knows no case beyond ASCII: code that must lower-case or trim
+// Unicode text the same way everywhere is tested on it.
+func CLocaleDSN(t testing.TB) string {
+	t.Helper()
+	return dsnWith(t, ` WITH TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C' ENCODING 'UTF8'`)
+}
+
+func dsnWith(t testing.TB, options string) string {
+	t.Helper()
+	dsn, cleanup, err := newDatabase(options)
 	if errors.Is(err, errNoBinaries) {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("%v (CI=true, so not skipping)", err)
@@ -54,7 +68,7 @@ func DSN(t testing.TB) string {
 // Stop), and a function that drops the database (nil when nothing needs
 // dropping). ErrNoServer is returned when neither is available.
 func NewDatabase() (dsn string, drop func(), err error) {
-	dsn, drop, err = newDatabase()
+	dsn, drop, err = newDatabase("")
 	if errors.Is(err, errNoBinaries) {
 		err = fmt.Errorf("%w: %v", ErrNoServer, err)
 	}
@@ -64,7 +78,7 @@ func NewDatabase() (dsn string, drop func(), err error) {
 // ErrNoServer reports that no PostgreSQL server could be found or started.
 var ErrNoServer = errors.New("pgtest: no PostgreSQL server")
 
-func newDatabase() (string, func(), error) {
+func newDatabase(options string) (string, func(), error) {
 	admin, err := adminDSN()
 	if err != nil {
 		return "", nil, err
@@ -72,7 +86,7 @@ func newDatabase() (string, func(), error) {
 	name := "t_" + randomHex(8)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := execAdmin(ctx, admin, `CREATE DATABASE "`+name+`"`); err != nil {
+	if err := execAdmin(ctx, admin, `CREATE DATABASE "`+name+`"`+options); err != nil {
 		if os.Getenv(EnvDSN) == "" {
 			return "", nil, fmt.Errorf("pgtest: create database: %w", err)
 		}

@@ -304,3 +304,18 @@ func (d Dialect) LiteralRows(alias string, cols []string, rows [][]string) strin
 // Trim renders TRIM(expr, ' '): BigQuery's one-argument TRIM removes every
 // whitespace character (tabs, newlines), the other dialects only spaces.
 func (Dialect) Trim(expr string) string { return "TRIM(" + expr + ", ' ')" }
+
+// TrimSpace renders TRIM(expr, chars) with the characters of
+// warehouse.SpaceChars (BigQuery trims by code point).
+func (d Dialect) TrimSpace(expr string) string {
+	return "TRIM(" + expr + ", " + d.QuoteString(warehouse.SpaceChars) + ")"
+}
+
+// Lower renders LOWER(TRANSLATE(expr, 'İΣ', 'iσ')): BigQuery lowers by the
+// Unicode Character Database without language rules; the translate keeps
+// the two characters whose full mapping differs on the simple mapping (see
+// warehouse.LowerFrom).
+func (d Dialect) Lower(expr string) string {
+	return "LOWER(TRANSLATE(" + expr + ", " + d.QuoteString(warehouse.LowerFrom) + ", " +
+		d.QuoteString(warehouse.LowerTo) + "))"
+}

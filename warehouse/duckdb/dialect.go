@@ -184,3 +184,13 @@ func (Dialect) PrimaryKey(quotedCols []string) string {
 
 // Trim renders TRIM(expr), which removes spaces only.
 func (Dialect) Trim(expr string) string { return "TRIM(" + expr + ")" }
+
+// TrimSpace renders trim(expr, chars) with the characters of
+// warehouse.SpaceChars (DuckDB trims by code point).
+func (d Dialect) TrimSpace(expr string) string {
+	return "trim(" + expr + ", " + d.QuoteString(warehouse.SpaceChars) + ")"
+}
+
+// Lower renders lower(expr): DuckDB maps each code point with the simple
+// Unicode mapping, independent of any locale.
+func (Dialect) Lower(expr string) string { return "lower(" + expr + ")" }

@@ -208,3 +208,22 @@ func (Dialect) PrimaryKey(quotedCols []string) string {
 
 // Trim renders TRIM(expr), which removes spaces only.
 func (Dialect) Trim(expr string) string { return "TRIM(" + expr + ")" }
+
+// TrimSpace renders btrim(expr, chars) with the characters of
+// warehouse.SpaceChars; btrim works by character in a UTF8 database whatever
+// its LC_CTYPE.
+func (d Dialect) TrimSpace(expr string) string {
+	return "btrim(" + expr + ", " + d.QuoteString(warehouse.SpaceChars) + ")"
+}
+
+// Lower renders lower(translate(expr, 'İΣ', 'iσ') COLLATE "und-x-icu"):
+// under the database's own collation lower() only maps ASCII in a C-locale
+// database and follows the libc tables otherwise, so the ICU root collation
+// (present in every PostgreSQL 10+ built with ICU, as the PGDG, Debian and
+// Docker builds are) is named explicitly. ICU applies the full,
+// context-sensitive mapping; the translate keeps 'İ' and 'Σ' on the simple
+// mapping (see warehouse.LowerFrom).
+func (d Dialect) Lower(expr string) string {
+	return "lower(translate(" + expr + ", " + d.QuoteString(warehouse.LowerFrom) + ", " +
+		d.QuoteString(warehouse.LowerTo) + ") COLLATE \"und-x-icu\")"
+}

@@ -249,3 +249,18 @@ func (Dialect) PrimaryKey(quotedCols []string) string {
 
 // Trim renders TRIM(expr), which removes spaces only.
 func (Dialect) Trim(expr string) string { return "TRIM(" + expr + ")" }
+
+// TrimSpace renders TRIM(expr, chars) with the characters of
+// warehouse.SpaceChars.
+func (d Dialect) TrimSpace(expr string) string {
+	return "TRIM(" + expr + ", " + d.QuoteString(warehouse.SpaceChars) + ")"
+}
+
+// Lower renders LOWER(TRANSLATE(expr, 'İΣ', 'iσ')): Snowflake's LOWER is
+// Unicode-aware and locale-independent; the translate keeps the two
+// characters whose full mapping differs on the simple mapping (see
+// warehouse.LowerFrom). Not tested against a live account.
+func (d Dialect) Lower(expr string) string {
+	return "LOWER(TRANSLATE(" + expr + ", " + d.QuoteString(warehouse.LowerFrom) + ", " +
+		d.QuoteString(warehouse.LowerTo) + "))"
+}

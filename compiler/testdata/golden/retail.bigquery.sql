@@ -4,10 +4,18 @@ DROP VIEW IF EXISTS `cdp`.`customer_src_crm_contacts`;
 CREATE VIEW `cdp`.`customer_src_crm_contacts` AS SELECT
   src.*,
   CAST(src.`updated_at` AS TIMESTAMP) AS `_cdp_ts`,
-  CASE WHEN REGEXP_CONTAINS(LOWER(TRIM(CAST(src.`email` AS STRING), ' ')), r'^[^@\s]+@[^@\s]+\.[^@\s]+$') THEN LOWER(TRIM(CAST(src.`email` AS STRING), ' ')) END AS `_cdp_id_0`,
+  CASE WHEN REGEXP_CONTAINS(LOWER(TRANSLATE(TRIM(CAST(src.`email` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')), '^[^@\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿]+@[^@\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿]+\\.[^@\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿]+$') THEN LOWER(TRANSLATE(TRIM(CAST(src.`email` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')) END AS `_cdp_id_0`,
+  CAST(src.`email` AS STRING) AS `_cdp_raw_0`,
+  CASE WHEN CAST(src.`email` AS STRING) IS NULL OR CAST(src.`email` AS STRING) = '' THEN NULL WHEN TRIM(CAST(src.`email` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN CASE WHEN REGEXP_CONTAINS(LOWER(TRANSLATE(TRIM(CAST(src.`email` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')), '^[^@\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿]+@[^@\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿]+\\.[^@\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿]+$') THEN LOWER(TRANSLATE(TRIM(CAST(src.`email` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')) END IS NULL THEN 'not an email' END AS `_cdp_invalid_0`,
   CASE WHEN LENGTH(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'')) < 6 THEN NULL WHEN TRIM(CAST(src.`phone` AS STRING), ' ') LIKE '+%' THEN '+' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') WHEN REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '00%' THEN '+' || SUBSTR(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r''), 3) WHEN REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '0%' THEN '+33' || SUBSTR(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r''), 2) WHEN LENGTH(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'')) >= 11 AND REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '33%' THEN '+' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') ELSE '+33' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') END AS `_cdp_id_1`,
-  NULLIF(LOWER(TRIM(CAST(src.`loyalty_card` AS STRING), ' ')), '') AS `_cdp_id_2`,
-  NULLIF(TRIM(CAST(('crm-' || CAST(contact_id AS STRING)) AS STRING), ' '), '') AS `_cdp_id_3`
+  CAST(src.`phone` AS STRING) AS `_cdp_raw_1`,
+  CASE WHEN CAST(src.`phone` AS STRING) IS NULL OR CAST(src.`phone` AS STRING) = '' THEN NULL WHEN TRIM(CAST(src.`phone` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN CASE WHEN LENGTH(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'')) < 6 THEN NULL WHEN TRIM(CAST(src.`phone` AS STRING), ' ') LIKE '+%' THEN '+' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') WHEN REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '00%' THEN '+' || SUBSTR(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r''), 3) WHEN REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '0%' THEN '+33' || SUBSTR(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r''), 2) WHEN LENGTH(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'')) >= 11 AND REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '33%' THEN '+' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') ELSE '+33' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') END IS NULL THEN 'fewer than 6 digits' END AS `_cdp_invalid_1`,
+  NULLIF(LOWER(TRANSLATE(TRIM(CAST(src.`loyalty_card` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')), '') AS `_cdp_id_2`,
+  CAST(src.`loyalty_card` AS STRING) AS `_cdp_raw_2`,
+  CASE WHEN CAST(src.`loyalty_card` AS STRING) IS NULL OR CAST(src.`loyalty_card` AS STRING) = '' THEN NULL WHEN TRIM(CAST(src.`loyalty_card` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN NULLIF(LOWER(TRANSLATE(TRIM(CAST(src.`loyalty_card` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')), '') IS NULL THEN 'empty after trimming' END AS `_cdp_invalid_2`,
+  NULLIF(TRIM(CAST(('crm-' || CAST(contact_id AS STRING)) AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), '') AS `_cdp_id_3`,
+  CAST(('crm-' || CAST(contact_id AS STRING)) AS STRING) AS `_cdp_raw_3`,
+  CASE WHEN CAST(('crm-' || CAST(contact_id AS STRING)) AS STRING) IS NULL OR CAST(('crm-' || CAST(contact_id AS STRING)) AS STRING) = '' THEN NULL WHEN TRIM(CAST(('crm-' || CAST(contact_id AS STRING)) AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN NULLIF(TRIM(CAST(('crm-' || CAST(contact_id AS STRING)) AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), '') IS NULL THEN 'empty after trimming' END AS `_cdp_invalid_3`
 FROM `cdp`.`seed_crm_contacts` AS src;
 
 -- node: source.shop_customers (models/sources.yml:24)
@@ -16,9 +24,15 @@ DROP VIEW IF EXISTS `cdp`.`customer_src_shop_customers`;
 CREATE VIEW `cdp`.`customer_src_shop_customers` AS SELECT
   src.*,
   CAST(src.`signup_at` AS TIMESTAMP) AS `_cdp_ts`,
-  NULLIF(TRIM(CAST(src.`customer_id` AS STRING), ' '), '') AS `_cdp_id_0`,
-  CASE WHEN REGEXP_CONTAINS(LOWER(TRIM(CAST(src.`email` AS STRING), ' ')), r'^[^@\s]+@[^@\s]+\.[^@\s]+$') THEN LOWER(TRIM(CAST(src.`email` AS STRING), ' ')) END AS `_cdp_id_1`,
-  CASE WHEN LENGTH(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'')) < 6 THEN NULL WHEN TRIM(CAST(src.`phone` AS STRING), ' ') LIKE '+%' THEN '+' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') WHEN REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '00%' THEN '+' || SUBSTR(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r''), 3) WHEN REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '0%' THEN '+33' || SUBSTR(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r''), 2) WHEN LENGTH(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'')) >= 11 AND REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '33%' THEN '+' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') ELSE '+33' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') END AS `_cdp_id_2`
+  NULLIF(TRIM(CAST(src.`customer_id` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), '') AS `_cdp_id_0`,
+  CAST(src.`customer_id` AS STRING) AS `_cdp_raw_0`,
+  CASE WHEN CAST(src.`customer_id` AS STRING) IS NULL OR CAST(src.`customer_id` AS STRING) = '' THEN NULL WHEN TRIM(CAST(src.`customer_id` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN NULLIF(TRIM(CAST(src.`customer_id` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), '') IS NULL THEN 'empty after trimming' END AS `_cdp_invalid_0`,
+  CASE WHEN REGEXP_CONTAINS(LOWER(TRANSLATE(TRIM(CAST(src.`email` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')), '^[^@\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿]+@[^@\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿]+\\.[^@\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿]+$') THEN LOWER(TRANSLATE(TRIM(CAST(src.`email` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')) END AS `_cdp_id_1`,
+  CAST(src.`email` AS STRING) AS `_cdp_raw_1`,
+  CASE WHEN CAST(src.`email` AS STRING) IS NULL OR CAST(src.`email` AS STRING) = '' THEN NULL WHEN TRIM(CAST(src.`email` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN CASE WHEN REGEXP_CONTAINS(LOWER(TRANSLATE(TRIM(CAST(src.`email` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')), '^[^@\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿]+@[^@\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿]+\\.[^@\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿]+$') THEN LOWER(TRANSLATE(TRIM(CAST(src.`email` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')) END IS NULL THEN 'not an email' END AS `_cdp_invalid_1`,
+  CASE WHEN LENGTH(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'')) < 6 THEN NULL WHEN TRIM(CAST(src.`phone` AS STRING), ' ') LIKE '+%' THEN '+' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') WHEN REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '00%' THEN '+' || SUBSTR(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r''), 3) WHEN REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '0%' THEN '+33' || SUBSTR(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r''), 2) WHEN LENGTH(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'')) >= 11 AND REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '33%' THEN '+' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') ELSE '+33' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') END AS `_cdp_id_2`,
+  CAST(src.`phone` AS STRING) AS `_cdp_raw_2`,
+  CASE WHEN CAST(src.`phone` AS STRING) IS NULL OR CAST(src.`phone` AS STRING) = '' THEN NULL WHEN TRIM(CAST(src.`phone` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN CASE WHEN LENGTH(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'')) < 6 THEN NULL WHEN TRIM(CAST(src.`phone` AS STRING), ' ') LIKE '+%' THEN '+' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') WHEN REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '00%' THEN '+' || SUBSTR(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r''), 3) WHEN REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '0%' THEN '+33' || SUBSTR(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r''), 2) WHEN LENGTH(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'')) >= 11 AND REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '33%' THEN '+' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') ELSE '+33' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') END IS NULL THEN 'fewer than 6 digits' END AS `_cdp_invalid_2`
 FROM `cdp`.`seed_shop_customers` AS src;
 
 -- node: source.orders (models/sources.yml:38)
@@ -27,8 +41,12 @@ DROP VIEW IF EXISTS `cdp`.`customer_src_orders`;
 CREATE VIEW `cdp`.`customer_src_orders` AS SELECT
   src.*,
   CAST(src.`ordered_at` AS TIMESTAMP) AS `_cdp_ts`,
-  NULLIF(TRIM(CAST(src.`customer_id` AS STRING), ' '), '') AS `_cdp_id_0`,
-  CASE WHEN REGEXP_CONTAINS(LOWER(TRIM(CAST(src.`email` AS STRING), ' ')), r'^[^@\s]+@[^@\s]+\.[^@\s]+$') THEN LOWER(TRIM(CAST(src.`email` AS STRING), ' ')) END AS `_cdp_id_1`
+  NULLIF(TRIM(CAST(src.`customer_id` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), '') AS `_cdp_id_0`,
+  CAST(src.`customer_id` AS STRING) AS `_cdp_raw_0`,
+  CASE WHEN CAST(src.`customer_id` AS STRING) IS NULL OR CAST(src.`customer_id` AS STRING) = '' THEN NULL WHEN TRIM(CAST(src.`customer_id` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN NULLIF(TRIM(CAST(src.`customer_id` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), '') IS NULL THEN 'empty after trimming' END AS `_cdp_invalid_0`,
+  CASE WHEN REGEXP_CONTAINS(LOWER(TRANSLATE(TRIM(CAST(src.`email` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')), '^[^@\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿]+@[^@\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿]+\\.[^@\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿]+$') THEN LOWER(TRANSLATE(TRIM(CAST(src.`email` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')) END AS `_cdp_id_1`,
+  CAST(src.`email` AS STRING) AS `_cdp_raw_1`,
+  CASE WHEN CAST(src.`email` AS STRING) IS NULL OR CAST(src.`email` AS STRING) = '' THEN NULL WHEN TRIM(CAST(src.`email` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN CASE WHEN REGEXP_CONTAINS(LOWER(TRANSLATE(TRIM(CAST(src.`email` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')), '^[^@\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿]+@[^@\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿]+\\.[^@\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿]+$') THEN LOWER(TRANSLATE(TRIM(CAST(src.`email` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')) END IS NULL THEN 'not an email' END AS `_cdp_invalid_1`
 FROM (
 select order_id, customer_id, email, amount, currency, status, ordered_at,
        CASE currency
@@ -45,9 +63,15 @@ DROP VIEW IF EXISTS `cdp`.`customer_src_pos_transactions`;
 CREATE VIEW `cdp`.`customer_src_pos_transactions` AS SELECT
   src.*,
   CAST(src.`occurred_at` AS TIMESTAMP) AS `_cdp_ts`,
-  NULLIF(LOWER(TRIM(CAST(src.`loyalty_card` AS STRING), ' ')), '') AS `_cdp_id_0`,
-  CASE WHEN REGEXP_CONTAINS(LOWER(TRIM(CAST(src.`email` AS STRING), ' ')), r'^[^@\s]+@[^@\s]+\.[^@\s]+$') THEN LOWER(TRIM(CAST(src.`email` AS STRING), ' ')) END AS `_cdp_id_1`,
-  CASE WHEN LENGTH(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'')) < 6 THEN NULL WHEN TRIM(CAST(src.`phone` AS STRING), ' ') LIKE '+%' THEN '+' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') WHEN REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '00%' THEN '+' || SUBSTR(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r''), 3) WHEN REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '0%' THEN '+33' || SUBSTR(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r''), 2) WHEN LENGTH(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'')) >= 11 AND REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '33%' THEN '+' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') ELSE '+33' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') END AS `_cdp_id_2`
+  NULLIF(LOWER(TRANSLATE(TRIM(CAST(src.`loyalty_card` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')), '') AS `_cdp_id_0`,
+  CAST(src.`loyalty_card` AS STRING) AS `_cdp_raw_0`,
+  CASE WHEN CAST(src.`loyalty_card` AS STRING) IS NULL OR CAST(src.`loyalty_card` AS STRING) = '' THEN NULL WHEN TRIM(CAST(src.`loyalty_card` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN NULLIF(LOWER(TRANSLATE(TRIM(CAST(src.`loyalty_card` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')), '') IS NULL THEN 'empty after trimming' END AS `_cdp_invalid_0`,
+  CASE WHEN REGEXP_CONTAINS(LOWER(TRANSLATE(TRIM(CAST(src.`email` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')), '^[^@\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿]+@[^@\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿]+\\.[^@\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿]+$') THEN LOWER(TRANSLATE(TRIM(CAST(src.`email` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')) END AS `_cdp_id_1`,
+  CAST(src.`email` AS STRING) AS `_cdp_raw_1`,
+  CASE WHEN CAST(src.`email` AS STRING) IS NULL OR CAST(src.`email` AS STRING) = '' THEN NULL WHEN TRIM(CAST(src.`email` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN CASE WHEN REGEXP_CONTAINS(LOWER(TRANSLATE(TRIM(CAST(src.`email` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')), '^[^@\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿]+@[^@\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿]+\\.[^@\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿]+$') THEN LOWER(TRANSLATE(TRIM(CAST(src.`email` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')) END IS NULL THEN 'not an email' END AS `_cdp_invalid_1`,
+  CASE WHEN LENGTH(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'')) < 6 THEN NULL WHEN TRIM(CAST(src.`phone` AS STRING), ' ') LIKE '+%' THEN '+' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') WHEN REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '00%' THEN '+' || SUBSTR(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r''), 3) WHEN REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '0%' THEN '+33' || SUBSTR(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r''), 2) WHEN LENGTH(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'')) >= 11 AND REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '33%' THEN '+' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') ELSE '+33' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') END AS `_cdp_id_2`,
+  CAST(src.`phone` AS STRING) AS `_cdp_raw_2`,
+  CASE WHEN CAST(src.`phone` AS STRING) IS NULL OR CAST(src.`phone` AS STRING) = '' THEN NULL WHEN TRIM(CAST(src.`phone` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN CASE WHEN LENGTH(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'')) < 6 THEN NULL WHEN TRIM(CAST(src.`phone` AS STRING), ' ') LIKE '+%' THEN '+' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') WHEN REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '00%' THEN '+' || SUBSTR(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r''), 3) WHEN REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '0%' THEN '+33' || SUBSTR(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r''), 2) WHEN LENGTH(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'')) >= 11 AND REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '33%' THEN '+' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') ELSE '+33' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') END IS NULL THEN 'fewer than 6 digits' END AS `_cdp_invalid_2`
 FROM `cdp`.`seed_pos_transactions` AS src;
 
 -- node: source.web_events (models/sources.yml:68)
@@ -57,7 +81,11 @@ CREATE VIEW `cdp`.`customer_src_web_events` AS SELECT
   src.*,
   CAST(src.`occurred_at` AS TIMESTAMP) AS `_cdp_ts`,
   NULLIF(CAST(src.`anonymous_id` AS STRING), '') AS `_cdp_id_0`,
-  NULLIF(TRIM(CAST(src.`user_id` AS STRING), ' '), '') AS `_cdp_id_1`
+  CAST(src.`anonymous_id` AS STRING) AS `_cdp_raw_0`,
+  CAST(NULL AS STRING) AS `_cdp_invalid_0`,
+  NULLIF(TRIM(CAST(src.`user_id` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), '') AS `_cdp_id_1`,
+  CAST(src.`user_id` AS STRING) AS `_cdp_raw_1`,
+  CASE WHEN CAST(src.`user_id` AS STRING) IS NULL OR CAST(src.`user_id` AS STRING) = '' THEN NULL WHEN TRIM(CAST(src.`user_id` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN NULLIF(TRIM(CAST(src.`user_id` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), '') IS NULL THEN 'empty after trimming' END AS `_cdp_invalid_1`
 FROM `cdp`.`seed_web_events` AS src;
 
 -- node: identity.customer (models/identity.yml:9)
@@ -95,6 +123,37 @@ DROP TABLE IF EXISTS `cdp`.`customer__id_srcnodes`;
 CREATE TABLE `cdp`.`customer__id_srcnodes` AS SELECT id_type, id_value, source, MIN(ts) AS min_ts, MAX(ts) AS max_ts
 FROM `cdp`.`customer__id_occ`
 GROUP BY id_type, id_value, source;
+-- invalid: values a normalizer rejected, with the reason
+DROP TABLE IF EXISTS `cdp`.`customer__id_invalid`;
+CREATE TABLE `cdp`.`customer__id_invalid` AS SELECT DISTINCT id_type, id_value, reason FROM (
+  SELECT 'email' AS id_type, `_cdp_raw_0` AS id_value, `_cdp_invalid_0` AS reason FROM `cdp`.`customer_src_crm_contacts` WHERE `_cdp_invalid_0` IS NOT NULL
+  UNION ALL
+  SELECT 'phone' AS id_type, `_cdp_raw_1` AS id_value, `_cdp_invalid_1` AS reason FROM `cdp`.`customer_src_crm_contacts` WHERE `_cdp_invalid_1` IS NOT NULL
+  UNION ALL
+  SELECT 'loyalty_card' AS id_type, `_cdp_raw_2` AS id_value, `_cdp_invalid_2` AS reason FROM `cdp`.`customer_src_crm_contacts` WHERE `_cdp_invalid_2` IS NOT NULL
+  UNION ALL
+  SELECT 'crm_id' AS id_type, `_cdp_raw_3` AS id_value, `_cdp_invalid_3` AS reason FROM `cdp`.`customer_src_crm_contacts` WHERE `_cdp_invalid_3` IS NOT NULL
+  UNION ALL
+  SELECT 'user_id' AS id_type, `_cdp_raw_0` AS id_value, `_cdp_invalid_0` AS reason FROM `cdp`.`customer_src_shop_customers` WHERE `_cdp_invalid_0` IS NOT NULL
+  UNION ALL
+  SELECT 'email' AS id_type, `_cdp_raw_1` AS id_value, `_cdp_invalid_1` AS reason FROM `cdp`.`customer_src_shop_customers` WHERE `_cdp_invalid_1` IS NOT NULL
+  UNION ALL
+  SELECT 'phone' AS id_type, `_cdp_raw_2` AS id_value, `_cdp_invalid_2` AS reason FROM `cdp`.`customer_src_shop_customers` WHERE `_cdp_invalid_2` IS NOT NULL
+  UNION ALL
+  SELECT 'user_id' AS id_type, `_cdp_raw_0` AS id_value, `_cdp_invalid_0` AS reason FROM `cdp`.`customer_src_orders` WHERE `_cdp_invalid_0` IS NOT NULL
+  UNION ALL
+  SELECT 'email' AS id_type, `_cdp_raw_1` AS id_value, `_cdp_invalid_1` AS reason FROM `cdp`.`customer_src_orders` WHERE `_cdp_invalid_1` IS NOT NULL
+  UNION ALL
+  SELECT 'loyalty_card' AS id_type, `_cdp_raw_0` AS id_value, `_cdp_invalid_0` AS reason FROM `cdp`.`customer_src_pos_transactions` WHERE `_cdp_invalid_0` IS NOT NULL
+  UNION ALL
+  SELECT 'email' AS id_type, `_cdp_raw_1` AS id_value, `_cdp_invalid_1` AS reason FROM `cdp`.`customer_src_pos_transactions` WHERE `_cdp_invalid_1` IS NOT NULL
+  UNION ALL
+  SELECT 'phone' AS id_type, `_cdp_raw_2` AS id_value, `_cdp_invalid_2` AS reason FROM `cdp`.`customer_src_pos_transactions` WHERE `_cdp_invalid_2` IS NOT NULL
+  UNION ALL
+  SELECT 'anonymous_id' AS id_type, `_cdp_raw_0` AS id_value, `_cdp_invalid_0` AS reason FROM `cdp`.`customer_src_web_events` WHERE `_cdp_invalid_0` IS NOT NULL
+  UNION ALL
+  SELECT 'user_id' AS id_type, `_cdp_raw_1` AS id_value, `_cdp_invalid_1` AS reason FROM `cdp`.`customer_src_web_events` WHERE `_cdp_invalid_1` IS NOT NULL
+) i;
 -- nodes: one per (id_type, id_value), numbered in byte order
 DROP TABLE IF EXISTS `cdp`.`customer__id_nodes`;
 CREATE TABLE `cdp`.`customer__id_nodes` AS SELECT ROW_NUMBER() OVER (ORDER BY (id_type), (id_value)) AS node_id, id_type, id_value, first_seen_at, last_seen_at,
@@ -301,12 +360,15 @@ DROP TABLE IF EXISTS `cdp`.`customer_identifiers`;
 CREATE TABLE `cdp`.`customer_identifiers` CLUSTER BY `profile_id` AS SELECT m.id_type, m.id_value, p.profile_id, m.first_seen_at, m.last_seen_at, m.source_count
 FROM `cdp`.`customer__id_members` m JOIN `cdp`.`customer__id_pids` p ON p.label = m.label;
 COMMIT;
--- audit: excluded values, links dropped by limits, oversized profiles (atomic)
+-- audit: excluded and invalid values, links dropped by limits, oversized profiles (atomic)
 BEGIN;
 DROP TABLE IF EXISTS `cdp`.`customer_identity_audit`;
 CREATE TABLE `cdp`.`customer_identity_audit` AS SELECT 'compile' AS run_id, 'excluded' AS kind, id_type AS id_type_a, id_value AS id_value_a,
   CAST(NULL AS STRING) AS id_type_b, CAST(NULL AS STRING) AS id_value_b, excluded_by AS reason
 FROM `cdp`.`customer__id_nodes` WHERE excluded_by IS NOT NULL
+UNION ALL
+SELECT 'compile', 'invalid', i.id_type, i.id_value, CAST(NULL AS STRING), CAST(NULL AS STRING), i.reason
+FROM `cdp`.`customer__id_invalid` i
 UNION ALL
 SELECT 'compile', 'limit', na.id_type, na.id_value, nb.id_type, nb.id_value, r.reason
 FROM `cdp`.`customer__id_rej` r JOIN `cdp`.`customer__id_nodes` na ON na.node_id = r.a JOIN `cdp`.`customer__id_nodes` nb ON nb.node_id = r.b
@@ -335,6 +397,7 @@ COMMIT;
 -- drop scratch table
 DROP TABLE IF EXISTS `cdp`.`customer__id_occ`;
 DROP TABLE IF EXISTS `cdp`.`customer__id_srcnodes`;
+DROP TABLE IF EXISTS `cdp`.`customer__id_invalid`;
 DROP TABLE IF EXISTS `cdp`.`customer__id_nodes`;
 DROP TABLE IF EXISTS `cdp`.`customer__id_edges`;
 DROP TABLE IF EXISTS `cdp`.`customer__id_labels`;

@@ -3,10 +3,36 @@
 CREATE OR REPLACE VIEW "cdp"."customer_src_crm_contacts" AS SELECT
   src.*,
   CAST(src."updated_at" AS TIMESTAMP) AS "_cdp_ts",
-  CASE WHEN regexp_matches(LOWER(TRIM(CAST(src."email" AS VARCHAR))), '^[^@\s]+@[^@\s]+\.[^@\s]+$') THEN LOWER(TRIM(CAST(src."email" AS VARCHAR))) END AS "_cdp_id_0",
+  CASE WHEN regexp_matches(lower(trim(CAST(src."email" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿')), '^[^@	
+                  　᠎​‌‍⁠﻿]+@[^@	
+                  　᠎​‌‍⁠﻿]+\.[^@	
+                  　᠎​‌‍⁠﻿]+$') THEN lower(trim(CAST(src."email" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿')) END AS "_cdp_id_0",
+  CAST(src."email" AS VARCHAR) AS "_cdp_raw_0",
+  CASE WHEN CAST(src."email" AS VARCHAR) IS NULL OR CAST(src."email" AS VARCHAR) = '' THEN NULL WHEN trim(CAST(src."email" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN CASE WHEN regexp_matches(lower(trim(CAST(src."email" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿')), '^[^@	
+                  　᠎​‌‍⁠﻿]+@[^@	
+                  　᠎​‌‍⁠﻿]+\.[^@	
+                  　᠎​‌‍⁠﻿]+$') THEN lower(trim(CAST(src."email" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿')) END IS NULL THEN 'not an email' END AS "_cdp_invalid_0",
   CASE WHEN LENGTH(regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g')) < 6 THEN NULL WHEN TRIM(CAST(src."phone" AS VARCHAR)) LIKE '+%' THEN '+' || regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') WHEN regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') LIKE '00%' THEN '+' || SUBSTR(regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g'), 3) WHEN regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') LIKE '0%' THEN '+33' || SUBSTR(regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g'), 2) WHEN LENGTH(regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g')) >= 11 AND regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') LIKE '33%' THEN '+' || regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') ELSE '+33' || regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') END AS "_cdp_id_1",
-  NULLIF(LOWER(TRIM(CAST(src."loyalty_card" AS VARCHAR))), '') AS "_cdp_id_2",
-  NULLIF(TRIM(CAST(('crm-' || CAST(contact_id AS VARCHAR)) AS VARCHAR)), '') AS "_cdp_id_3"
+  CAST(src."phone" AS VARCHAR) AS "_cdp_raw_1",
+  CASE WHEN CAST(src."phone" AS VARCHAR) IS NULL OR CAST(src."phone" AS VARCHAR) = '' THEN NULL WHEN trim(CAST(src."phone" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN CASE WHEN LENGTH(regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g')) < 6 THEN NULL WHEN TRIM(CAST(src."phone" AS VARCHAR)) LIKE '+%' THEN '+' || regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') WHEN regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') LIKE '00%' THEN '+' || SUBSTR(regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g'), 3) WHEN regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') LIKE '0%' THEN '+33' || SUBSTR(regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g'), 2) WHEN LENGTH(regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g')) >= 11 AND regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') LIKE '33%' THEN '+' || regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') ELSE '+33' || regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') END IS NULL THEN 'fewer than 6 digits' END AS "_cdp_invalid_1",
+  NULLIF(lower(trim(CAST(src."loyalty_card" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿')), '') AS "_cdp_id_2",
+  CAST(src."loyalty_card" AS VARCHAR) AS "_cdp_raw_2",
+  CASE WHEN CAST(src."loyalty_card" AS VARCHAR) IS NULL OR CAST(src."loyalty_card" AS VARCHAR) = '' THEN NULL WHEN trim(CAST(src."loyalty_card" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN NULLIF(lower(trim(CAST(src."loyalty_card" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿')), '') IS NULL THEN 'empty after trimming' END AS "_cdp_invalid_2",
+  NULLIF(trim(CAST(('crm-' || CAST(contact_id AS VARCHAR)) AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), '') AS "_cdp_id_3",
+  CAST(('crm-' || CAST(contact_id AS VARCHAR)) AS VARCHAR) AS "_cdp_raw_3",
+  CASE WHEN CAST(('crm-' || CAST(contact_id AS VARCHAR)) AS VARCHAR) IS NULL OR CAST(('crm-' || CAST(contact_id AS VARCHAR)) AS VARCHAR) = '' THEN NULL WHEN trim(CAST(('crm-' || CAST(contact_id AS VARCHAR)) AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN NULLIF(trim(CAST(('crm-' || CAST(contact_id AS VARCHAR)) AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), '') IS NULL THEN 'empty after trimming' END AS "_cdp_invalid_3"
 FROM "cdp"."seed_crm_contacts" AS src;
 
 -- node: source.shop_customers (models/sources.yml:24)
@@ -14,9 +40,30 @@ FROM "cdp"."seed_crm_contacts" AS src;
 CREATE OR REPLACE VIEW "cdp"."customer_src_shop_customers" AS SELECT
   src.*,
   CAST(src."signup_at" AS TIMESTAMP) AS "_cdp_ts",
-  NULLIF(TRIM(CAST(src."customer_id" AS VARCHAR)), '') AS "_cdp_id_0",
-  CASE WHEN regexp_matches(LOWER(TRIM(CAST(src."email" AS VARCHAR))), '^[^@\s]+@[^@\s]+\.[^@\s]+$') THEN LOWER(TRIM(CAST(src."email" AS VARCHAR))) END AS "_cdp_id_1",
-  CASE WHEN LENGTH(regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g')) < 6 THEN NULL WHEN TRIM(CAST(src."phone" AS VARCHAR)) LIKE '+%' THEN '+' || regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') WHEN regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') LIKE '00%' THEN '+' || SUBSTR(regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g'), 3) WHEN regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') LIKE '0%' THEN '+33' || SUBSTR(regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g'), 2) WHEN LENGTH(regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g')) >= 11 AND regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') LIKE '33%' THEN '+' || regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') ELSE '+33' || regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') END AS "_cdp_id_2"
+  NULLIF(trim(CAST(src."customer_id" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), '') AS "_cdp_id_0",
+  CAST(src."customer_id" AS VARCHAR) AS "_cdp_raw_0",
+  CASE WHEN CAST(src."customer_id" AS VARCHAR) IS NULL OR CAST(src."customer_id" AS VARCHAR) = '' THEN NULL WHEN trim(CAST(src."customer_id" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN NULLIF(trim(CAST(src."customer_id" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), '') IS NULL THEN 'empty after trimming' END AS "_cdp_invalid_0",
+  CASE WHEN regexp_matches(lower(trim(CAST(src."email" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿')), '^[^@	
+                  　᠎​‌‍⁠﻿]+@[^@	
+                  　᠎​‌‍⁠﻿]+\.[^@	
+                  　᠎​‌‍⁠﻿]+$') THEN lower(trim(CAST(src."email" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿')) END AS "_cdp_id_1",
+  CAST(src."email" AS VARCHAR) AS "_cdp_raw_1",
+  CASE WHEN CAST(src."email" AS VARCHAR) IS NULL OR CAST(src."email" AS VARCHAR) = '' THEN NULL WHEN trim(CAST(src."email" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN CASE WHEN regexp_matches(lower(trim(CAST(src."email" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿')), '^[^@	
+                  　᠎​‌‍⁠﻿]+@[^@	
+                  　᠎​‌‍⁠﻿]+\.[^@	
+                  　᠎​‌‍⁠﻿]+$') THEN lower(trim(CAST(src."email" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿')) END IS NULL THEN 'not an email' END AS "_cdp_invalid_1",
+  CASE WHEN LENGTH(regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g')) < 6 THEN NULL WHEN TRIM(CAST(src."phone" AS VARCHAR)) LIKE '+%' THEN '+' || regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') WHEN regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') LIKE '00%' THEN '+' || SUBSTR(regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g'), 3) WHEN regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') LIKE '0%' THEN '+33' || SUBSTR(regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g'), 2) WHEN LENGTH(regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g')) >= 11 AND regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') LIKE '33%' THEN '+' || regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') ELSE '+33' || regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') END AS "_cdp_id_2",
+  CAST(src."phone" AS VARCHAR) AS "_cdp_raw_2",
+  CASE WHEN CAST(src."phone" AS VARCHAR) IS NULL OR CAST(src."phone" AS VARCHAR) = '' THEN NULL WHEN trim(CAST(src."phone" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN CASE WHEN LENGTH(regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g')) < 6 THEN NULL WHEN TRIM(CAST(src."phone" AS VARCHAR)) LIKE '+%' THEN '+' || regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') WHEN regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') LIKE '00%' THEN '+' || SUBSTR(regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g'), 3) WHEN regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') LIKE '0%' THEN '+33' || SUBSTR(regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g'), 2) WHEN LENGTH(regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g')) >= 11 AND regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') LIKE '33%' THEN '+' || regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') ELSE '+33' || regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') END IS NULL THEN 'fewer than 6 digits' END AS "_cdp_invalid_2"
 FROM "cdp"."seed_shop_customers" AS src;
 
 -- node: source.orders (models/sources.yml:38)
@@ -24,8 +71,26 @@ FROM "cdp"."seed_shop_customers" AS src;
 CREATE OR REPLACE VIEW "cdp"."customer_src_orders" AS SELECT
   src.*,
   CAST(src."ordered_at" AS TIMESTAMP) AS "_cdp_ts",
-  NULLIF(TRIM(CAST(src."customer_id" AS VARCHAR)), '') AS "_cdp_id_0",
-  CASE WHEN regexp_matches(LOWER(TRIM(CAST(src."email" AS VARCHAR))), '^[^@\s]+@[^@\s]+\.[^@\s]+$') THEN LOWER(TRIM(CAST(src."email" AS VARCHAR))) END AS "_cdp_id_1"
+  NULLIF(trim(CAST(src."customer_id" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), '') AS "_cdp_id_0",
+  CAST(src."customer_id" AS VARCHAR) AS "_cdp_raw_0",
+  CASE WHEN CAST(src."customer_id" AS VARCHAR) IS NULL OR CAST(src."customer_id" AS VARCHAR) = '' THEN NULL WHEN trim(CAST(src."customer_id" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN NULLIF(trim(CAST(src."customer_id" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), '') IS NULL THEN 'empty after trimming' END AS "_cdp_invalid_0",
+  CASE WHEN regexp_matches(lower(trim(CAST(src."email" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿')), '^[^@	
+                  　᠎​‌‍⁠﻿]+@[^@	
+                  　᠎​‌‍⁠﻿]+\.[^@	
+                  　᠎​‌‍⁠﻿]+$') THEN lower(trim(CAST(src."email" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿')) END AS "_cdp_id_1",
+  CAST(src."email" AS VARCHAR) AS "_cdp_raw_1",
+  CASE WHEN CAST(src."email" AS VARCHAR) IS NULL OR CAST(src."email" AS VARCHAR) = '' THEN NULL WHEN trim(CAST(src."email" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN CASE WHEN regexp_matches(lower(trim(CAST(src."email" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿')), '^[^@	
+                  　᠎​‌‍⁠﻿]+@[^@	
+                  　᠎​‌‍⁠﻿]+\.[^@	
+                  　᠎​‌‍⁠﻿]+$') THEN lower(trim(CAST(src."email" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿')) END IS NULL THEN 'not an email' END AS "_cdp_invalid_1"
 FROM (
 select order_id, customer_id, email, amount, currency, status, ordered_at,
        CASE currency
@@ -41,9 +106,30 @@ from cdp.seed_orders
 CREATE OR REPLACE VIEW "cdp"."customer_src_pos_transactions" AS SELECT
   src.*,
   CAST(src."occurred_at" AS TIMESTAMP) AS "_cdp_ts",
-  NULLIF(LOWER(TRIM(CAST(src."loyalty_card" AS VARCHAR))), '') AS "_cdp_id_0",
-  CASE WHEN regexp_matches(LOWER(TRIM(CAST(src."email" AS VARCHAR))), '^[^@\s]+@[^@\s]+\.[^@\s]+$') THEN LOWER(TRIM(CAST(src."email" AS VARCHAR))) END AS "_cdp_id_1",
-  CASE WHEN LENGTH(regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g')) < 6 THEN NULL WHEN TRIM(CAST(src."phone" AS VARCHAR)) LIKE '+%' THEN '+' || regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') WHEN regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') LIKE '00%' THEN '+' || SUBSTR(regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g'), 3) WHEN regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') LIKE '0%' THEN '+33' || SUBSTR(regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g'), 2) WHEN LENGTH(regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g')) >= 11 AND regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') LIKE '33%' THEN '+' || regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') ELSE '+33' || regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') END AS "_cdp_id_2"
+  NULLIF(lower(trim(CAST(src."loyalty_card" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿')), '') AS "_cdp_id_0",
+  CAST(src."loyalty_card" AS VARCHAR) AS "_cdp_raw_0",
+  CASE WHEN CAST(src."loyalty_card" AS VARCHAR) IS NULL OR CAST(src."loyalty_card" AS VARCHAR) = '' THEN NULL WHEN trim(CAST(src."loyalty_card" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN NULLIF(lower(trim(CAST(src."loyalty_card" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿')), '') IS NULL THEN 'empty after trimming' END AS "_cdp_invalid_0",
+  CASE WHEN regexp_matches(lower(trim(CAST(src."email" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿')), '^[^@	
+                  　᠎​‌‍⁠﻿]+@[^@	
+                  　᠎​‌‍⁠﻿]+\.[^@	
+                  　᠎​‌‍⁠﻿]+$') THEN lower(trim(CAST(src."email" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿')) END AS "_cdp_id_1",
+  CAST(src."email" AS VARCHAR) AS "_cdp_raw_1",
+  CASE WHEN CAST(src."email" AS VARCHAR) IS NULL OR CAST(src."email" AS VARCHAR) = '' THEN NULL WHEN trim(CAST(src."email" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN CASE WHEN regexp_matches(lower(trim(CAST(src."email" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿')), '^[^@	
+                  　᠎​‌‍⁠﻿]+@[^@	
+                  　᠎​‌‍⁠﻿]+\.[^@	
+                  　᠎​‌‍⁠﻿]+$') THEN lower(trim(CAST(src."email" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿')) END IS NULL THEN 'not an email' END AS "_cdp_invalid_1",
+  CASE WHEN LENGTH(regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g')) < 6 THEN NULL WHEN TRIM(CAST(src."phone" AS VARCHAR)) LIKE '+%' THEN '+' || regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') WHEN regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') LIKE '00%' THEN '+' || SUBSTR(regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g'), 3) WHEN regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') LIKE '0%' THEN '+33' || SUBSTR(regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g'), 2) WHEN LENGTH(regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g')) >= 11 AND regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') LIKE '33%' THEN '+' || regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') ELSE '+33' || regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') END AS "_cdp_id_2",
+  CAST(src."phone" AS VARCHAR) AS "_cdp_raw_2",
+  CASE WHEN CAST(src."phone" AS VARCHAR) IS NULL OR CAST(src."phone" AS VARCHAR) = '' THEN NULL WHEN trim(CAST(src."phone" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN CASE WHEN LENGTH(regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g')) < 6 THEN NULL WHEN TRIM(CAST(src."phone" AS VARCHAR)) LIKE '+%' THEN '+' || regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') WHEN regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') LIKE '00%' THEN '+' || SUBSTR(regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g'), 3) WHEN regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') LIKE '0%' THEN '+33' || SUBSTR(regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g'), 2) WHEN LENGTH(regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g')) >= 11 AND regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') LIKE '33%' THEN '+' || regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') ELSE '+33' || regexp_replace(CAST(src."phone" AS VARCHAR), '[^0-9]', '', 'g') END IS NULL THEN 'fewer than 6 digits' END AS "_cdp_invalid_2"
 FROM "cdp"."seed_pos_transactions" AS src;
 
 -- node: source.web_events (models/sources.yml:68)
@@ -52,7 +138,14 @@ CREATE OR REPLACE VIEW "cdp"."customer_src_web_events" AS SELECT
   src.*,
   CAST(src."occurred_at" AS TIMESTAMP) AS "_cdp_ts",
   NULLIF(CAST(src."anonymous_id" AS VARCHAR), '') AS "_cdp_id_0",
-  NULLIF(TRIM(CAST(src."user_id" AS VARCHAR)), '') AS "_cdp_id_1"
+  CAST(src."anonymous_id" AS VARCHAR) AS "_cdp_raw_0",
+  CAST(NULL AS VARCHAR) AS "_cdp_invalid_0",
+  NULLIF(trim(CAST(src."user_id" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), '') AS "_cdp_id_1",
+  CAST(src."user_id" AS VARCHAR) AS "_cdp_raw_1",
+  CASE WHEN CAST(src."user_id" AS VARCHAR) IS NULL OR CAST(src."user_id" AS VARCHAR) = '' THEN NULL WHEN trim(CAST(src."user_id" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN NULLIF(trim(CAST(src."user_id" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), '') IS NULL THEN 'empty after trimming' END AS "_cdp_invalid_1"
 FROM "cdp"."seed_web_events" AS src;
 
 -- node: identity.customer (models/identity.yml:9)
@@ -98,6 +191,36 @@ SELECT 'user_id' AS id_type, "_cdp_id_1" AS id_value, "_cdp_ts" AS ts, 'web_even
 CREATE OR REPLACE TABLE "cdp"."customer__id_srcnodes" AS SELECT id_type, id_value, source, MIN(ts) AS min_ts, MAX(ts) AS max_ts
 FROM "cdp"."customer__id_occ"
 GROUP BY id_type, id_value, source;
+-- invalid: values of the rows read this run a normalizer rejected
+CREATE OR REPLACE TABLE "cdp"."customer__id_invalid" AS SELECT DISTINCT id_type, id_value, reason FROM (
+  SELECT 'email' AS id_type, "_cdp_raw_0" AS id_value, "_cdp_invalid_0" AS reason FROM "cdp"."customer__id_batch_crm_contacts" WHERE "_cdp_invalid_0" IS NOT NULL
+  UNION ALL
+  SELECT 'phone' AS id_type, "_cdp_raw_1" AS id_value, "_cdp_invalid_1" AS reason FROM "cdp"."customer__id_batch_crm_contacts" WHERE "_cdp_invalid_1" IS NOT NULL
+  UNION ALL
+  SELECT 'loyalty_card' AS id_type, "_cdp_raw_2" AS id_value, "_cdp_invalid_2" AS reason FROM "cdp"."customer__id_batch_crm_contacts" WHERE "_cdp_invalid_2" IS NOT NULL
+  UNION ALL
+  SELECT 'crm_id' AS id_type, "_cdp_raw_3" AS id_value, "_cdp_invalid_3" AS reason FROM "cdp"."customer__id_batch_crm_contacts" WHERE "_cdp_invalid_3" IS NOT NULL
+  UNION ALL
+  SELECT 'user_id' AS id_type, "_cdp_raw_0" AS id_value, "_cdp_invalid_0" AS reason FROM "cdp"."customer__id_batch_shop_customers" WHERE "_cdp_invalid_0" IS NOT NULL
+  UNION ALL
+  SELECT 'email' AS id_type, "_cdp_raw_1" AS id_value, "_cdp_invalid_1" AS reason FROM "cdp"."customer__id_batch_shop_customers" WHERE "_cdp_invalid_1" IS NOT NULL
+  UNION ALL
+  SELECT 'phone' AS id_type, "_cdp_raw_2" AS id_value, "_cdp_invalid_2" AS reason FROM "cdp"."customer__id_batch_shop_customers" WHERE "_cdp_invalid_2" IS NOT NULL
+  UNION ALL
+  SELECT 'user_id' AS id_type, "_cdp_raw_0" AS id_value, "_cdp_invalid_0" AS reason FROM "cdp"."customer__id_batch_orders" WHERE "_cdp_invalid_0" IS NOT NULL
+  UNION ALL
+  SELECT 'email' AS id_type, "_cdp_raw_1" AS id_value, "_cdp_invalid_1" AS reason FROM "cdp"."customer__id_batch_orders" WHERE "_cdp_invalid_1" IS NOT NULL
+  UNION ALL
+  SELECT 'loyalty_card' AS id_type, "_cdp_raw_0" AS id_value, "_cdp_invalid_0" AS reason FROM "cdp"."customer__id_batch_pos_transactions" WHERE "_cdp_invalid_0" IS NOT NULL
+  UNION ALL
+  SELECT 'email' AS id_type, "_cdp_raw_1" AS id_value, "_cdp_invalid_1" AS reason FROM "cdp"."customer__id_batch_pos_transactions" WHERE "_cdp_invalid_1" IS NOT NULL
+  UNION ALL
+  SELECT 'phone' AS id_type, "_cdp_raw_2" AS id_value, "_cdp_invalid_2" AS reason FROM "cdp"."customer__id_batch_pos_transactions" WHERE "_cdp_invalid_2" IS NOT NULL
+  UNION ALL
+  SELECT 'anonymous_id' AS id_type, "_cdp_raw_0" AS id_value, "_cdp_invalid_0" AS reason FROM "cdp"."customer__id_batch_web_events" WHERE "_cdp_invalid_0" IS NOT NULL
+  UNION ALL
+  SELECT 'user_id' AS id_type, "_cdp_raw_1" AS id_value, "_cdp_invalid_1" AS reason FROM "cdp"."customer__id_batch_web_events" WHERE "_cdp_invalid_1" IS NOT NULL
+) i;
 -- state: the graph's identifiers (empty before a first run)
 CREATE TABLE IF NOT EXISTS "cdp"."customer_identity_nodes" ("node_id" BIGINT, "id_type" VARCHAR, "id_value" VARCHAR, "type_rank" BIGINT, "excluded_by" VARCHAR, "label" BIGINT);
 -- new identifiers, numbered after the known ones in byte order
@@ -348,6 +471,10 @@ SELECT 'compile' AS run_id, 'excluded' AS kind, id_type AS id_type_a, id_value A
   CAST(NULL AS VARCHAR) AS id_type_b, CAST(NULL AS VARCHAR) AS id_value_b, excluded_by AS reason
 FROM "cdp"."customer__id_new_nodes" WHERE excluded_by IS NOT NULL
 UNION ALL
+SELECT 'compile', 'invalid', i.id_type, i.id_value, CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR), i.reason
+FROM "cdp"."customer__id_invalid" i
+WHERE NOT EXISTS (SELECT 1 FROM "cdp"."customer_identity_audit" a WHERE a.kind = 'invalid' AND a.id_type_a = i.id_type AND a.id_value_a = i.id_value)
+UNION ALL
 SELECT 'compile', 'limit', na.id_type, na.id_value, nb.id_type, nb.id_value, r.reason
 FROM "cdp"."customer__id_rej" r JOIN "cdp"."customer__id_nodes" na ON na.node_id = r.a JOIN "cdp"."customer__id_nodes" nb ON nb.node_id = r.b
 UNION ALL
@@ -373,6 +500,7 @@ DROP TABLE IF EXISTS "cdp"."customer__id_batch_pos_transactions";
 DROP TABLE IF EXISTS "cdp"."customer__id_batch_web_events";
 DROP TABLE IF EXISTS "cdp"."customer__id_occ";
 DROP TABLE IF EXISTS "cdp"."customer__id_srcnodes";
+DROP TABLE IF EXISTS "cdp"."customer__id_invalid";
 DROP TABLE IF EXISTS "cdp"."customer__id_new_nodes";
 DROP TABLE IF EXISTS "cdp"."customer__id_bids";
 DROP TABLE IF EXISTS "cdp"."customer__id_ns_changed";

@@ -4,10 +4,36 @@ DROP VIEW IF EXISTS "cdp"."customer_src_crm_contacts";
 CREATE VIEW "cdp"."customer_src_crm_contacts" AS SELECT
   src.*,
   CAST(src."updated_at" AS TIMESTAMP) AS "_cdp_ts",
-  CASE WHEN (LOWER(TRIM(CAST(src."email" AS TEXT))) ~ E'^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$') THEN LOWER(TRIM(CAST(src."email" AS TEXT))) END AS "_cdp_id_0",
+  CASE WHEN (lower(translate(btrim(CAST(src."email" AS TEXT), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ') COLLATE "und-x-icu") ~ E'^[^@	
+                  　᠎​‌‍⁠﻿]+@[^@	
+                  　᠎​‌‍⁠﻿]+\\.[^@	
+                  　᠎​‌‍⁠﻿]+$') THEN lower(translate(btrim(CAST(src."email" AS TEXT), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ') COLLATE "und-x-icu") END AS "_cdp_id_0",
+  CAST(src."email" AS TEXT) AS "_cdp_raw_0",
+  CASE WHEN CAST(src."email" AS TEXT) IS NULL OR CAST(src."email" AS TEXT) = '' THEN NULL WHEN btrim(CAST(src."email" AS TEXT), '	
+                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN CASE WHEN (lower(translate(btrim(CAST(src."email" AS TEXT), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ') COLLATE "und-x-icu") ~ E'^[^@	
+                  　᠎​‌‍⁠﻿]+@[^@	
+                  　᠎​‌‍⁠﻿]+\\.[^@	
+                  　᠎​‌‍⁠﻿]+$') THEN lower(translate(btrim(CAST(src."email" AS TEXT), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ') COLLATE "und-x-icu") END IS NULL THEN 'not an email' END AS "_cdp_invalid_0",
   CASE WHEN LENGTH(regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g')) < 6 THEN NULL WHEN TRIM(CAST(src."phone" AS TEXT)) LIKE '+%' THEN '+' || regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') WHEN regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') LIKE '00%' THEN '+' || SUBSTR(regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g'), 3) WHEN regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') LIKE '0%' THEN '+33' || SUBSTR(regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g'), 2) WHEN LENGTH(regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g')) >= 11 AND regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') LIKE '33%' THEN '+' || regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') ELSE '+33' || regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') END AS "_cdp_id_1",
-  NULLIF(LOWER(TRIM(CAST(src."loyalty_card" AS TEXT))), '') AS "_cdp_id_2",
-  NULLIF(TRIM(CAST(('crm-' || CAST(contact_id AS VARCHAR)) AS TEXT)), '') AS "_cdp_id_3"
+  CAST(src."phone" AS TEXT) AS "_cdp_raw_1",
+  CASE WHEN CAST(src."phone" AS TEXT) IS NULL OR CAST(src."phone" AS TEXT) = '' THEN NULL WHEN btrim(CAST(src."phone" AS TEXT), '	
+                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN CASE WHEN LENGTH(regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g')) < 6 THEN NULL WHEN TRIM(CAST(src."phone" AS TEXT)) LIKE '+%' THEN '+' || regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') WHEN regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') LIKE '00%' THEN '+' || SUBSTR(regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g'), 3) WHEN regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') LIKE '0%' THEN '+33' || SUBSTR(regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g'), 2) WHEN LENGTH(regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g')) >= 11 AND regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') LIKE '33%' THEN '+' || regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') ELSE '+33' || regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') END IS NULL THEN 'fewer than 6 digits' END AS "_cdp_invalid_1",
+  NULLIF(lower(translate(btrim(CAST(src."loyalty_card" AS TEXT), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ') COLLATE "und-x-icu"), '') AS "_cdp_id_2",
+  CAST(src."loyalty_card" AS TEXT) AS "_cdp_raw_2",
+  CASE WHEN CAST(src."loyalty_card" AS TEXT) IS NULL OR CAST(src."loyalty_card" AS TEXT) = '' THEN NULL WHEN btrim(CAST(src."loyalty_card" AS TEXT), '	
+                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN NULLIF(lower(translate(btrim(CAST(src."loyalty_card" AS TEXT), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ') COLLATE "und-x-icu"), '') IS NULL THEN 'empty after trimming' END AS "_cdp_invalid_2",
+  NULLIF(btrim(CAST(('crm-' || CAST(contact_id AS VARCHAR)) AS TEXT), '	
+                  　᠎​‌‍⁠﻿'), '') AS "_cdp_id_3",
+  CAST(('crm-' || CAST(contact_id AS VARCHAR)) AS TEXT) AS "_cdp_raw_3",
+  CASE WHEN CAST(('crm-' || CAST(contact_id AS VARCHAR)) AS TEXT) IS NULL OR CAST(('crm-' || CAST(contact_id AS VARCHAR)) AS TEXT) = '' THEN NULL WHEN btrim(CAST(('crm-' || CAST(contact_id AS VARCHAR)) AS TEXT), '	
+                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN NULLIF(btrim(CAST(('crm-' || CAST(contact_id AS VARCHAR)) AS TEXT), '	
+                  　᠎​‌‍⁠﻿'), '') IS NULL THEN 'empty after trimming' END AS "_cdp_invalid_3"
 FROM "cdp"."seed_crm_contacts" AS src;
 
 -- node: source.shop_customers (models/sources.yml:24)
@@ -16,9 +42,30 @@ DROP VIEW IF EXISTS "cdp"."customer_src_shop_customers";
 CREATE VIEW "cdp"."customer_src_shop_customers" AS SELECT
   src.*,
   CAST(src."signup_at" AS TIMESTAMP) AS "_cdp_ts",
-  NULLIF(TRIM(CAST(src."customer_id" AS TEXT)), '') AS "_cdp_id_0",
-  CASE WHEN (LOWER(TRIM(CAST(src."email" AS TEXT))) ~ E'^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$') THEN LOWER(TRIM(CAST(src."email" AS TEXT))) END AS "_cdp_id_1",
-  CASE WHEN LENGTH(regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g')) < 6 THEN NULL WHEN TRIM(CAST(src."phone" AS TEXT)) LIKE '+%' THEN '+' || regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') WHEN regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') LIKE '00%' THEN '+' || SUBSTR(regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g'), 3) WHEN regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') LIKE '0%' THEN '+33' || SUBSTR(regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g'), 2) WHEN LENGTH(regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g')) >= 11 AND regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') LIKE '33%' THEN '+' || regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') ELSE '+33' || regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') END AS "_cdp_id_2"
+  NULLIF(btrim(CAST(src."customer_id" AS TEXT), '	
+                  　᠎​‌‍⁠﻿'), '') AS "_cdp_id_0",
+  CAST(src."customer_id" AS TEXT) AS "_cdp_raw_0",
+  CASE WHEN CAST(src."customer_id" AS TEXT) IS NULL OR CAST(src."customer_id" AS TEXT) = '' THEN NULL WHEN btrim(CAST(src."customer_id" AS TEXT), '	
+                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN NULLIF(btrim(CAST(src."customer_id" AS TEXT), '	
+                  　᠎​‌‍⁠﻿'), '') IS NULL THEN 'empty after trimming' END AS "_cdp_invalid_0",
+  CASE WHEN (lower(translate(btrim(CAST(src."email" AS TEXT), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ') COLLATE "und-x-icu") ~ E'^[^@	
+                  　᠎​‌‍⁠﻿]+@[^@	
+                  　᠎​‌‍⁠﻿]+\\.[^@	
+                  　᠎​‌‍⁠﻿]+$') THEN lower(translate(btrim(CAST(src."email" AS TEXT), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ') COLLATE "und-x-icu") END AS "_cdp_id_1",
+  CAST(src."email" AS TEXT) AS "_cdp_raw_1",
+  CASE WHEN CAST(src."email" AS TEXT) IS NULL OR CAST(src."email" AS TEXT) = '' THEN NULL WHEN btrim(CAST(src."email" AS TEXT), '	
+                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN CASE WHEN (lower(translate(btrim(CAST(src."email" AS TEXT), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ') COLLATE "und-x-icu") ~ E'^[^@	
+                  　᠎​‌‍⁠﻿]+@[^@	
+                  　᠎​‌‍⁠﻿]+\\.[^@	
+                  　᠎​‌‍⁠﻿]+$') THEN lower(translate(btrim(CAST(src."email" AS TEXT), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ') COLLATE "und-x-icu") END IS NULL THEN 'not an email' END AS "_cdp_invalid_1",
+  CASE WHEN LENGTH(regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g')) < 6 THEN NULL WHEN TRIM(CAST(src."phone" AS TEXT)) LIKE '+%' THEN '+' || regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') WHEN regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') LIKE '00%' THEN '+' || SUBSTR(regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g'), 3) WHEN regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') LIKE '0%' THEN '+33' || SUBSTR(regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g'), 2) WHEN LENGTH(regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g')) >= 11 AND regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') LIKE '33%' THEN '+' || regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') ELSE '+33' || regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') END AS "_cdp_id_2",
+  CAST(src."phone" AS TEXT) AS "_cdp_raw_2",
+  CASE WHEN CAST(src."phone" AS TEXT) IS NULL OR CAST(src."phone" AS TEXT) = '' THEN NULL WHEN btrim(CAST(src."phone" AS TEXT), '	
+                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN CASE WHEN LENGTH(regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g')) < 6 THEN NULL WHEN TRIM(CAST(src."phone" AS TEXT)) LIKE '+%' THEN '+' || regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') WHEN regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') LIKE '00%' THEN '+' || SUBSTR(regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g'), 3) WHEN regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') LIKE '0%' THEN '+33' || SUBSTR(regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g'), 2) WHEN LENGTH(regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g')) >= 11 AND regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') LIKE '33%' THEN '+' || regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') ELSE '+33' || regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') END IS NULL THEN 'fewer than 6 digits' END AS "_cdp_invalid_2"
 FROM "cdp"."seed_shop_customers" AS src;
 
 -- node: source.orders (models/sources.yml:38)
@@ -27,8 +74,26 @@ DROP VIEW IF EXISTS "cdp"."customer_src_orders";
 CREATE VIEW "cdp"."customer_src_orders" AS SELECT
   src.*,
   CAST(src."ordered_at" AS TIMESTAMP) AS "_cdp_ts",
-  NULLIF(TRIM(CAST(src."customer_id" AS TEXT)), '') AS "_cdp_id_0",
-  CASE WHEN (LOWER(TRIM(CAST(src."email" AS TEXT))) ~ E'^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$') THEN LOWER(TRIM(CAST(src."email" AS TEXT))) END AS "_cdp_id_1"
+  NULLIF(btrim(CAST(src."customer_id" AS TEXT), '	
+                  　᠎​‌‍⁠﻿'), '') AS "_cdp_id_0",
+  CAST(src."customer_id" AS TEXT) AS "_cdp_raw_0",
+  CASE WHEN CAST(src."customer_id" AS TEXT) IS NULL OR CAST(src."customer_id" AS TEXT) = '' THEN NULL WHEN btrim(CAST(src."customer_id" AS TEXT), '	
+                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN NULLIF(btrim(CAST(src."customer_id" AS TEXT), '	
+                  　᠎​‌‍⁠﻿'), '') IS NULL THEN 'empty after trimming' END AS "_cdp_invalid_0",
+  CASE WHEN (lower(translate(btrim(CAST(src."email" AS TEXT), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ') COLLATE "und-x-icu") ~ E'^[^@	
+                  　᠎​‌‍⁠﻿]+@[^@	
+                  　᠎​‌‍⁠﻿]+\\.[^@	
+                  　᠎​‌‍⁠﻿]+$') THEN lower(translate(btrim(CAST(src."email" AS TEXT), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ') COLLATE "und-x-icu") END AS "_cdp_id_1",
+  CAST(src."email" AS TEXT) AS "_cdp_raw_1",
+  CASE WHEN CAST(src."email" AS TEXT) IS NULL OR CAST(src."email" AS TEXT) = '' THEN NULL WHEN btrim(CAST(src."email" AS TEXT), '	
+                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN CASE WHEN (lower(translate(btrim(CAST(src."email" AS TEXT), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ') COLLATE "und-x-icu") ~ E'^[^@	
+                  　᠎​‌‍⁠﻿]+@[^@	
+                  　᠎​‌‍⁠﻿]+\\.[^@	
+                  　᠎​‌‍⁠﻿]+$') THEN lower(translate(btrim(CAST(src."email" AS TEXT), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ') COLLATE "und-x-icu") END IS NULL THEN 'not an email' END AS "_cdp_invalid_1"
 FROM (
 select order_id, customer_id, email, amount, currency, status, ordered_at,
        CASE currency
@@ -45,9 +110,30 @@ DROP VIEW IF EXISTS "cdp"."customer_src_pos_transactions";
 CREATE VIEW "cdp"."customer_src_pos_transactions" AS SELECT
   src.*,
   CAST(src."occurred_at" AS TIMESTAMP) AS "_cdp_ts",
-  NULLIF(LOWER(TRIM(CAST(src."loyalty_card" AS TEXT))), '') AS "_cdp_id_0",
-  CASE WHEN (LOWER(TRIM(CAST(src."email" AS TEXT))) ~ E'^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$') THEN LOWER(TRIM(CAST(src."email" AS TEXT))) END AS "_cdp_id_1",
-  CASE WHEN LENGTH(regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g')) < 6 THEN NULL WHEN TRIM(CAST(src."phone" AS TEXT)) LIKE '+%' THEN '+' || regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') WHEN regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') LIKE '00%' THEN '+' || SUBSTR(regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g'), 3) WHEN regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') LIKE '0%' THEN '+33' || SUBSTR(regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g'), 2) WHEN LENGTH(regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g')) >= 11 AND regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') LIKE '33%' THEN '+' || regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') ELSE '+33' || regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') END AS "_cdp_id_2"
+  NULLIF(lower(translate(btrim(CAST(src."loyalty_card" AS TEXT), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ') COLLATE "und-x-icu"), '') AS "_cdp_id_0",
+  CAST(src."loyalty_card" AS TEXT) AS "_cdp_raw_0",
+  CASE WHEN CAST(src."loyalty_card" AS TEXT) IS NULL OR CAST(src."loyalty_card" AS TEXT) = '' THEN NULL WHEN btrim(CAST(src."loyalty_card" AS TEXT), '	
+                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN NULLIF(lower(translate(btrim(CAST(src."loyalty_card" AS TEXT), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ') COLLATE "und-x-icu"), '') IS NULL THEN 'empty after trimming' END AS "_cdp_invalid_0",
+  CASE WHEN (lower(translate(btrim(CAST(src."email" AS TEXT), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ') COLLATE "und-x-icu") ~ E'^[^@	
+                  　᠎​‌‍⁠﻿]+@[^@	
+                  　᠎​‌‍⁠﻿]+\\.[^@	
+                  　᠎​‌‍⁠﻿]+$') THEN lower(translate(btrim(CAST(src."email" AS TEXT), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ') COLLATE "und-x-icu") END AS "_cdp_id_1",
+  CAST(src."email" AS TEXT) AS "_cdp_raw_1",
+  CASE WHEN CAST(src."email" AS TEXT) IS NULL OR CAST(src."email" AS TEXT) = '' THEN NULL WHEN btrim(CAST(src."email" AS TEXT), '	
+                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN CASE WHEN (lower(translate(btrim(CAST(src."email" AS TEXT), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ') COLLATE "und-x-icu") ~ E'^[^@	
+                  　᠎​‌‍⁠﻿]+@[^@	
+                  　᠎​‌‍⁠﻿]+\\.[^@	
+                  　᠎​‌‍⁠﻿]+$') THEN lower(translate(btrim(CAST(src."email" AS TEXT), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ') COLLATE "und-x-icu") END IS NULL THEN 'not an email' END AS "_cdp_invalid_1",
+  CASE WHEN LENGTH(regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g')) < 6 THEN NULL WHEN TRIM(CAST(src."phone" AS TEXT)) LIKE '+%' THEN '+' || regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') WHEN regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') LIKE '00%' THEN '+' || SUBSTR(regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g'), 3) WHEN regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') LIKE '0%' THEN '+33' || SUBSTR(regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g'), 2) WHEN LENGTH(regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g')) >= 11 AND regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') LIKE '33%' THEN '+' || regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') ELSE '+33' || regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') END AS "_cdp_id_2",
+  CAST(src."phone" AS TEXT) AS "_cdp_raw_2",
+  CASE WHEN CAST(src."phone" AS TEXT) IS NULL OR CAST(src."phone" AS TEXT) = '' THEN NULL WHEN btrim(CAST(src."phone" AS TEXT), '	
+                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN CASE WHEN LENGTH(regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g')) < 6 THEN NULL WHEN TRIM(CAST(src."phone" AS TEXT)) LIKE '+%' THEN '+' || regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') WHEN regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') LIKE '00%' THEN '+' || SUBSTR(regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g'), 3) WHEN regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') LIKE '0%' THEN '+33' || SUBSTR(regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g'), 2) WHEN LENGTH(regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g')) >= 11 AND regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') LIKE '33%' THEN '+' || regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') ELSE '+33' || regexp_replace(CAST(src."phone" AS TEXT), '[^0-9]', '', 'g') END IS NULL THEN 'fewer than 6 digits' END AS "_cdp_invalid_2"
 FROM "cdp"."seed_pos_transactions" AS src;
 
 -- node: source.web_events (models/sources.yml:68)
@@ -57,7 +143,14 @@ CREATE VIEW "cdp"."customer_src_web_events" AS SELECT
   src.*,
   CAST(src."occurred_at" AS TIMESTAMP) AS "_cdp_ts",
   NULLIF(CAST(src."anonymous_id" AS TEXT), '') AS "_cdp_id_0",
-  NULLIF(TRIM(CAST(src."user_id" AS TEXT)), '') AS "_cdp_id_1"
+  CAST(src."anonymous_id" AS TEXT) AS "_cdp_raw_0",
+  CAST(NULL AS TEXT) AS "_cdp_invalid_0",
+  NULLIF(btrim(CAST(src."user_id" AS TEXT), '	
+                  　᠎​‌‍⁠﻿'), '') AS "_cdp_id_1",
+  CAST(src."user_id" AS TEXT) AS "_cdp_raw_1",
+  CASE WHEN CAST(src."user_id" AS TEXT) IS NULL OR CAST(src."user_id" AS TEXT) = '' THEN NULL WHEN btrim(CAST(src."user_id" AS TEXT), '	
+                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN NULLIF(btrim(CAST(src."user_id" AS TEXT), '	
+                  　᠎​‌‍⁠﻿'), '') IS NULL THEN 'empty after trimming' END AS "_cdp_invalid_1"
 FROM "cdp"."seed_web_events" AS src;
 
 -- node: identity.customer (models/identity.yml:9)
@@ -110,6 +203,37 @@ DROP TABLE IF EXISTS "cdp"."customer__id_srcnodes";
 CREATE TABLE "cdp"."customer__id_srcnodes" AS SELECT id_type, id_value, source, MIN(ts) AS min_ts, MAX(ts) AS max_ts
 FROM "cdp"."customer__id_occ"
 GROUP BY id_type, id_value, source;
+-- invalid: values of the rows read this run a normalizer rejected
+DROP TABLE IF EXISTS "cdp"."customer__id_invalid";
+CREATE TABLE "cdp"."customer__id_invalid" AS SELECT DISTINCT id_type, id_value, reason FROM (
+  SELECT 'email' AS id_type, "_cdp_raw_0" AS id_value, "_cdp_invalid_0" AS reason FROM "cdp"."customer__id_batch_crm_contacts" WHERE "_cdp_invalid_0" IS NOT NULL
+  UNION ALL
+  SELECT 'phone' AS id_type, "_cdp_raw_1" AS id_value, "_cdp_invalid_1" AS reason FROM "cdp"."customer__id_batch_crm_contacts" WHERE "_cdp_invalid_1" IS NOT NULL
+  UNION ALL
+  SELECT 'loyalty_card' AS id_type, "_cdp_raw_2" AS id_value, "_cdp_invalid_2" AS reason FROM "cdp"."customer__id_batch_crm_contacts" WHERE "_cdp_invalid_2" IS NOT NULL
+  UNION ALL
+  SELECT 'crm_id' AS id_type, "_cdp_raw_3" AS id_value, "_cdp_invalid_3" AS reason FROM "cdp"."customer__id_batch_crm_contacts" WHERE "_cdp_invalid_3" IS NOT NULL
+  UNION ALL
+  SELECT 'user_id' AS id_type, "_cdp_raw_0" AS id_value, "_cdp_invalid_0" AS reason FROM "cdp"."customer__id_batch_shop_customers" WHERE "_cdp_invalid_0" IS NOT NULL
+  UNION ALL
+  SELECT 'email' AS id_type, "_cdp_raw_1" AS id_value, "_cdp_invalid_1" AS reason FROM "cdp"."customer__id_batch_shop_customers" WHERE "_cdp_invalid_1" IS NOT NULL
+  UNION ALL
+  SELECT 'phone' AS id_type, "_cdp_raw_2" AS id_value, "_cdp_invalid_2" AS reason FROM "cdp"."customer__id_batch_shop_customers" WHERE "_cdp_invalid_2" IS NOT NULL
+  UNION ALL
+  SELECT 'user_id' AS id_type, "_cdp_raw_0" AS id_value, "_cdp_invalid_0" AS reason FROM "cdp"."customer__id_batch_orders" WHERE "_cdp_invalid_0" IS NOT NULL
+  UNION ALL
+  SELECT 'email' AS id_type, "_cdp_raw_1" AS id_value, "_cdp_invalid_1" AS reason FROM "cdp"."customer__id_batch_orders" WHERE "_cdp_invalid_1" IS NOT NULL
+  UNION ALL
+  SELECT 'loyalty_card' AS id_type, "_cdp_raw_0" AS id_value, "_cdp_invalid_0" AS reason FROM "cdp"."customer__id_batch_pos_transactions" WHERE "_cdp_invalid_0" IS NOT NULL
+  UNION ALL
+  SELECT 'email' AS id_type, "_cdp_raw_1" AS id_value, "_cdp_invalid_1" AS reason FROM "cdp"."customer__id_batch_pos_transactions" WHERE "_cdp_invalid_1" IS NOT NULL
+  UNION ALL
+  SELECT 'phone' AS id_type, "_cdp_raw_2" AS id_value, "_cdp_invalid_2" AS reason FROM "cdp"."customer__id_batch_pos_transactions" WHERE "_cdp_invalid_2" IS NOT NULL
+  UNION ALL
+  SELECT 'anonymous_id' AS id_type, "_cdp_raw_0" AS id_value, "_cdp_invalid_0" AS reason FROM "cdp"."customer__id_batch_web_events" WHERE "_cdp_invalid_0" IS NOT NULL
+  UNION ALL
+  SELECT 'user_id' AS id_type, "_cdp_raw_1" AS id_value, "_cdp_invalid_1" AS reason FROM "cdp"."customer__id_batch_web_events" WHERE "_cdp_invalid_1" IS NOT NULL
+) i;
 -- state: the graph's identifiers (empty before a first run)
 CREATE TABLE IF NOT EXISTS "cdp"."customer_identity_nodes" ("node_id" BIGINT, "id_type" TEXT, "id_value" TEXT, "type_rank" BIGINT, "excluded_by" TEXT, "label" BIGINT);
 -- new identifiers, numbered after the known ones in byte order
@@ -400,6 +524,10 @@ SELECT 'compile' AS run_id, 'excluded' AS kind, id_type AS id_type_a, id_value A
   CAST(NULL AS TEXT) AS id_type_b, CAST(NULL AS TEXT) AS id_value_b, excluded_by AS reason
 FROM "cdp"."customer__id_new_nodes" WHERE excluded_by IS NOT NULL
 UNION ALL
+SELECT 'compile', 'invalid', i.id_type, i.id_value, CAST(NULL AS TEXT), CAST(NULL AS TEXT), i.reason
+FROM "cdp"."customer__id_invalid" i
+WHERE NOT EXISTS (SELECT 1 FROM "cdp"."customer_identity_audit" a WHERE a.kind = 'invalid' AND a.id_type_a = i.id_type AND a.id_value_a = i.id_value)
+UNION ALL
 SELECT 'compile', 'limit', na.id_type, na.id_value, nb.id_type, nb.id_value, r.reason
 FROM "cdp"."customer__id_rej" r JOIN "cdp"."customer__id_nodes" na ON na.node_id = r.a JOIN "cdp"."customer__id_nodes" nb ON nb.node_id = r.b
 UNION ALL
@@ -425,6 +553,7 @@ DROP TABLE IF EXISTS "cdp"."customer__id_batch_pos_transactions";
 DROP TABLE IF EXISTS "cdp"."customer__id_batch_web_events";
 DROP TABLE IF EXISTS "cdp"."customer__id_occ";
 DROP TABLE IF EXISTS "cdp"."customer__id_srcnodes";
+DROP TABLE IF EXISTS "cdp"."customer__id_invalid";
 DROP TABLE IF EXISTS "cdp"."customer__id_new_nodes";
 DROP TABLE IF EXISTS "cdp"."customer__id_bids";
 DROP TABLE IF EXISTS "cdp"."customer__id_ns_changed";

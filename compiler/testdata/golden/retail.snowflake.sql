@@ -3,10 +3,36 @@
 CREATE OR REPLACE VIEW "CDP"."CUSTOMER_SRC_CRM_CONTACTS" COPY GRANTS AS SELECT
   src.*,
   CAST(src."UPDATED_AT" AS TIMESTAMP_NTZ) AS "_CDP_TS",
-  CASE WHEN (REGEXP_INSTR(LOWER(TRIM(CAST(src."EMAIL" AS VARCHAR))), '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$') > 0) THEN LOWER(TRIM(CAST(src."EMAIL" AS VARCHAR))) END AS "_CDP_ID_0",
+  CASE WHEN (REGEXP_INSTR(LOWER(TRANSLATE(TRIM(CAST(src."EMAIL" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')), '^[^@	
+                  　᠎​‌‍⁠﻿]+@[^@	
+                  　᠎​‌‍⁠﻿]+\\.[^@	
+                  　᠎​‌‍⁠﻿]+$') > 0) THEN LOWER(TRANSLATE(TRIM(CAST(src."EMAIL" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')) END AS "_CDP_ID_0",
+  CAST(src."EMAIL" AS VARCHAR) AS "_CDP_RAW_0",
+  CASE WHEN CAST(src."EMAIL" AS VARCHAR) IS NULL OR CAST(src."EMAIL" AS VARCHAR) = '' THEN NULL WHEN TRIM(CAST(src."EMAIL" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN CASE WHEN (REGEXP_INSTR(LOWER(TRANSLATE(TRIM(CAST(src."EMAIL" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')), '^[^@	
+                  　᠎​‌‍⁠﻿]+@[^@	
+                  　᠎​‌‍⁠﻿]+\\.[^@	
+                  　᠎​‌‍⁠﻿]+$') > 0) THEN LOWER(TRANSLATE(TRIM(CAST(src."EMAIL" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')) END IS NULL THEN 'not an email' END AS "_CDP_INVALID_0",
   CASE WHEN LENGTH(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '')) < 6 THEN NULL WHEN TRIM(CAST(src."PHONE" AS VARCHAR)) LIKE '+%' THEN '+' || REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') WHEN REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') LIKE '00%' THEN '+' || SUBSTR(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', ''), 3) WHEN REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') LIKE '0%' THEN '+33' || SUBSTR(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', ''), 2) WHEN LENGTH(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '')) >= 11 AND REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') LIKE '33%' THEN '+' || REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') ELSE '+33' || REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') END AS "_CDP_ID_1",
-  NULLIF(LOWER(TRIM(CAST(src."LOYALTY_CARD" AS VARCHAR))), '') AS "_CDP_ID_2",
-  NULLIF(TRIM(CAST(('crm-' || CAST(contact_id AS VARCHAR)) AS VARCHAR)), '') AS "_CDP_ID_3"
+  CAST(src."PHONE" AS VARCHAR) AS "_CDP_RAW_1",
+  CASE WHEN CAST(src."PHONE" AS VARCHAR) IS NULL OR CAST(src."PHONE" AS VARCHAR) = '' THEN NULL WHEN TRIM(CAST(src."PHONE" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN CASE WHEN LENGTH(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '')) < 6 THEN NULL WHEN TRIM(CAST(src."PHONE" AS VARCHAR)) LIKE '+%' THEN '+' || REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') WHEN REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') LIKE '00%' THEN '+' || SUBSTR(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', ''), 3) WHEN REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') LIKE '0%' THEN '+33' || SUBSTR(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', ''), 2) WHEN LENGTH(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '')) >= 11 AND REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') LIKE '33%' THEN '+' || REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') ELSE '+33' || REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') END IS NULL THEN 'fewer than 6 digits' END AS "_CDP_INVALID_1",
+  NULLIF(LOWER(TRANSLATE(TRIM(CAST(src."LOYALTY_CARD" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')), '') AS "_CDP_ID_2",
+  CAST(src."LOYALTY_CARD" AS VARCHAR) AS "_CDP_RAW_2",
+  CASE WHEN CAST(src."LOYALTY_CARD" AS VARCHAR) IS NULL OR CAST(src."LOYALTY_CARD" AS VARCHAR) = '' THEN NULL WHEN TRIM(CAST(src."LOYALTY_CARD" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN NULLIF(LOWER(TRANSLATE(TRIM(CAST(src."LOYALTY_CARD" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')), '') IS NULL THEN 'empty after trimming' END AS "_CDP_INVALID_2",
+  NULLIF(TRIM(CAST(('crm-' || CAST(contact_id AS VARCHAR)) AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), '') AS "_CDP_ID_3",
+  CAST(('crm-' || CAST(contact_id AS VARCHAR)) AS VARCHAR) AS "_CDP_RAW_3",
+  CASE WHEN CAST(('crm-' || CAST(contact_id AS VARCHAR)) AS VARCHAR) IS NULL OR CAST(('crm-' || CAST(contact_id AS VARCHAR)) AS VARCHAR) = '' THEN NULL WHEN TRIM(CAST(('crm-' || CAST(contact_id AS VARCHAR)) AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN NULLIF(TRIM(CAST(('crm-' || CAST(contact_id AS VARCHAR)) AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), '') IS NULL THEN 'empty after trimming' END AS "_CDP_INVALID_3"
 FROM "CDP"."SEED_CRM_CONTACTS" AS src;
 
 -- node: source.shop_customers (models/sources.yml:24)
@@ -14,9 +40,30 @@ FROM "CDP"."SEED_CRM_CONTACTS" AS src;
 CREATE OR REPLACE VIEW "CDP"."CUSTOMER_SRC_SHOP_CUSTOMERS" COPY GRANTS AS SELECT
   src.*,
   CAST(src."SIGNUP_AT" AS TIMESTAMP_NTZ) AS "_CDP_TS",
-  NULLIF(TRIM(CAST(src."CUSTOMER_ID" AS VARCHAR)), '') AS "_CDP_ID_0",
-  CASE WHEN (REGEXP_INSTR(LOWER(TRIM(CAST(src."EMAIL" AS VARCHAR))), '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$') > 0) THEN LOWER(TRIM(CAST(src."EMAIL" AS VARCHAR))) END AS "_CDP_ID_1",
-  CASE WHEN LENGTH(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '')) < 6 THEN NULL WHEN TRIM(CAST(src."PHONE" AS VARCHAR)) LIKE '+%' THEN '+' || REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') WHEN REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') LIKE '00%' THEN '+' || SUBSTR(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', ''), 3) WHEN REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') LIKE '0%' THEN '+33' || SUBSTR(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', ''), 2) WHEN LENGTH(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '')) >= 11 AND REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') LIKE '33%' THEN '+' || REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') ELSE '+33' || REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') END AS "_CDP_ID_2"
+  NULLIF(TRIM(CAST(src."CUSTOMER_ID" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), '') AS "_CDP_ID_0",
+  CAST(src."CUSTOMER_ID" AS VARCHAR) AS "_CDP_RAW_0",
+  CASE WHEN CAST(src."CUSTOMER_ID" AS VARCHAR) IS NULL OR CAST(src."CUSTOMER_ID" AS VARCHAR) = '' THEN NULL WHEN TRIM(CAST(src."CUSTOMER_ID" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN NULLIF(TRIM(CAST(src."CUSTOMER_ID" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), '') IS NULL THEN 'empty after trimming' END AS "_CDP_INVALID_0",
+  CASE WHEN (REGEXP_INSTR(LOWER(TRANSLATE(TRIM(CAST(src."EMAIL" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')), '^[^@	
+                  　᠎​‌‍⁠﻿]+@[^@	
+                  　᠎​‌‍⁠﻿]+\\.[^@	
+                  　᠎​‌‍⁠﻿]+$') > 0) THEN LOWER(TRANSLATE(TRIM(CAST(src."EMAIL" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')) END AS "_CDP_ID_1",
+  CAST(src."EMAIL" AS VARCHAR) AS "_CDP_RAW_1",
+  CASE WHEN CAST(src."EMAIL" AS VARCHAR) IS NULL OR CAST(src."EMAIL" AS VARCHAR) = '' THEN NULL WHEN TRIM(CAST(src."EMAIL" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN CASE WHEN (REGEXP_INSTR(LOWER(TRANSLATE(TRIM(CAST(src."EMAIL" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')), '^[^@	
+                  　᠎​‌‍⁠﻿]+@[^@	
+                  　᠎​‌‍⁠﻿]+\\.[^@	
+                  　᠎​‌‍⁠﻿]+$') > 0) THEN LOWER(TRANSLATE(TRIM(CAST(src."EMAIL" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')) END IS NULL THEN 'not an email' END AS "_CDP_INVALID_1",
+  CASE WHEN LENGTH(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '')) < 6 THEN NULL WHEN TRIM(CAST(src."PHONE" AS VARCHAR)) LIKE '+%' THEN '+' || REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') WHEN REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') LIKE '00%' THEN '+' || SUBSTR(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', ''), 3) WHEN REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') LIKE '0%' THEN '+33' || SUBSTR(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', ''), 2) WHEN LENGTH(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '')) >= 11 AND REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') LIKE '33%' THEN '+' || REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') ELSE '+33' || REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') END AS "_CDP_ID_2",
+  CAST(src."PHONE" AS VARCHAR) AS "_CDP_RAW_2",
+  CASE WHEN CAST(src."PHONE" AS VARCHAR) IS NULL OR CAST(src."PHONE" AS VARCHAR) = '' THEN NULL WHEN TRIM(CAST(src."PHONE" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN CASE WHEN LENGTH(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '')) < 6 THEN NULL WHEN TRIM(CAST(src."PHONE" AS VARCHAR)) LIKE '+%' THEN '+' || REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') WHEN REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') LIKE '00%' THEN '+' || SUBSTR(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', ''), 3) WHEN REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') LIKE '0%' THEN '+33' || SUBSTR(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', ''), 2) WHEN LENGTH(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '')) >= 11 AND REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') LIKE '33%' THEN '+' || REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') ELSE '+33' || REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') END IS NULL THEN 'fewer than 6 digits' END AS "_CDP_INVALID_2"
 FROM "CDP"."SEED_SHOP_CUSTOMERS" AS src;
 
 -- node: source.orders (models/sources.yml:38)
@@ -24,8 +71,26 @@ FROM "CDP"."SEED_SHOP_CUSTOMERS" AS src;
 CREATE OR REPLACE VIEW "CDP"."CUSTOMER_SRC_ORDERS" COPY GRANTS AS SELECT
   src.*,
   CAST(src."ORDERED_AT" AS TIMESTAMP_NTZ) AS "_CDP_TS",
-  NULLIF(TRIM(CAST(src."CUSTOMER_ID" AS VARCHAR)), '') AS "_CDP_ID_0",
-  CASE WHEN (REGEXP_INSTR(LOWER(TRIM(CAST(src."EMAIL" AS VARCHAR))), '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$') > 0) THEN LOWER(TRIM(CAST(src."EMAIL" AS VARCHAR))) END AS "_CDP_ID_1"
+  NULLIF(TRIM(CAST(src."CUSTOMER_ID" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), '') AS "_CDP_ID_0",
+  CAST(src."CUSTOMER_ID" AS VARCHAR) AS "_CDP_RAW_0",
+  CASE WHEN CAST(src."CUSTOMER_ID" AS VARCHAR) IS NULL OR CAST(src."CUSTOMER_ID" AS VARCHAR) = '' THEN NULL WHEN TRIM(CAST(src."CUSTOMER_ID" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN NULLIF(TRIM(CAST(src."CUSTOMER_ID" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), '') IS NULL THEN 'empty after trimming' END AS "_CDP_INVALID_0",
+  CASE WHEN (REGEXP_INSTR(LOWER(TRANSLATE(TRIM(CAST(src."EMAIL" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')), '^[^@	
+                  　᠎​‌‍⁠﻿]+@[^@	
+                  　᠎​‌‍⁠﻿]+\\.[^@	
+                  　᠎​‌‍⁠﻿]+$') > 0) THEN LOWER(TRANSLATE(TRIM(CAST(src."EMAIL" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')) END AS "_CDP_ID_1",
+  CAST(src."EMAIL" AS VARCHAR) AS "_CDP_RAW_1",
+  CASE WHEN CAST(src."EMAIL" AS VARCHAR) IS NULL OR CAST(src."EMAIL" AS VARCHAR) = '' THEN NULL WHEN TRIM(CAST(src."EMAIL" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN CASE WHEN (REGEXP_INSTR(LOWER(TRANSLATE(TRIM(CAST(src."EMAIL" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')), '^[^@	
+                  　᠎​‌‍⁠﻿]+@[^@	
+                  　᠎​‌‍⁠﻿]+\\.[^@	
+                  　᠎​‌‍⁠﻿]+$') > 0) THEN LOWER(TRANSLATE(TRIM(CAST(src."EMAIL" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')) END IS NULL THEN 'not an email' END AS "_CDP_INVALID_1"
 FROM (
 select order_id, customer_id, email, amount, currency, status, ordered_at,
        CASE currency
@@ -41,9 +106,30 @@ from cdp.seed_orders
 CREATE OR REPLACE VIEW "CDP"."CUSTOMER_SRC_POS_TRANSACTIONS" COPY GRANTS AS SELECT
   src.*,
   CAST(src."OCCURRED_AT" AS TIMESTAMP_NTZ) AS "_CDP_TS",
-  NULLIF(LOWER(TRIM(CAST(src."LOYALTY_CARD" AS VARCHAR))), '') AS "_CDP_ID_0",
-  CASE WHEN (REGEXP_INSTR(LOWER(TRIM(CAST(src."EMAIL" AS VARCHAR))), '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$') > 0) THEN LOWER(TRIM(CAST(src."EMAIL" AS VARCHAR))) END AS "_CDP_ID_1",
-  CASE WHEN LENGTH(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '')) < 6 THEN NULL WHEN TRIM(CAST(src."PHONE" AS VARCHAR)) LIKE '+%' THEN '+' || REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') WHEN REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') LIKE '00%' THEN '+' || SUBSTR(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', ''), 3) WHEN REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') LIKE '0%' THEN '+33' || SUBSTR(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', ''), 2) WHEN LENGTH(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '')) >= 11 AND REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') LIKE '33%' THEN '+' || REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') ELSE '+33' || REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') END AS "_CDP_ID_2"
+  NULLIF(LOWER(TRANSLATE(TRIM(CAST(src."LOYALTY_CARD" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')), '') AS "_CDP_ID_0",
+  CAST(src."LOYALTY_CARD" AS VARCHAR) AS "_CDP_RAW_0",
+  CASE WHEN CAST(src."LOYALTY_CARD" AS VARCHAR) IS NULL OR CAST(src."LOYALTY_CARD" AS VARCHAR) = '' THEN NULL WHEN TRIM(CAST(src."LOYALTY_CARD" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN NULLIF(LOWER(TRANSLATE(TRIM(CAST(src."LOYALTY_CARD" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')), '') IS NULL THEN 'empty after trimming' END AS "_CDP_INVALID_0",
+  CASE WHEN (REGEXP_INSTR(LOWER(TRANSLATE(TRIM(CAST(src."EMAIL" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')), '^[^@	
+                  　᠎​‌‍⁠﻿]+@[^@	
+                  　᠎​‌‍⁠﻿]+\\.[^@	
+                  　᠎​‌‍⁠﻿]+$') > 0) THEN LOWER(TRANSLATE(TRIM(CAST(src."EMAIL" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')) END AS "_CDP_ID_1",
+  CAST(src."EMAIL" AS VARCHAR) AS "_CDP_RAW_1",
+  CASE WHEN CAST(src."EMAIL" AS VARCHAR) IS NULL OR CAST(src."EMAIL" AS VARCHAR) = '' THEN NULL WHEN TRIM(CAST(src."EMAIL" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN CASE WHEN (REGEXP_INSTR(LOWER(TRANSLATE(TRIM(CAST(src."EMAIL" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')), '^[^@	
+                  　᠎​‌‍⁠﻿]+@[^@	
+                  　᠎​‌‍⁠﻿]+\\.[^@	
+                  　᠎​‌‍⁠﻿]+$') > 0) THEN LOWER(TRANSLATE(TRIM(CAST(src."EMAIL" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')) END IS NULL THEN 'not an email' END AS "_CDP_INVALID_1",
+  CASE WHEN LENGTH(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '')) < 6 THEN NULL WHEN TRIM(CAST(src."PHONE" AS VARCHAR)) LIKE '+%' THEN '+' || REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') WHEN REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') LIKE '00%' THEN '+' || SUBSTR(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', ''), 3) WHEN REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') LIKE '0%' THEN '+33' || SUBSTR(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', ''), 2) WHEN LENGTH(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '')) >= 11 AND REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') LIKE '33%' THEN '+' || REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') ELSE '+33' || REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') END AS "_CDP_ID_2",
+  CAST(src."PHONE" AS VARCHAR) AS "_CDP_RAW_2",
+  CASE WHEN CAST(src."PHONE" AS VARCHAR) IS NULL OR CAST(src."PHONE" AS VARCHAR) = '' THEN NULL WHEN TRIM(CAST(src."PHONE" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN CASE WHEN LENGTH(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '')) < 6 THEN NULL WHEN TRIM(CAST(src."PHONE" AS VARCHAR)) LIKE '+%' THEN '+' || REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') WHEN REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') LIKE '00%' THEN '+' || SUBSTR(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', ''), 3) WHEN REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') LIKE '0%' THEN '+33' || SUBSTR(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', ''), 2) WHEN LENGTH(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '')) >= 11 AND REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') LIKE '33%' THEN '+' || REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') ELSE '+33' || REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') END IS NULL THEN 'fewer than 6 digits' END AS "_CDP_INVALID_2"
 FROM "CDP"."SEED_POS_TRANSACTIONS" AS src;
 
 -- node: source.web_events (models/sources.yml:68)
@@ -52,7 +138,14 @@ CREATE OR REPLACE VIEW "CDP"."CUSTOMER_SRC_WEB_EVENTS" COPY GRANTS AS SELECT
   src.*,
   CAST(src."OCCURRED_AT" AS TIMESTAMP_NTZ) AS "_CDP_TS",
   NULLIF(CAST(src."ANONYMOUS_ID" AS VARCHAR), '') AS "_CDP_ID_0",
-  NULLIF(TRIM(CAST(src."USER_ID" AS VARCHAR)), '') AS "_CDP_ID_1"
+  CAST(src."ANONYMOUS_ID" AS VARCHAR) AS "_CDP_RAW_0",
+  CAST(NULL AS VARCHAR) AS "_CDP_INVALID_0",
+  NULLIF(TRIM(CAST(src."USER_ID" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), '') AS "_CDP_ID_1",
+  CAST(src."USER_ID" AS VARCHAR) AS "_CDP_RAW_1",
+  CASE WHEN CAST(src."USER_ID" AS VARCHAR) IS NULL OR CAST(src."USER_ID" AS VARCHAR) = '' THEN NULL WHEN TRIM(CAST(src."USER_ID" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN NULLIF(TRIM(CAST(src."USER_ID" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), '') IS NULL THEN 'empty after trimming' END AS "_CDP_INVALID_1"
 FROM "CDP"."SEED_WEB_EVENTS" AS src;
 
 -- node: identity.customer (models/identity.yml:9)
@@ -88,6 +181,36 @@ SELECT 'user_id' AS id_type, "_CDP_ID_1" AS id_value, "_CDP_TS" AS ts, 'web_even
 CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__ID_SRCNODES" AS SELECT id_type, id_value, source, MIN(ts) AS min_ts, MAX(ts) AS max_ts
 FROM "CDP"."CUSTOMER__ID_OCC"
 GROUP BY id_type, id_value, source;
+-- invalid: values a normalizer rejected, with the reason
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__ID_INVALID" AS SELECT DISTINCT id_type, id_value, reason FROM (
+  SELECT 'email' AS id_type, "_CDP_RAW_0" AS id_value, "_CDP_INVALID_0" AS reason FROM "CDP"."CUSTOMER_SRC_CRM_CONTACTS" WHERE "_CDP_INVALID_0" IS NOT NULL
+  UNION ALL
+  SELECT 'phone' AS id_type, "_CDP_RAW_1" AS id_value, "_CDP_INVALID_1" AS reason FROM "CDP"."CUSTOMER_SRC_CRM_CONTACTS" WHERE "_CDP_INVALID_1" IS NOT NULL
+  UNION ALL
+  SELECT 'loyalty_card' AS id_type, "_CDP_RAW_2" AS id_value, "_CDP_INVALID_2" AS reason FROM "CDP"."CUSTOMER_SRC_CRM_CONTACTS" WHERE "_CDP_INVALID_2" IS NOT NULL
+  UNION ALL
+  SELECT 'crm_id' AS id_type, "_CDP_RAW_3" AS id_value, "_CDP_INVALID_3" AS reason FROM "CDP"."CUSTOMER_SRC_CRM_CONTACTS" WHERE "_CDP_INVALID_3" IS NOT NULL
+  UNION ALL
+  SELECT 'user_id' AS id_type, "_CDP_RAW_0" AS id_value, "_CDP_INVALID_0" AS reason FROM "CDP"."CUSTOMER_SRC_SHOP_CUSTOMERS" WHERE "_CDP_INVALID_0" IS NOT NULL
+  UNION ALL
+  SELECT 'email' AS id_type, "_CDP_RAW_1" AS id_value, "_CDP_INVALID_1" AS reason FROM "CDP"."CUSTOMER_SRC_SHOP_CUSTOMERS" WHERE "_CDP_INVALID_1" IS NOT NULL
+  UNION ALL
+  SELECT 'phone' AS id_type, "_CDP_RAW_2" AS id_value, "_CDP_INVALID_2" AS reason FROM "CDP"."CUSTOMER_SRC_SHOP_CUSTOMERS" WHERE "_CDP_INVALID_2" IS NOT NULL
+  UNION ALL
+  SELECT 'user_id' AS id_type, "_CDP_RAW_0" AS id_value, "_CDP_INVALID_0" AS reason FROM "CDP"."CUSTOMER_SRC_ORDERS" WHERE "_CDP_INVALID_0" IS NOT NULL
+  UNION ALL
+  SELECT 'email' AS id_type, "_CDP_RAW_1" AS id_value, "_CDP_INVALID_1" AS reason FROM "CDP"."CUSTOMER_SRC_ORDERS" WHERE "_CDP_INVALID_1" IS NOT NULL
+  UNION ALL
+  SELECT 'loyalty_card' AS id_type, "_CDP_RAW_0" AS id_value, "_CDP_INVALID_0" AS reason FROM "CDP"."CUSTOMER_SRC_POS_TRANSACTIONS" WHERE "_CDP_INVALID_0" IS NOT NULL
+  UNION ALL
+  SELECT 'email' AS id_type, "_CDP_RAW_1" AS id_value, "_CDP_INVALID_1" AS reason FROM "CDP"."CUSTOMER_SRC_POS_TRANSACTIONS" WHERE "_CDP_INVALID_1" IS NOT NULL
+  UNION ALL
+  SELECT 'phone' AS id_type, "_CDP_RAW_2" AS id_value, "_CDP_INVALID_2" AS reason FROM "CDP"."CUSTOMER_SRC_POS_TRANSACTIONS" WHERE "_CDP_INVALID_2" IS NOT NULL
+  UNION ALL
+  SELECT 'anonymous_id' AS id_type, "_CDP_RAW_0" AS id_value, "_CDP_INVALID_0" AS reason FROM "CDP"."CUSTOMER_SRC_WEB_EVENTS" WHERE "_CDP_INVALID_0" IS NOT NULL
+  UNION ALL
+  SELECT 'user_id' AS id_type, "_CDP_RAW_1" AS id_value, "_CDP_INVALID_1" AS reason FROM "CDP"."CUSTOMER_SRC_WEB_EVENTS" WHERE "_CDP_INVALID_1" IS NOT NULL
+) i;
 -- nodes: one per (id_type, id_value), numbered in byte order
 CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__ID_NODES" AS SELECT ROW_NUMBER() OVER (ORDER BY COLLATE(id_type, 'utf8'), COLLATE(id_value, 'utf8')) AS node_id, id_type, id_value, first_seen_at, last_seen_at,
   source_count, CASE id_type WHEN 'user_id' THEN 0 WHEN 'email' THEN 1 WHEN 'crm_id' THEN 2 WHEN 'loyalty_card' THEN 3 WHEN 'phone' THEN 4 WHEN 'anonymous_id' THEN 5 ELSE 6 END AS type_rank, CASE WHEN id_type = 'email' AND (REGEXP_INSTR(id_value, '@example\\.(com|org|net)$') > 0) THEN 'excluded by email pattern @example\\.(com|org|net)$' WHEN id_type = 'email' AND (REGEXP_INSTR(id_value, '^(test|noreply|no-reply)@') > 0) THEN 'excluded by email pattern ^(test|noreply|no-reply)@' WHEN id_type = 'email' AND (REGEXP_INSTR(id_value, '^[^@]*$') > 0) THEN 'excluded by email pattern ^[^@]*$' WHEN id_type = 'phone' AND (REGEXP_INSTR(id_value, '^\\+?0+$') > 0) THEN 'excluded by phone pattern ^\\+?0+$' WHEN id_type = 'phone' AND (REGEXP_INSTR(id_value, '^\\+330+$') > 0) THEN 'excluded by phone pattern ^\\+330+$' END AS excluded_by
@@ -264,11 +387,14 @@ BEGIN;
 CREATE OR REPLACE TABLE "CDP"."CUSTOMER_IDENTIFIERS" COPY GRANTS AS SELECT m.id_type, m.id_value, p.profile_id, m.first_seen_at, m.last_seen_at, m.source_count
 FROM "CDP"."CUSTOMER__ID_MEMBERS" m JOIN "CDP"."CUSTOMER__ID_PIDS" p ON p.label = m.label;
 COMMIT;
--- audit: excluded values, links dropped by limits, oversized profiles (atomic)
+-- audit: excluded and invalid values, links dropped by limits, oversized profiles (atomic)
 BEGIN;
 CREATE OR REPLACE TABLE "CDP"."CUSTOMER_IDENTITY_AUDIT" COPY GRANTS AS SELECT 'compile' AS run_id, 'excluded' AS kind, id_type AS id_type_a, id_value AS id_value_a,
   CAST(NULL AS VARCHAR) AS id_type_b, CAST(NULL AS VARCHAR) AS id_value_b, excluded_by AS reason
 FROM "CDP"."CUSTOMER__ID_NODES" WHERE excluded_by IS NOT NULL
+UNION ALL
+SELECT 'compile', 'invalid', i.id_type, i.id_value, CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR), i.reason
+FROM "CDP"."CUSTOMER__ID_INVALID" i
 UNION ALL
 SELECT 'compile', 'limit', na.id_type, na.id_value, nb.id_type, nb.id_value, r.reason
 FROM "CDP"."CUSTOMER__ID_REJ" r JOIN "CDP"."CUSTOMER__ID_NODES" na ON na.node_id = r.a JOIN "CDP"."CUSTOMER__ID_NODES" nb ON nb.node_id = r.b
@@ -294,6 +420,7 @@ COMMIT;
 -- drop scratch table
 DROP TABLE IF EXISTS "CDP"."CUSTOMER__ID_OCC";
 DROP TABLE IF EXISTS "CDP"."CUSTOMER__ID_SRCNODES";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__ID_INVALID";
 DROP TABLE IF EXISTS "CDP"."CUSTOMER__ID_NODES";
 DROP TABLE IF EXISTS "CDP"."CUSTOMER__ID_EDGES";
 DROP TABLE IF EXISTS "CDP"."CUSTOMER__ID_LABELS";
