@@ -77,11 +77,19 @@ func (c *committer) commit(ctx context.Context, outs []delivery.Outcome, res *Re
 		if o.Err != nil {
 			failed++
 			rej = append(rej, rejectionRow(d, c.runID, sync, key, string(o.Record.Op), o.Err.Error(), o.Retryable, now))
-			if o.Record.Op == destination.OpChange {
+			switch {
+			case o.Record.Op == destination.OpChange:
 				// the state keeps the last delivered fields, but its hash no
 				// longer matches anything, so the next run sends the record
 				// again even when its fields did not change (a --full run)
 				stale = append(stale, key)
+			case o.Record.Op == destination.OpAdd && o.Retryable && c.s.Mode == "mirror":
+				// a batch that failed without an answer (a timeout, a 5xx,
+				// a job step) may still have reached the destination: the
+				// record is tracked with a hash that matches nothing, so the
+				// next run sends it again if it is still in the audience, and
+				// removes it if it left
+				ins = append(ins, stateRow(d, sync, key, "", p.fields, now, p.remoteID))
 			}
 			continue
 		}

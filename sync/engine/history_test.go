@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync/atomic"
+	"time"
 	"testing"
 
 	"github.com/cdpkit/cdp/sync/destinationtest"
@@ -63,6 +65,40 @@ func TestHistoryIsHonest(t *testing.T) {
 		h, _ = eng.History(ctx, "vip_sync", 1)
 		if h[0].RunID != "stopped" || h[0].Status != "cancelled" || h[0].Changed+h[0].Added == 0 || h[0].Changed+h[0].Added != res.Changed+res.Added {
 			t.Fatalf("history of the cancelled run: %+v, result %+v", h[0], res)
+		}
+	})
+}
+
+// TestUnansweredAddsAreTracked: in mirror mode an add whose batch reached
+// the destination but never got its answer (the client timed out) is
+// tracked, so when the person leaves the audience before a later run
+// confirms them, that run removes them from the destination.
+func TestUnansweredAddsAreTracked(t *testing.T) {
+	synctest.ForEach(t, []synctest.Engine{synctest.DuckDB}, func(t *testing.T, e engineEnv) {
+		var stall atomic.Bool
+		srv := destinationtest.New(t, destinationtest.Options{MaxBatch: 50, OnBatch: func(int) {
+			if stall.Load() {
+				time.Sleep(800 * time.Millisecond) // applied, then answered after the client gave up
+			}
+		}})
+		eng := &engine.Engine{W: e.W, Project: project(srv.URL(), srv.Secret, "mirror"), Tables: tables(e.W)}
+		w := baseWorld(60)
+		load(t, e.W, w)
+		stall.Store(true)
+		o := engine.RunOptions{RunID: "unanswered", Delivery: fastDelivery}
+		o.Delivery.MaxAttempts = 2
+		res := runSync(t, eng, o)
+		stall.Store(false)
+		if res.Failed == 0 || len(srv.State()) == 0 {
+			t.Fatalf("the batches must reach the receiver and fail at the client: %+v, receiver holds %d", res, len(srv.State()))
+		}
+		for i := range w {
+			w[i].InSeg = false
+		}
+		load(t, e.W, w)
+		runSync(t, eng, engine.RunOptions{RunID: "everyone-left"})
+		if n := len(srv.State()); n != 0 {
+			t.Fatalf("people who left the audience must be removed even if their add was never answered: the receiver holds %d", n)
 		}
 	})
 }
