@@ -86,22 +86,25 @@ func (c *committer) commit(ctx context.Context, outs []delivery.Outcome, res *Re
 			case o.Record.Op == destination.OpAdd && o.Retryable && c.s.Mode == "mirror":
 				// a batch that failed without an answer (a timeout, a 5xx,
 				// a job step) may still have reached the destination: the
-				// record is tracked with a hash that matches nothing, so the
-				// next run sends it again if it is still in the audience, and
+				// record is tracked as unconfirmed, so the next run sends it
+				// as an add again if it is still in the audience, and
 				// removes it if it left
-				ins = append(ins, stateRow(d, sync, key, "", p.fields, now, p.remoteID))
+				del = append(del, key)
+				ins = append(ins, stateRow(d, sync, key, unconfirmed, p.fields, now, p.remoteID))
 			}
 			continue
 		}
-		// an added key had no state row when the run planned it, and only
-		// this run (holding the lock) writes this sync's state
+		// only this run (holding the lock) writes this sync's state
 		switch o.Record.Op {
 		case destination.OpRemove:
 			removed++
 			del = append(del, key)
 			continue
 		case destination.OpAdd:
+			// an add has no state row, or an unconfirmed one (an earlier
+			// unanswered add), which this row replaces
 			added++
+			del = append(del, key)
 		default:
 			changed++
 			del = append(del, key)

@@ -27,6 +27,11 @@ func opsOf(mode string) []destination.Op {
 	}
 }
 
+// unconfirmed is the fields_hash of a state row kept for an add that failed
+// without an answer (it may have reached the destination): the next run
+// sends the record as an add again, or removes it if it left the audience.
+const unconfirmed = "unconfirmed"
+
 // fieldCol names the diff column of the i-th mapped field.
 func fieldCol(i int) string { return fmt.Sprintf("f_%d", i) }
 
@@ -101,7 +106,7 @@ func diffSQL(t layout.Tables, s *models.Sync, full bool) string {
   SELECT key, fields_hash, fields, remote_id FROM %[7]s WHERE sync = %[8]s
 )
 SELECT
-  CASE WHEN st.key IS NULL THEN 'add' ELSE 'change' END AS op,
+  CASE WHEN st.key IS NULL OR st.fields_hash = '`+unconfirmed+`' THEN 'add' ELSE 'change' END AS op,
   snap.k AS key, snap.row_hash, snap.profile_id%[9]s, %[12]s AS prev_fields, st.remote_id
 FROM snap LEFT JOIN st ON st.key = snap.k
 WHERE st.key IS NULL OR %[10]s

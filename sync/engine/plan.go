@@ -176,5 +176,6 @@ func countsSQL(t layout.Tables, table string) string {
 
 // deliveredSQL counts the keys a sync has delivered.
 func deliveredSQL(t layout.Tables, sync string) string {
-	return fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE sync = %s", t.Q(t.SyncState()), t.D.QuoteString(sync))
+	return fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE sync = %s AND fields_hash <> %s", t.Q(t.SyncState()),
+		t.D.QuoteString(sync), t.D.QuoteString(unconfirmed))
 }
