@@ -12,6 +12,8 @@ require (
 	gopkg.in/yaml.v3 v3.0.1
 )
 
+require github.com/nyaruka/phonenumbers v1.8.1
+
 require (
 	cloud.google.com/go v0.121.6
 	cloud.google.com/go/auth v0.16.5 // indirect

@@ -215,6 +215,12 @@ func (h heldDialect) RegexpMatch(expr, pattern string) string {
 func (h heldDialect) RegexpReplaceAll(expr, pattern, repl string) string {
 	return holdNewlines(h.d.RegexpReplaceAll(expr, pattern, repl))
 }
+func (h heldDialect) RegexpMatchExpr(expr, patternExpr string) string {
+	return holdNewlines(h.d.RegexpMatchExpr(expr, patternExpr))
+}
+func (h heldDialect) RegexpReplaceExpr(expr, patternExpr, replExpr string) string {
+	return holdNewlines(h.d.RegexpReplaceExpr(expr, patternExpr, replExpr))
+}
 func (h heldDialect) MD5Hex(expr string) string        { return holdNewlines(h.d.MD5Hex(expr)) }
 func (h heldDialect) SHA256Hex(expr string) string     { return holdNewlines(h.d.SHA256Hex(expr)) }
 func (h heldDialect) HashFraction(expr string) string  { return holdNewlines(h.d.HashFraction(expr)) }

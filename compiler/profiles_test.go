@@ -39,10 +39,14 @@ func (ansiDialect) SubtractHours(e string, h int) string {
 }
 func (ansiDialect) RegexpMatch(e, p string) string         { return "REGEXP(" + e + ")" }
 func (ansiDialect) RegexpReplaceAll(e, p, r string) string { return "REGEXP_REPLACE(" + e + ")" }
-func (ansiDialect) MD5Hex(e string) string                 { return "MD5(" + e + ")" }
-func (ansiDialect) SHA256Hex(e string) string              { return "SHA256(" + e + ")" }
-func (ansiDialect) HashFraction(e string) string           { return "HASH_FRACTION(" + e + ")" }
-func (ansiDialect) ByteOrder(e string) string              { return "BYTES(" + e + ")" }
+func (ansiDialect) RegexpMatchExpr(e, p string) string     { return "REGEXP(" + e + ", " + p + ")" }
+func (ansiDialect) RegexpReplaceExpr(e, p, r string) string {
+	return "REGEXP_REPLACE(" + e + ", " + p + ", " + r + ")"
+}
+func (ansiDialect) MD5Hex(e string) string       { return "MD5(" + e + ")" }
+func (ansiDialect) SHA256Hex(e string) string    { return "SHA256(" + e + ")" }
+func (ansiDialect) HashFraction(e string) string { return "HASH_FRACTION(" + e + ")" }
+func (ansiDialect) ByteOrder(e string) string    { return "BYTES(" + e + ")" }
 func (d ansiDialect) Contains(e, lit string) string {
 	return "CONTAINS(" + e + ", " + d.QuoteString(lit) + ")"
 }

@@ -40,6 +40,13 @@ type Dialect interface {
 	RegexpMatch(expr, pattern string) string
 	// RegexpReplaceAll replaces every match of pattern in expr with repl.
 	RegexpReplaceAll(expr, pattern, repl string) string
+	// RegexpMatchExpr is RegexpMatch with the pattern given as an SQL text
+	// expression (a column of a metadata table, say) instead of a constant.
+	RegexpMatchExpr(expr, patternExpr string) string
+	// RegexpReplaceExpr replaces the first match of the pattern expression
+	// in expr with the replacement expression (\1…\9 refer to groups). Use
+	// it with anchored patterns: BigQuery replaces every match.
+	RegexpReplaceExpr(expr, patternExpr, replExpr string) string
 	// MD5Hex is the lowercase hexadecimal MD5 digest of a text expression.
 	MD5Hex(expr string) string
 	// SHA256Hex is the lowercase hexadecimal SHA-256 digest of the UTF-8

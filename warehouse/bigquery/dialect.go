@@ -319,3 +319,14 @@ func (d Dialect) Lower(expr string) string {
 	return "LOWER(TRANSLATE(" + expr + ", " + d.QuoteString(warehouse.LowerFrom) + ", " +
 		d.QuoteString(warehouse.LowerTo) + "))"
 }
+
+// RegexpMatchExpr renders REGEXP_CONTAINS(expr, pattern) with a pattern expression.
+func (Dialect) RegexpMatchExpr(expr, patternExpr string) string {
+	return "REGEXP_CONTAINS(" + expr + ", " + patternExpr + ")"
+}
+
+// RegexpReplaceExpr renders REGEXP_REPLACE(expr, pattern, repl), which
+// replaces every match (one, for an anchored pattern).
+func (Dialect) RegexpReplaceExpr(expr, patternExpr, replExpr string) string {
+	return "REGEXP_REPLACE(" + expr + ", " + patternExpr + ", " + replExpr + ")"
+}

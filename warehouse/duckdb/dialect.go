@@ -194,3 +194,20 @@ func (d Dialect) TrimSpace(expr string) string {
 // Lower renders lower(expr): DuckDB maps each code point with the simple
 // Unicode mapping, independent of any locale.
 func (Dialect) Lower(expr string) string { return "lower(" + expr + ")" }
+
+// RegexpMatchExpr renders regexp_matches(expr, pattern) with a pattern
+// expression (DuckDB compiles it per row).
+func (Dialect) RegexpMatchExpr(expr, patternExpr string) string {
+	return "regexp_matches(" + expr + ", " + patternExpr + ")"
+}
+
+// RegexpReplaceExpr renders regexp_replace(expr, pattern, repl): the first match.
+func (Dialect) RegexpReplaceExpr(expr, patternExpr, replExpr string) string {
+	return "regexp_replace(" + expr + ", " + patternExpr + ", " + replExpr + ")"
+}
+
+// MaterializedCTE is the keyword that makes a WITH query computed once
+// ("MATERIALIZED "): long pipelines of CTEs that refer to earlier columns
+// several times would otherwise be inlined into exponentially large
+// expressions.
+func (Dialect) MaterializedCTE() string { return "MATERIALIZED " }

@@ -227,3 +227,19 @@ func (d Dialect) Lower(expr string) string {
 	return "lower(translate(" + expr + ", " + d.QuoteString(warehouse.LowerFrom) + ", " +
 		d.QuoteString(warehouse.LowerTo) + ") COLLATE \"und-x-icu\")"
 }
+
+// RegexpMatchExpr renders (expr ~ pattern) with a pattern expression.
+func (Dialect) RegexpMatchExpr(expr, patternExpr string) string {
+	return "(" + expr + " ~ (" + patternExpr + "))"
+}
+
+// RegexpReplaceExpr renders regexp_replace(expr, pattern, repl): the first match.
+func (Dialect) RegexpReplaceExpr(expr, patternExpr, replExpr string) string {
+	return "regexp_replace(" + expr + ", " + patternExpr + ", " + replExpr + ")"
+}
+
+// MaterializedCTE is the keyword that makes a WITH query computed once
+// ("MATERIALIZED "): long pipelines of CTEs that refer to earlier columns
+// several times would otherwise be inlined into exponentially large
+// expressions.
+func (Dialect) MaterializedCTE() string { return "MATERIALIZED " }

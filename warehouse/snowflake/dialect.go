@@ -264,3 +264,14 @@ func (d Dialect) Lower(expr string) string {
 	return "LOWER(TRANSLATE(" + expr + ", " + d.QuoteString(warehouse.LowerFrom) + ", " +
 		d.QuoteString(warehouse.LowerTo) + "))"
 }
+
+// RegexpMatchExpr renders (REGEXP_INSTR(expr, pattern) > 0) with a pattern expression.
+func (Dialect) RegexpMatchExpr(expr, patternExpr string) string {
+	return "(REGEXP_INSTR(" + expr + ", " + patternExpr + ") > 0)"
+}
+
+// RegexpReplaceExpr renders REGEXP_REPLACE(expr, pattern, repl, 1, 1): the
+// first match.
+func (Dialect) RegexpReplaceExpr(expr, patternExpr, replExpr string) string {
+	return "REGEXP_REPLACE(" + expr + ", " + patternExpr + ", " + replExpr + ", 1, 1)"
+}

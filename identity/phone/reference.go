@@ -1,0 +1,65 @@
+package phone
+
+import (
+	"errors"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// Normalize is the reference of Query: the number libphonenumber parses
+// from raw with region as the default region (phonenumbers.Parse), as E.164
+// when it is a valid number (IsValidNumber); otherwise "" and the reason.
+// region is a supported ISO region code or "" (then only numbers written
+// with a leading + are understood).
+func Normalize(raw, region string) (e164, reason string) {
+	n, err := phonenumbers.Parse(raw, region)
+	if err != nil {
+		switch {
+		case errors.Is(err, phonenumbers.ErrInvalidCountryCode):
+			return "", ReasonCountryCode
+		case errors.Is(err, phonenumbers.ErrTooShortAfterIDD):
+			return "", ReasonShortIDD
+		case errors.Is(err, phonenumbers.ErrTooShortNSN):
+			return "", ReasonTooShort
+		case errors.Is(err, phonenumbers.ErrNumTooLong):
+			return "", ReasonTooLong
+		}
+		return "", ReasonNotANumber
+	}
+	if !phonenumbers.IsValidNumber(n) {
+		cc := int(n.GetCountryCode())
+		main := phonenumbers.GetRegionCodeForCountryCode(cc)
+		switch main {
+		case "ZZ":
+			return "", ReasonCountryCode
+		case "001":
+			main = "+" + strconv.Itoa(cc)
+		}
+		return "", ReasonInvalidFor + main
+	}
+	return phonenumbers.Format(n, phonenumbers.E164), ""
+}
+
+// Supported reports whether libphonenumber knows an ISO region code
+// (upper case).
+func Supported(region string) bool {
+	meta, err := Metadata()
+	if err != nil {
+		return false
+	}
+	i := sort.SearchStrings(meta.Supported, region)
+	return i < len(meta.Supported) && meta.Supported[i] == region
+}
+
+// Resolve is the region a row's country value gives: the value trimmed and
+// upper-cased when libphonenumber supports it, otherwise def.
+func Resolve(country, def string) string {
+	c := strings.ToUpper(strings.TrimSpace(country))
+	if Supported(c) {
+		return c
+	}
+	return def
+}
