@@ -53,8 +53,6 @@ type Meta struct {
 	Regions []Region
 	// CCs lists the known calling codes by number of digits (1, 2, 3).
 	CCs [3][]string
-	// Supported lists every ISO region code (sorted).
-	Supported []string
 	// Version identifies the metadata (a digest of everything above): the
 	// warehouse tables are named after it, so an upgrade builds new ones.
 	Version string
@@ -111,12 +109,8 @@ func build() (*Meta, error) {
 				return nil, err
 			}
 			m.Regions = append(m.Regions, r)
-			if rc != "001" {
-				m.Supported = append(m.Supported, rc)
-			}
 		}
 	}
-	sort.Strings(m.Supported)
 	h := sha256.New()
 	fmt.Fprintf(h, "%v|%v", m.Regions, m.CCs)
 	m.Version = hex.EncodeToString(h.Sum(nil))[:10]

@@ -2,14 +2,12 @@ package phone
 
 import (
 	"errors"
-	"sort"
 	"strconv"
-	"strings"
 
 	"github.com/nyaruka/phonenumbers"
 )
 
-// Normalize is the reference of Query: the number libphonenumber parses
+// Normalize is the reference of Build: the number libphonenumber parses
 // from raw with region as the default region (phonenumbers.Parse), as E.164
 // when it is a valid number (IsValidNumber); otherwise "" and the reason.
 // region is a supported ISO region code or "" (then only numbers written
@@ -45,21 +43,4 @@ func Normalize(raw, region string) (e164, reason string) {
 
 // Supported reports whether libphonenumber knows an ISO region code
 // (upper case).
-func Supported(region string) bool {
-	meta, err := Metadata()
-	if err != nil {
-		return false
-	}
-	i := sort.SearchStrings(meta.Supported, region)
-	return i < len(meta.Supported) && meta.Supported[i] == region
-}
-
-// Resolve is the region a row's country value gives: the value trimmed and
-// upper-cased when libphonenumber supports it, otherwise def.
-func Resolve(country, def string) string {
-	c := strings.ToUpper(strings.TrimSpace(country))
-	if Supported(c) {
-		return c
-	}
-	return def
-}
+func Supported(region string) bool { return phonenumbers.GetSupportedRegions()[region] }

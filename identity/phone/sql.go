@@ -36,7 +36,7 @@ const (
 )
 
 // extPatterns is libphonenumber's EXTN_PATTERNS_FOR_PARSING over
-// lower-cased text whose digits are ASCII (see Query).
+// lower-cased text whose digits are ASCII (see Build).
 var extPatterns = ";ext=[0-9]{1,20}|" +
 	extSeparators + extExplicitLabels + extAfterLabel + "[0-9]{1,20}#?|" +
 	extSeparators + extAmbiguousLabels + extAfterLabel + "[0-9]{1,9}#?|" +
@@ -60,7 +60,7 @@ type Pipeline struct {
 
 var stageRef = regexp.MustCompile(`\bph_[a-z0-9]+\b`)
 
-// Build renders the normalization as a Pipeline (see Query for input and
+// Build renders the normalization as a Pipeline (see query for input and
 // output). On dialects with materialized WITH queries it is one query; on
 // the others every stage is a scratch table named by scratch(stage).
 func Build(d warehouse.Dialect, regions, input string, scratch func(stage string) string) Pipeline {
@@ -99,20 +99,12 @@ func Build(d warehouse.Dialect, regions, input string, scratch func(stage string
 
 type stage struct{ name, body string }
 
-// Query renders a SELECT that normalizes phone numbers the way
+// query lists the stages of the SELECT that normalizes phone numbers the way
 // libphonenumber parses them (phonenumbers.Parse, then IsValidNumber, then
 // E.164). input is a relation with the text columns raw and region (an ISO
 // region code libphonenumber supports, or ” when unknown); the result has
 // raw, region, e164 (NULL when invalid) and reason (NULL when valid).
 // regions is the (quoted, qualified) metadata table of Setup.
-func Query(d warehouse.Dialect, regions, input string) string {
-	p := Build(d, regions, input, func(s string) string { return s })
-	if len(p.Setup) > 0 {
-		panic("phone.Query: the dialect needs scratch tables (use Build)")
-	}
-	return p.Select
-}
-
 func query(d warehouse.Dialect, regions, input string) []stage {
 	q := d.QuoteString
 	m := func(expr, pattern string) string { return d.RegexpMatch(expr, pattern) }
