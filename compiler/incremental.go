@@ -52,6 +52,8 @@ func Fingerprint(p *models.Project) string {
 	type trait struct {
 		Name, Pick, Agg, Where, Within, Expr, Type string
 		From                                       []models.ColumnRef
+		Identifier                                 string   `json:",omitempty"`
+		Sources                                    []string `json:",omitempty"`
 	}
 	var v struct {
 		Entity  string
@@ -75,7 +77,8 @@ func Fingerprint(p *models.Project) string {
 		v.Sources = append(v.Sources, src)
 	}
 	for _, t := range p.Traits {
-		tr := trait{Name: t.Name, Pick: t.Pick, Agg: t.Aggregate, Where: t.Where, Expr: t.Expr, Type: t.Type, From: t.From}
+		tr := trait{Name: t.Name, Pick: t.Pick, Agg: t.Aggregate, Where: t.Where, Expr: t.Expr, Type: t.Type, From: t.From,
+			Identifier: t.Identifier, Sources: t.Sources}
 		if t.Within != nil {
 			tr.Within = strconv.Itoa(t.Within.Hours()) + "h"
 		}
@@ -132,7 +135,9 @@ func finishSteps(p *models.Project, t layout.Tables, o Options) []Step {
 // same SQL as ProfilesSQL, only the profiles that may have changed, and
 // deletes the profiles that vanished. A profile may have changed when
 //   - its identifiers changed (`<e>__changed_profiles`, old and new IDs),
-//   - a source a trait reads has a row of it read by this run, or
+//   - a source a trait reads has a row of it read by this run,
+//   - a row read by this run carries an identifier of theirs whose type an
+//     identifier trait picks from, or
 //   - a windowed trait's source has a row of it that entered or left the
 //     window between the previous run's as-of and this one's.
 func ProfilesIncrementalSQL(p *models.Project, t layout.Tables, asOf time.Time, wm *identity.Watermarks) []Step {
@@ -151,6 +156,12 @@ func ProfilesIncrementalSQL(p *models.Project, t layout.Tables, asOf time.Time, 
 	for _, w := range windows(p) {
 		parts = append(parts, dirtyRows(p, t, w.source, crossing(t, w.hours, asOf, wm)))
 	}
+	parts = append(parts, identifierDirtyRows(p, t, func(s *models.Source) string {
+		if f := identity.BatchFilter(p, t, s, "v."+q(layout.SourceTSColumn), wm); f != "" {
+			return f
+		}
+		return "TRUE"
+	})...)
 	b := &profileBuilder{p: p, t: t, d: d, asOf: d.TimestampLiteral(asOf)}
 	dirtyIDs := t.Q(t.Entity + "__prof_dirty_ids")
 	b.sources.only, b.sources.onlyIDs = dirty, dirtyIDs

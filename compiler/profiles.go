@@ -32,6 +32,8 @@ import (
 //     first non-NULL result in list order wins (source priority).
 //   - expr: SQL over other traits, computed in layers so an expression may
 //     use traits that are themselves expressions.
+//   - identifier: the normalized value of one of the profile's identifiers
+//     of the type (see identifierBody for the picks).
 //
 // `type` casts the final value with the dialect's Cast.
 func ProfilesSQL(p *models.Project, t layout.Tables, asOf time.Time) []Step {
@@ -56,9 +58,11 @@ type profileBuilder struct {
 	d    warehouse.Dialect
 	asOf string // rendered as-of timestamp literal
 
-	sources    mappedCTEs // the sources traits read
-	traitCTEs  []string   // rendered trait CTEs in p.Traits order
-	traitNames []string   // their names (t1, t2_1…), to join them
+	sources    mappedCTEs        // the sources traits read
+	idNames    map[string]string // identifier type → its occurrences CTE (see idOccurrences)
+	idCTEs     []string          // rendered occurrences CTEs in first-use order
+	traitCTEs  []string          // rendered trait CTEs in p.Traits order
+	traitNames []string          // their names (t1, t2_1…), to join them
 }
 
 // query renders the whole SELECT.
@@ -83,7 +87,7 @@ func (b *profileBuilder) query() string {
 	for _, name := range b.traitNames {
 		base += "\nLEFT JOIN " + name + " ON " + name + "." + q(layout.ProfileIDColumn) + " = p." + pid
 	}
-	ctes := append(append([]string{}, b.sources.ctes...), b.traitCTEs...)
+	ctes := append(append(append([]string{}, b.sources.ctes...), b.idCTEs...), b.traitCTEs...)
 	ctes = append(ctes, cteBlock("every profile with its source-based traits", "base", base))
 	from := "base"
 	for n, layer := range exprLayers(b.p.Traits) {
@@ -113,6 +117,12 @@ func (b *profileBuilder) query() string {
 // traitColumn renders the CTEs of a source-based trait (the k-th trait) and
 // returns the expression of its value in the base CTE.
 func (b *profileBuilder) traitColumn(k int, tr *models.Trait) string {
+	if tr.IsIdentifier() {
+		name := "t" + strconv.Itoa(k)
+		b.traitCTEs = append(b.traitCTEs, cteBlock(identifierComment(b.p, tr), name, b.identifierBody(tr)))
+		b.traitNames = append(b.traitNames, name)
+		return name + "." + b.d.QuoteIdent(colValue)
+	}
 	var values []string
 	for j, ref := range tr.From {
 		name := "t" + strconv.Itoa(k)

@@ -7,7 +7,7 @@ import (
 )
 
 var (
-	traitKeys  = []string{"name", "from", "pick", "aggregate", "where", "within", "expr", "type"}
+	traitKeys  = []string{"name", "from", "identifier", "sources", "pick", "aggregate", "where", "within", "expr", "type"}
 	picks      = []string{PickLatest, PickEarliest, PickMostFrequent, PickMax, PickMin, PickAny}
 	aggregates = []string{AggCount, AggCountDistinct, AggSum, AggAvg, AggMin, AggMax}
 	traitTypes = []string{TypeString, TypeInteger, TypeNumber, TypeBoolean, TypeTimestamp, TypeDate}
@@ -35,11 +35,24 @@ func (l *loader) parseTrait(n *yaml.Node) {
 	if contains(ReservedColumns, name) {
 		l.errorf(namePos, "profiles already have this column; choose another name", "trait name `%s` is reserved", name)
 	}
-	if len(l.exclusive(m, "from", "expr")) == 0 {
-		l.errorf(t.Pos, "set `from: source.column` or `expr: <SQL over other traits>`", "%s needs `from` or `expr`", m.what)
+	if len(l.exclusive(m, "from", "expr", "identifier")) == 0 {
+		l.errorf(t.Pos, "set `from: source.column`, `expr: <SQL over other traits>` or `identifier: <id type>`",
+			"%s needs `from` or `expr`", m.what)
+	}
+	if m.has("identifier") && !m.has("from") && !m.has("expr") {
+		l.parseIdentifierTrait(m, t)
+		if unique {
+			l.p.Traits = append(l.p.Traits, t)
+			l.traits[name] = t
+		}
+		return
+	}
+	if m.has("sources") {
+		l.errorf(l.valuePos(m, "sources"), "list several columns in `from: [a.col, b.col]`, or use `identifier: <id type>`",
+			"`sources` only applies to identifier traits")
 	}
 	l.exclusive(m, "pick", "aggregate")
-	t.Pick = l.optEnum(m, "pick", "pick", picks, "")
+	t.Pick = l.columnPick(m)
 	t.Aggregate = l.optEnum(m, "aggregate", "aggregate", aggregates, "")
 	t.Where = l.optText(m, "where")
 	if n := m.get("within"); n != nil {

@@ -138,6 +138,10 @@ const (
 	PickMin          = "min"
 	PickAny          = "any"
 
+	// Picks of identifier traits (Trait.Identifier set).
+	PickMostRecent     = "most_recent"
+	PickSourcePriority = "source_priority"
+
 	AggCount         = "count"
 	AggCountDistinct = "count_distinct"
 	AggSum           = "sum"
@@ -168,21 +172,66 @@ type ColumnRef struct {
 	Column string
 }
 
-// Trait is one profile attribute: a pick (survivorship), an aggregate, or an expression.
+// Trait is one profile attribute: a pick (survivorship), an aggregate, an
+// expression, or one of the profile's normalized identifiers.
 type Trait struct {
-	Name      string
-	From      []ColumnRef // several = source priority; empty for expr traits
-	Pick      string      // set for survivorship traits (default latest when From has a column and no Aggregate)
-	Aggregate string      // set for aggregate traits
-	Where     string      // SQL predicate over the source row
-	Within    *Duration   // window relative to the run time
-	Expr      string      // SQL over other traits
-	Type      string      // forced type, or "" to infer
+	Name string
+	From []ColumnRef // several = source priority; empty for expr and identifier traits
+	Pick string      // set for survivorship traits (default latest when From has a column and no Aggregate) and identifier traits (default most_frequent)
+	// Identifier, when set, names an identity id type: the trait is the
+	// normalized value of one of the profile's identifiers of that type,
+	// chosen by Pick among the rows of the sources that map one.
+	Identifier string
+	// Sources (identifier traits only) restricts the sources read to these,
+	// in priority order for pick source_priority; empty = every source that
+	// maps an identifier of the type, in project order.
+	Sources   []string
+	Aggregate string    // set for aggregate traits
+	Where     string    // SQL predicate over the source row
+	Within    *Duration // window relative to the run time
+	Expr      string    // SQL over other traits
+	Type      string    // forced type, or "" to infer
 	Pos       Pos
 }
 
 // IsExpr reports whether the trait is computed from other traits.
 func (t *Trait) IsExpr() bool { return t.Expr != "" }
+
+// IsIdentifier reports whether the trait picks among the profile's
+// normalized identifiers of type t.Identifier.
+func (t *Trait) IsIdentifier() bool { return t.Identifier != "" }
+
+// IdentifierSources returns the sources an identifier trait reads, in
+// priority order: its Sources, else every source of p mapping an identifier
+// of the trait's type, in project order. Unknown names are skipped.
+func (p *Project) IdentifierSources(t *Trait) []*Source {
+	var out []*Source
+	if len(t.Sources) > 0 {
+		for _, name := range t.Sources {
+			if s := p.Source(name); s != nil {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	for _, s := range p.Sources {
+		if s.MapsIDType(t.Identifier) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// MapsIDType reports whether the source maps at least one identifier of the
+// given type.
+func (s *Source) MapsIDType(idType string) bool {
+	for _, id := range s.Identifiers {
+		if id.Type == idType {
+			return true
+		}
+	}
+	return false
+}
 
 // Duration is a window such as 90d, 12h, 2w.
 type Duration struct {
