@@ -150,6 +150,8 @@ func traitType(p *models.Project, name string) string {
 		return ""
 	case t.Type != "":
 		return t.Type
+	case t.IsIdentifier():
+		return models.TypeString
 	case t.Aggregate == models.AggCount || t.Aggregate == models.AggCountDistinct:
 		return models.TypeInteger
 	case t.Aggregate == models.AggSum || t.Aggregate == models.AggAvg:
