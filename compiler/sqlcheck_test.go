@@ -61,3 +61,28 @@ func statementsOf(prefix string, steps []program.Step) []sqlcheck.Statement {
 	}
 	return out
 }
+
+// TestIDTraitsParses parses, like TestRetailParses, the profiles and segment
+// statements of the identifier traits project (testdata/idtraits).
+func TestIDTraitsParses(t *testing.T) {
+	p := loadIDTraits(t)
+	var checker *sqlcheck.Checker
+	for _, dialect := range warehouse.Types() {
+		if len(sqlcheck.Parsers[dialect]) == 0 {
+			continue
+		}
+		t.Run(dialect, func(t *testing.T) {
+			if checker == nil {
+				checker = sqlcheck.ForTest(t)
+			}
+			var stmts []sqlcheck.Statement
+			for _, mode := range goldenModes {
+				g := compileIDTraits(t, p, dialect, mode, retailAsOf)
+				for _, id := range []string{"profiles.customer", "segment.x_io"} {
+					stmts = append(stmts, statementsOf(id+mode, g.Node(id).Steps)...)
+				}
+			}
+			sqlcheck.Require(t, checker, dialect, stmts)
+		})
+	}
+}
