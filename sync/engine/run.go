@@ -221,8 +221,12 @@ func (e *Engine) open(ctx context.Context, s *models.Sync, o RunOptions) (destin
 	}
 	fields := make([]string, len(s.Fields))
 	keyField := ""
+	hashes := map[string]string{}
 	for i, f := range s.Fields {
 		fields[i] = f.Field
+		if f.Hash != "" {
+			hashes[f.Field] = f.Hash
+		}
 		if f.Trait == s.Key && f.Hash == "" && keyField == "" {
 			keyField = f.Field
 		}
@@ -237,7 +241,7 @@ func (e *Engine) open(ctx context.Context, s *models.Sync, o RunOptions) (destin
 	}
 	dest, err := destination.Open(ctx, destCfg.Type, destination.Config{Name: destCfg.Name, Settings: settings,
 		Options: s.Options, ProjectRoot: e.Project.Root, SyncName: s.Name, RunID: o.RunID, Mode: s.Mode, Fields: fields,
-		KeyField: keyField, Logger: e.Logger})
+		KeyField: keyField, Hashes: hashes, Logger: e.Logger})
 	if err != nil {
 		return nil, fmt.Errorf("destination %s: %w", destCfg.Name, err)
 	}
