@@ -15,6 +15,7 @@ import (
 	"github.com/cdpkit/cdp/sync/destinationtest"
 	"github.com/cdpkit/cdp/sync/destinationtest/braze"
 	"github.com/cdpkit/cdp/sync/destinationtest/customerio"
+	gdm "github.com/cdpkit/cdp/sync/destinationtest/googledatamanager"
 	"github.com/cdpkit/cdp/sync/destinationtest/hubspot"
 	"github.com/cdpkit/cdp/sync/destinationtest/intercom"
 	"github.com/cdpkit/cdp/sync/destinationtest/iterable"
@@ -49,6 +50,7 @@ var vendors = []vendor{
 	{"iterable", func(t *testing.T) destinationtest.Vendor { return iterable.New(t) }},
 	{"customerio", func(t *testing.T) destinationtest.Vendor { return customerio.New(t) }},
 	{"intercom", func(t *testing.T) destinationtest.Vendor { return intercom.New(t) }},
+	{"google_data_manager", func(t *testing.T) destinationtest.Vendor { return gdm.New(t) }},
 	{"meta_custom_audience", func(t *testing.T) destinationtest.Vendor { return metaca.New(t) }},
 }
 

@@ -3,9 +3,10 @@
 package all
 
 import (
-	_ "github.com/cdpkit/cdp/sync/destinations/braze"              // braze
-	_ "github.com/cdpkit/cdp/sync/destinations/customerio"         // customerio
-	_ "github.com/cdpkit/cdp/sync/destinations/file"               // file
+	_ "github.com/cdpkit/cdp/sync/destinations/braze"      // braze
+	_ "github.com/cdpkit/cdp/sync/destinations/customerio" // customerio
+	_ "github.com/cdpkit/cdp/sync/destinations/file"
+	_ "github.com/cdpkit/cdp/sync/destinations/googledatamanager"  // google_data_manager               // file
 	_ "github.com/cdpkit/cdp/sync/destinations/hubspot"            // hubspot
 	_ "github.com/cdpkit/cdp/sync/destinations/intercom"           // intercom
 	_ "github.com/cdpkit/cdp/sync/destinations/iterable"           // iterable
