@@ -62,6 +62,9 @@ type Result struct {
 	Resumed int64          `json:"resumed,omitempty"`
 	Stats   delivery.Stats `json:"delivery"`
 	Error   string         `json:"error,omitempty"`
+	// Match is the match rate an ad platform reported for the run
+	// (destination.MatchReporter), nil when none.
+	Match *destination.MatchReport `json:"match,omitempty"`
 }
 
 // ErrRemovalGuard is returned when max_removals stops a run.
@@ -128,6 +131,11 @@ func (e *Engine) run(ctx context.Context, s *models.Sync, o RunOptions, l *lease
 	var dest destination.Destination
 	defer func() {
 		if dest != nil {
+			if mr, ok := dest.(destination.MatchReporter); ok {
+				if m, ok := mr.MatchReport(); ok {
+					res.Match = &m
+				}
+			}
 			dest.Close()
 		}
 	}()
