@@ -287,6 +287,9 @@ func parseRun(t *testing.T, out string) map[string]syncResult {
 		if m[7] != "" {
 			r.requests = atoi(t, m[7])
 		}
+		if i+1 < len(lines) && strings.HasPrefix(lines[i+1], "  the platform reports: ") {
+			i++ // an ad platform's match report
+		}
 		if r.failed > 0 {
 			i++
 			if i >= len(lines) || lines[i] != "  failed records are in cdp_sync_rejections and will be retried by the next run" {
