@@ -24,7 +24,7 @@ func TestHistoryKeepsTheMatchReport(t *testing.T) {
 		p := &models.Project{Name: "t", Entity: "customer",
 			Destinations: []*models.Destination{{Name: "meta", Type: metaca.Type, Settings: srv.Settings("mirror")}},
 			Syncs: []*models.Sync{{Name: "vip_sync", Segment: "vip", Destination: "meta", Mode: "mirror", Key: "email",
-				Fields: []models.FieldMap{{Field: "EMAIL", Trait: "email", Hash: "meta_email"}, {Field: "FN", Trait: "first_name", Hash: "meta_name"}},
+				Fields:     []models.FieldMap{{Field: "EMAIL", Trait: "email", Hash: "meta_email"}, {Field: "FN", Trait: "first_name", Hash: "meta_name"}},
 				NullValues: "skip"}}}
 		eng := &engine.Engine{W: e.W, Project: p, Tables: tables(e.W)}
 		w := baseWorld(120)

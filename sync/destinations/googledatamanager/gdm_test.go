@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/cdpkit/cdp/sync/destination"
-	srvpkg "github.com/cdpkit/cdp/sync/destinationtest/googledatamanager"
 	gdm "github.com/cdpkit/cdp/sync/destinations/googledatamanager"
+	srvpkg "github.com/cdpkit/cdp/sync/destinationtest/googledatamanager"
 )
 
 const (

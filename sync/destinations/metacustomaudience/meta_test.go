@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/cdpkit/cdp/sync/destination"
-	srvpkg "github.com/cdpkit/cdp/sync/destinationtest/metacustomaudience"
 	meta "github.com/cdpkit/cdp/sync/destinations/metacustomaudience"
+	srvpkg "github.com/cdpkit/cdp/sync/destinationtest/metacustomaudience"
 	"github.com/cdpkit/cdp/sync/hashing"
 )
 
