@@ -81,6 +81,7 @@ type jobID struct {
 	rejected       map[int]string
 }
 
+// String renders the job ID ("none" when nothing was sent or refused).
 func (j jobID) String() string {
 	var parts []string
 	if j.ingest != "" {

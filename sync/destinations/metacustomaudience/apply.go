@@ -20,9 +20,14 @@ import (
 // logs redact them.
 type bodyCredentials struct{ token, proof string }
 
+// Authorize sets nothing: the credentials are form fields.
 func (bodyCredentials) Authorize(context.Context, *http.Request) error { return nil }
-func (bodyCredentials) Invalidate() bool                               { return false }
-func (b bodyCredentials) Secrets() []string                            { return []string{b.token, b.proof} }
+
+// Invalidate reports false: the token is static.
+func (bodyCredentials) Invalidate() bool { return false }
+
+// Secrets lists the token and its proof, for redaction.
+func (b bodyCredentials) Secrets() []string { return []string{b.token, b.proof} }
 
 // Payload is the `payload` parameter of the users endpoint.
 type Payload struct {
