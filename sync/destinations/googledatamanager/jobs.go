@@ -146,11 +146,21 @@ func (d *Destination) Submit(ctx context.Context, batch []destination.Record) (s
 		p := d.plan(batch, j.rejected)
 		var err error
 		var bad map[int]string
+		// Before anything was accepted or refused a failure goes back to the
+		// delivery loop (which counts throttling and backs off); after, it is
+		// retried here so the progress is not lost.
+		send := d.send
+		if j.remove != "" || len(j.rejected) > 0 {
+			send = d.sendRetrying
+		}
 		if j.remove == "" && len(p.remove) > 0 {
-			j.remove, bad, err = d.sendRetrying(ctx, "/v1/audienceMembers:remove", p.remove, false)
+			j.remove, bad, err = send(ctx, "/v1/audienceMembers:remove", p.remove, false)
+		}
+		if j.remove != "" || len(j.rejected) > 0 {
+			send = d.sendRetrying
 		}
 		if err == nil && len(bad) == 0 && len(p.ingest) > 0 {
-			j.ingest, bad, err = d.sendRetrying(ctx, "/v1/audienceMembers:ingest", p.ingest, true)
+			j.ingest, bad, err = send(ctx, "/v1/audienceMembers:ingest", p.ingest, true)
 		}
 		if err != nil {
 			return "", err

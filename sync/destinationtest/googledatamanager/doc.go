@@ -48,5 +48,8 @@
 // RESOURCE_EXHAUSTED with a google.rpc.RetryInfo retryDelay; rejected
 // records make the whole request a 400 INVALID_ARGUMENT whose
 // google.rpc.BadRequest field violations name
-// audience_members[n].user_data.user_identifiers[0] (nothing applied).
+// audience_members[n].user_data.user_identifiers[0] (nothing applied); a
+// retry drawn for a request's first member makes the request end FAILED
+// with an internal error (Data Manager has no transient per-member error:
+// the whole request fails, and is not applied).
 package googledatamanager

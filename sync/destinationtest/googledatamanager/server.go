@@ -370,8 +370,11 @@ func (s *Server) parse(w http.ResponseWriter, r *http.Request, body []byte, inge
 // faults pick, applying nothing) and answers its request ID.
 func (s *Server) members0(w http.ResponseWriter, rq *membersRequest, ingest bool) {
 	var viol []any
+	transient := false
 	for i := range rq.AudienceMembers {
-		if reject, _ := s.RecordFault(); reject {
+		reject, retry := s.RecordFault()
+		transient = transient || (i == 0 && retry)
+		if reject {
 			viol = append(viol, map[string]string{"field": fmt.Sprintf("audience_members[%d].user_data.user_identifiers[0]", i),
 				"description": "Invalid SHA-256 hash (injected).", "reason": "INVALID_SHA256_FORMAT"})
 		}
@@ -384,8 +387,8 @@ func (s *Server) members0(w http.ResponseWriter, rq *membersRequest, ingest bool
 	}
 	s.mu.Lock()
 	rqs := &request{ingest: ingest, records: len(rq.AudienceMembers)}
-	if s.failNext > 0 {
-		s.failNext--
+	if s.failNext > 0 || transient {
+		s.failNext = max(s.failNext-1, 0)
 		rqs.failed = true
 	}
 	for _, m := range rq.AudienceMembers {
