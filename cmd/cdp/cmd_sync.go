@@ -344,6 +344,9 @@ func printResult(w io.Writer, r *engine.Result) {
 		fmt.Fprintf(w, " (%d requests, %d retries, %d throttled)", r.Stats.Requests, r.Stats.Retries, r.Stats.Throttled)
 	}
 	fmt.Fprintln(w)
+	if r.Match != nil {
+		fmt.Fprintf(w, "  the platform reports: %s\n", r.Match)
+	}
 	switch {
 	case r.Refused > 0 && r.Refused == r.Failed:
 		fmt.Fprintf(w, "  the destination refuses the failed records for good (see cdp_sync_rejections); they are sent again only once they change\n")
@@ -397,6 +400,9 @@ func syncHistory(c *cli.Context) error {
 		}
 		fmt.Fprintf(w, "%-28s %-22s %-9s %20s %7d %7d %7d %7d %7d %8s\n", r.RunID, r.Sync, r.Status,
 			r.Started.UTC().Format("2006-01-02 15:04:05"), r.Added, r.Changed, r.Removed, r.Failed, r.Skipped, secs)
+		if r.Match != nil {
+			fmt.Fprintf(w, "    match: %s\n", r.Match)
+		}
 		for _, why := range r.Reasons {
 			kind := "rejected"
 			if why.Retryable {

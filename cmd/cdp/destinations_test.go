@@ -12,7 +12,7 @@ import (
 // from its spec, as text and JSON, without a project.
 func TestDestinationsCommand(t *testing.T) {
 	r := mustCDP(t, 0, "--project", t.TempDir(), "destinations")
-	for _, typ := range []string{"hubspot", "salesforce", "braze", "klaviyo", "mailchimp", "iterable", "customerio", "intercom", "webhook", "file", "postgres_table"} {
+	for _, typ := range []string{"hubspot", "salesforce", "braze", "klaviyo", "mailchimp", "iterable", "customerio", "intercom", "webhook", "file", "postgres_table", "google_data_manager", "meta_custom_audience"} {
 		if !strings.Contains(r.stdout, "\n"+typ+" ") && !strings.HasPrefix(r.stdout, typ+" ") {
 			t.Errorf("%s is not listed:\n%s", typ, r.stdout)
 		}

@@ -287,6 +287,9 @@ func parseRun(t *testing.T, out string) map[string]syncResult {
 		if m[7] != "" {
 			r.requests = atoi(t, m[7])
 		}
+		if i+1 < len(lines) && strings.HasPrefix(lines[i+1], "  the platform reports: ") {
+			i++ // an ad platform's match report
+		}
 		if r.failed > 0 {
 			i++
 			if i >= len(lines) || lines[i] != "  failed records are in cdp_sync_rejections and will be retried by the next run" {
@@ -773,7 +776,7 @@ func TestValidateDestinations(t *testing.T) {
 	want := []string{
 		crm + ": error: destination `crm_webhook`: a webhook destination needs `url` (hint: add `url: https://hooks.example.com/cdp` (where batches are POSTed))",
 		batch + ": error: destination `crm_webhook`: unknown setting `batchsize` for a webhook destination (hint: did you mean `batch_size`? webhook accepts url, secret, batch_size, timeout, concurrency, rate_limit)",
-		files + ": error: unknown destination type `fiel` in destination `audit_files` (hint: did you mean `file`? known types: braze, customerio, file, hubspot, intercom, iterable, klaviyo, mailchimp, postgres_table, salesforce, webhook (`cdp destinations` describes each))",
+		files + ": error: unknown destination type `fiel` in destination `audit_files` (hint: did you mean `file`? known types: braze, customerio, file, google_data_manager, hubspot, intercom, iterable, klaviyo, mailchimp, meta_custom_audience, postgres_table, salesforce, webhook (`cdp destinations` describes each))",
 		"error: 3 error(s) in the project; fix them and retry",
 	}
 	r := mustCDP(t, 2, "--project", dir, "validate")

@@ -145,6 +145,9 @@ type Config struct {
 	// Key names the destination field that holds the record key, when the
 	// key is also a mapped field ("" otherwise).
 	KeyField string
+	// Hashes maps each destination field the sync hashes to its hashing
+	// profile (see SyncInfo.Hashes).
+	Hashes map[string]string
 	// Logger gets request and response logs at debug level (nil: none).
 	Logger *slog.Logger
 }

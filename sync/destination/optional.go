@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -64,4 +65,54 @@ func IdempotencyKey(sync string, batch []Record) string {
 // take a trace ID per object, such as HubSpot's objectWriteTraceId).
 func RecordKey(sync string, r Record) string {
 	return IdempotencyKey(sync, []Record{r})
+}
+
+// MatchReport is what an ad platform says of the people a run sent it: how
+// many rows it received and found invalid, and how many it matched to its
+// users — as a count, or as the range it reports instead (Google's
+// upload match rate range). Zero values are unknown.
+type MatchReport struct {
+	Received int64 `json:"received,omitempty"` // rows (members) the platform received
+	Invalid  int64 `json:"invalid,omitempty"`  // rows it reported invalid
+	Matched  int64 `json:"matched,omitempty"`  // rows it matched, when it gives a count
+	// Range is the match rate range it reports, e.g. "20-30%".
+	Range string `json:"range,omitempty"`
+}
+
+// IsZero reports whether nothing is known.
+func (m MatchReport) IsZero() bool { return m == MatchReport{} }
+
+// String renders the report for `cdp sync history`, e.g. "received 1200,
+// invalid 3 (0.3%), match rate 20-30%".
+func (m MatchReport) String() string {
+	var parts []string
+	if m.Received > 0 {
+		parts = append(parts, fmt.Sprintf("received %d", m.Received))
+	}
+	if m.Invalid > 0 {
+		s := fmt.Sprintf("invalid %d", m.Invalid)
+		if m.Received > 0 {
+			s += fmt.Sprintf(" (%.1f%%)", 100*float64(m.Invalid)/float64(m.Received))
+		}
+		parts = append(parts, s)
+	}
+	if m.Matched > 0 {
+		s := fmt.Sprintf("matched %d", m.Matched)
+		if m.Received > 0 {
+			s += fmt.Sprintf(" (%.1f%%)", 100*float64(m.Matched)/float64(m.Received))
+		}
+		parts = append(parts, s)
+	}
+	if m.Range != "" {
+		parts = append(parts, "match rate "+m.Range)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// MatchReporter is a destination that reports a match rate (ad platforms).
+// The engine asks once the run's delivery ended, before Close, and keeps
+// the report with the run (cdp_sync_runs.match_report, `cdp sync history`).
+// ok false means the platform said nothing this run.
+type MatchReporter interface {
+	MatchReport() (r MatchReport, ok bool)
 }

@@ -98,6 +98,10 @@ type SyncInfo struct {
 	// key is not mapped).
 	KeyField string
 	Options  map[string]any
+	// Hashes maps each destination field the sync hashes to its hashing
+	// profile (sync/hashing), e.g. "EMAIL" → "meta_email"; fields sent as
+	// they are have no entry.
+	Hashes map[string]string
 }
 
 // Problem is one bad setting (or sync) found by Parse or CheckSync.

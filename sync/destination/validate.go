@@ -95,6 +95,12 @@ func SyncInfoOf(s *models.Sync) SyncInfo {
 	si := SyncInfo{Name: s.Name, Mode: s.Mode, Key: s.Key, Options: s.Options}
 	for _, f := range s.Fields {
 		si.Fields = append(si.Fields, f.Field)
+		if f.Hash != "" {
+			if si.Hashes == nil {
+				si.Hashes = map[string]string{}
+			}
+			si.Hashes[f.Field] = f.Hash
+		}
 		if f.Trait == s.Key && f.Hash == "" && si.KeyField == "" {
 			si.KeyField = f.Field
 		}

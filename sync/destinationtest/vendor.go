@@ -52,9 +52,16 @@ type Vendor interface {
 // Mapping names destination fields. Extra maps more destination fields to
 // the suite's traits (email, first_name, ltv), for a vendor that requires a
 // field the suite's audience may leave empty (Salesforce's LastName).
+//
+// An ad platform holds only hashes: Hash maps a destination field to the
+// hashing profile (sync/hashing) the sync applies to it, and a trait the
+// platform has no place for has an empty field name (not mapped). Its
+// Audience is then keyed by the hashed email and holds, for "email" and
+// "name", the hashes it received; the suite hashes its model the same way.
 type Mapping struct {
 	Email, Name, LTV string
 	Extra            map[string]string
+	Hash             map[string]string
 }
 
 // VendorStats counts a vendor server's requests by outcome.

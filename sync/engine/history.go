@@ -2,10 +2,12 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/cdpkit/cdp/layout"
+	"github.com/cdpkit/cdp/sync/destination"
 )
 
 // startRecord inserts the run's row and marks runs left `running` by a
@@ -40,14 +42,18 @@ func (e *Engine) finishRecord(ctx context.Context, r *Result) error {
 // finishSQL writes a run's outcome to its row.
 func finishSQL(t layout.Tables, r *Result) string {
 	d := t.D
-	errSQL := "NULL"
+	errSQL, matchSQL := "NULL", "NULL"
 	if r.Error != "" {
 		errSQL = d.QuoteString(truncate(r.Error, 4000))
 	}
+	if r.Match != nil {
+		b, _ := json.Marshal(r.Match)
+		matchSQL = d.QuoteString(string(b))
+	}
 	return fmt.Sprintf(
-		"UPDATE %s SET finished_at = %s, status = %s, added = %d, changed = %d, removed = %d, failed = %d, skipped = %d, error = %s, requests = %d, retries = %d, throttled = %d WHERE run_id = %s AND sync = %s",
+		"UPDATE %s SET finished_at = %s, status = %s, added = %d, changed = %d, removed = %d, failed = %d, skipped = %d, error = %s, requests = %d, retries = %d, throttled = %d, match_report = %s WHERE run_id = %s AND sync = %s",
 		t.Q(t.SyncRuns()), d.TimestampLiteral(r.Finished), d.QuoteString(r.Status), r.Added, r.Changed, r.Removed,
-		r.Failed, r.Skipped, errSQL, r.Stats.Requests, r.Stats.Retries, r.Stats.Throttled,
+		r.Failed, r.Skipped, errSQL, r.Stats.Requests, r.Stats.Retries, r.Stats.Throttled, matchSQL,
 		d.QuoteString(r.RunID), d.QuoteString(r.Sync))
 }
 
@@ -67,6 +73,9 @@ type RunRecord struct {
 	Retries   int64      `json:"retries"`
 	Throttled int64      `json:"throttled"`
 	Error     *string    `json:"error"`
+	// Match is what an ad platform reported of the run's match rate
+	// (destination.MatchReporter); nil when it reported nothing.
+	Match *destination.MatchReport `json:"match,omitempty"`
 	// Reasons are the most frequent rejection messages of the run.
 	Reasons []Reason `json:"rejection_reasons,omitempty"`
 }
@@ -91,9 +100,16 @@ func (e *Engine) History(ctx context.Context, sync string, limit int) ([]RunReco
 	var out []RunRecord
 	for rows.Next() {
 		var r RunRecord
+		var match *string
 		if err := rows.Scan(&r.RunID, &r.Sync, &r.Started, &r.Finished, &r.Status, &r.Added, &r.Changed, &r.Removed,
-			&r.Failed, &r.Skipped, &r.Requests, &r.Retries, &r.Throttled, &r.Error); err != nil {
+			&r.Failed, &r.Skipped, &r.Requests, &r.Retries, &r.Throttled, &r.Error, &match); err != nil {
 			return nil, err
+		}
+		if match != nil && *match != "" {
+			var m destination.MatchReport
+			if json.Unmarshal([]byte(*match), &m) == nil {
+				r.Match = &m
+			}
 		}
 		out = append(out, r)
 	}
@@ -140,6 +156,6 @@ func historySQL(t layout.Tables, sync string, limit int) string {
 		where = " WHERE sync = " + t.D.QuoteString(sync)
 	}
 	return fmt.Sprintf(
-		"SELECT run_id, sync, started_at, finished_at, status, added, changed, removed, failed, skipped, requests, retries, throttled, error FROM %s%s ORDER BY started_at DESC, run_id DESC LIMIT %d",
+		"SELECT run_id, sync, started_at, finished_at, status, added, changed, removed, failed, skipped, requests, retries, throttled, error, match_report FROM %s%s ORDER BY started_at DESC, run_id DESC LIMIT %d",
 		t.Q(t.SyncRuns()), where, limit)
 }

@@ -62,6 +62,9 @@ type Result struct {
 	Resumed int64          `json:"resumed,omitempty"`
 	Stats   delivery.Stats `json:"delivery"`
 	Error   string         `json:"error,omitempty"`
+	// Match is the match rate an ad platform reported for the run
+	// (destination.MatchReporter), nil when none.
+	Match *destination.MatchReport `json:"match,omitempty"`
 }
 
 // ErrRemovalGuard is returned when max_removals stops a run.
@@ -128,6 +131,11 @@ func (e *Engine) run(ctx context.Context, s *models.Sync, o RunOptions, l *lease
 	var dest destination.Destination
 	defer func() {
 		if dest != nil {
+			if mr, ok := dest.(destination.MatchReporter); ok {
+				if m, ok := mr.MatchReport(); ok {
+					res.Match = &m
+				}
+			}
 			dest.Close()
 		}
 	}()
@@ -221,8 +229,12 @@ func (e *Engine) open(ctx context.Context, s *models.Sync, o RunOptions) (destin
 	}
 	fields := make([]string, len(s.Fields))
 	keyField := ""
+	hashes := map[string]string{}
 	for i, f := range s.Fields {
 		fields[i] = f.Field
+		if f.Hash != "" {
+			hashes[f.Field] = f.Hash
+		}
 		if f.Trait == s.Key && f.Hash == "" && keyField == "" {
 			keyField = f.Field
 		}
@@ -237,7 +249,7 @@ func (e *Engine) open(ctx context.Context, s *models.Sync, o RunOptions) (destin
 	}
 	dest, err := destination.Open(ctx, destCfg.Type, destination.Config{Name: destCfg.Name, Settings: settings,
 		Options: s.Options, ProjectRoot: e.Project.Root, SyncName: s.Name, RunID: o.RunID, Mode: s.Mode, Fields: fields,
-		KeyField: keyField, Logger: e.Logger})
+		KeyField: keyField, Hashes: hashes, Logger: e.Logger})
 	if err != nil {
 		return nil, fmt.Errorf("destination %s: %w", destCfg.Name, err)
 	}

@@ -81,6 +81,9 @@ func engineStatements(t layout.Tables, syncs []*models.Sync) []sqlcheck.Statemen
 	d := t.D
 	ts := time.Date(2026, 11, 1, 8, 30, 0, 0, time.UTC)
 	add("state DDL", stateDDL(t)...)
+	for _, c := range addedColumns(t) {
+		add("added column "+c.name, addColumnSQL(d, c.table, c.name, c.typ))
+	}
 	add("history", historySQL(t, "", 20), historySQL(t, "vip_to_crm", 5))
 	for _, s := range syncs {
 		name := "sync " + s.Name + ": "
@@ -93,7 +96,7 @@ func engineStatements(t layout.Tables, syncs []*models.Sync) []sqlcheck.Statemen
 		add(name+"lock", lockRowSQL(t, s.Name), lockClaimSQL(t, s.Name, "host:1:run", "run-1", ts, time.Minute),
 			lockHolderSQL(t, s.Name), lockRenewSQL(t, s.Name, "host:1:run", ts), lockReleaseSQL(t, s.Name, "host:1:run"))
 		r := &Result{RunID: "run-1", Sync: s.Name, Mode: s.Mode, Destination: s.Destination, Started: ts, Finished: ts,
-			Status: "failed", Error: "it's broken \\ badly"}
+			Status: "failed", Error: "it's broken \\ badly", Match: &destination.MatchReport{Received: 10, Range: "20-30%"}}
 		add(name+"run record", append(startSQL(t, r), finishSQL(t, r))...)
 		sync, now := d.QuoteString(s.Name), d.TimestampLiteral(ts)
 		keys := []string{d.QuoteString("a@x.fr"), d.QuoteString(`it's "quoted" \ key`)}

@@ -44,7 +44,7 @@ func stateDDL(t layout.Tables) []string {
 		createTable(d, t.Q(t.SyncRuns()), []column{
 			{"run_id", s}, {"sync", s}, {"started_at", ts}, {"finished_at", ts}, {"status", s},
 			{"added", n}, {"changed", n}, {"removed", n}, {"failed", n}, {"skipped", n}, {"error", s},
-			{"mode", s}, {"destination", s}, {"requests", n}, {"retries", n}, {"throttled", n},
+			{"mode", s}, {"destination", s}, {"requests", n}, {"retries", n}, {"throttled", n}, {"match_report", s},
 		}),
 		createTable(d, t.Q(t.SyncRejections()), []column{
 			{"run_id", s}, {"sync", s}, {"key", s}, {"operation", s}, {"error", s},
@@ -64,8 +64,30 @@ func ensureState(ctx context.Context, w warehouse.Warehouse, t layout.Tables) er
 			return fmt.Errorf("create sync state tables: %w", err)
 		}
 	}
-	d := t.D
-	probe := fmt.Sprintf("SELECT %s FROM %s WHERE 1 = 0", d.QuoteIdent("remote_id"), t.Q(t.SyncState()))
+	for _, c := range addedColumns(t) {
+		if err := addColumn(ctx, w, t.D, c.table, c.name, c.typ); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addedColumn is a column a later version added to a state table.
+type addedColumn struct{ table, name, typ string }
+
+// addedColumns lists them, oldest first: state tables created before
+// them get them on the next run (plain ALTER TABLE … ADD COLUMN, which
+// every dialect takes; NULL in existing rows).
+func addedColumns(t layout.Tables) []addedColumn {
+	return []addedColumn{
+		{t.Q(t.SyncState()), "remote_id", models.TypeString},
+		{t.Q(t.SyncRuns()), "match_report", models.TypeString},
+	}
+}
+
+// addColumn adds a column unless a probe finds it.
+func addColumn(ctx context.Context, w warehouse.Warehouse, d warehouse.Dialect, table, name, typ string) error {
+	probe := fmt.Sprintf("SELECT %s FROM %s WHERE 1 = 0", d.QuoteIdent(name), table)
 	if rows, err := w.Query(ctx, probe); err == nil {
 		for rows.Next() {
 		}
@@ -75,9 +97,13 @@ func ensureState(ctx context.Context, w warehouse.Warehouse, t layout.Tables) er
 			return nil
 		}
 	}
-	if _, err := w.Exec(ctx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", t.Q(t.SyncState()),
-		d.QuoteIdent("remote_id"), d.TypeName(models.TypeString))); err != nil {
-		return fmt.Errorf("add remote_id to the sync state table: %w", err)
+	if _, err := w.Exec(ctx, addColumnSQL(d, table, name, typ)); err != nil {
+		return fmt.Errorf("add %s to %s: %w", name, table, err)
 	}
 	return nil
+}
+
+// addColumnSQL adds one nullable column.
+func addColumnSQL(d warehouse.Dialect, table, name, typ string) string {
+	return fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", table, d.QuoteIdent(name), d.TypeName(typ))
 }
