@@ -70,17 +70,12 @@ func TestCrashMidDeliveryConverges(t *testing.T) {
 		}
 		w := baseWorld(people)
 		load(t, e.W, w)
+		// the dead run's lease expires after ttl (see leaseFor)
+		ttl := leaseFor(t, e.W)
 		if e.Path != "" { // DuckDB allows one process per file
 			e.W.Close()
 		}
 		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.v")
-		// the dead run's lease expires after ttl; a renewal must finish
-		// within a third of it, which the emulator's one-job-at-a-time
-		// queue behind batch commits does not in 1 s
-		ttl := time.Second
-		if e.BQ != nil {
-			ttl = 10 * time.Second
-		}
 		cmd.Env = append(os.Environ(), "CDP_CRASH_CHILD=1", "CDP_CRASH_TTL="+ttl.String(), "CDP_CRASH_DSN="+e.DSN, "CDP_CRASH_PATH="+e.Path,
 			"CDP_CRASH_URL="+srv.URL(), "CDP_CRASH_SECRET="+srv.Secret)
 		if e.BQ != nil {
@@ -118,7 +113,7 @@ func TestCrashMidDeliveryConverges(t *testing.T) {
 		}
 		// the rerun waits for the dead run's lease to expire, then converges
 		eng := &engine.Engine{W: e.W, Project: project(srv.URL(), srv.Secret, "mirror"), Tables: tables(e.W)}
-		res := runSync(t, eng, engine.RunOptions{Wait: 20 * time.Second})
+		res := runSync(t, eng, engine.RunOptions{Wait: 2*ttl + 10*time.Second})
 		if res.Status != "success" {
 			t.Fatalf("rerun: %+v", res)
 		}
@@ -209,4 +204,28 @@ func TestConcurrentRunsNeverOverlap(t *testing.T) {
 			}
 		}
 	})
+}
+
+// leaseFor derives the crashing run's lock TTL from the engine's latency
+// (a renewal must finish within a third of it; the emulator runs one job at
+// a time, behind batch commits, and is much slower on a busy machine):
+// 150 times the slowest of three trivial queries, at least 1 s (a lock
+// renewal takes a few statements, queued behind the run's batch commits).
+func leaseFor(t *testing.T, w warehouse.Warehouse) time.Duration {
+	t.Helper()
+	var worst time.Duration
+	for i := 0; i < 3; i++ {
+		start := time.Now()
+		rows, err := w.Query(context.Background(), "SELECT 1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+		}
+		rows.Close()
+		worst = max(worst, time.Since(start))
+	}
+	ttl := max(time.Second, 150*worst)
+	t.Logf("lock TTL %s (slowest trivial query %s)", ttl, worst)
+	return ttl
 }
