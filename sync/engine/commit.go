@@ -83,9 +83,12 @@ func (c *committer) commit(ctx context.Context, outs []delivery.Outcome, res *Re
 				// longer matches anything, so the next run sends the record
 				// again even when its fields did not change (a --full run)
 				stale = append(stale, key)
-			case o.Record.Op == destination.OpAdd && o.Retryable && c.s.Mode == "mirror":
-				// a batch that failed without an answer (a timeout, a 5xx,
-				// a job step) may still have reached the destination: the
+			case o.Record.Op == destination.OpAdd && c.s.Mode == "mirror":
+				// an add that failed may still have reached the destination:
+				// its batch failed without an answer (a timeout, a 5xx, a
+				// job step), or an earlier attempt of the batch went
+				// unanswered but was applied (a resubmitted bulk job whose
+				// first copy ran) before the answer that refused it. The
 				// record is tracked as unconfirmed, so the next run sends it
 				// as an add again if it is still in the audience, and
 				// removes it if it left
