@@ -7,7 +7,7 @@ EXAMPLE   := examples/retail
 AS_OF     := 2026-11-01T00:00:00Z
 CDP       := $(BIN) --project $(EXAMPLE) --as-of $(AS_OF)
 
-.PHONY: all build demo test test-short vet tools emulator fuzz golden seeds bench bench-10m clean
+.PHONY: all build demo test test-short vet tools emulator fuzz golden seeds bench bench-10m phone-oracle clean
 
 # The BigQuery emulator the tests run against, built once from the pinned
 # tool module (about five minutes and a few GB of memory the first time).
@@ -70,6 +70,11 @@ bench: build
 ## bench-10m: the benchmark suite with 10M people on DuckDB as well (hours, tens of GiB of disk).
 bench-10m:
 	$(MAKE) bench BENCH_FLAGS="-10m $(BENCH_FLAGS)"
+
+## phone-oracle: the phone normalizer against libphonenumber over the full corpus on every engine,
+## the BigQuery emulator included (make test gives the emulator the short corpus; about half an hour).
+phone-oracle: $(EMULATOR)
+	CDP_PHONE_FULL_CORPUS=1 $(GO) test -count=1 -v -timeout 90m -run TestCorpusMatchesLibphonenumber ./identity/phone/
 
 ## emulator: build the BigQuery emulator into .cache/bin when missing.
 emulator: $(EMULATOR)

@@ -92,6 +92,19 @@ func TestSegmentErrors(t *testing.T) {
 			{"models/t.yml:5:56: error", "bad holdout `ten`", ""},
 			{"models/t.yml:6:56: error", "holdout 1 is out of range", "did you mean `1%`?"},
 		}},
+		{name: "numbers that compare as NULL", files: map[string]string{"models/t.yml": `segments:
+  - { name: n1, where: { trait: ltv, gte: .nan } }
+  - { name: n2, where: { trait: ltv, gte: -.inf } }
+  - { name: n3, where: { trait: ltv, gte: 1e400 } }
+  - { name: n4, where: { trait: ltv, gte: "1e400" } }
+  - { name: n5, where: { trait: ltv, between: [0, .inf] } }
+  - { name: n6, where: { trait: ltv, gte: 1e308 } }
+`}, want: []want{
+			{"models/t.yml:2:43: error", ".nan is not a finite number", "matches nothing"},
+			{"models/t.yml:3:43: error", "-.inf is not a finite number", "matches nothing"},
+			{"models/t.yml:4:43: error", "number 1e400 is out of range", "quote it"},
+			{"models/t.yml:6:51: error", ".inf is not a finite number", ""},
+		}},
 		{name: "event conditions", files: map[string]string{"models/t.yml": `segments:
   - name: s1
     where:

@@ -1,8 +1,11 @@
 package models
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"sort"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -304,6 +307,13 @@ func (l *loader) interp(n *yaml.Node) (string, bool) {
 	return r.out, true
 }
 
+// outOfRange reports a plain decimal number that YAML leaves as text
+// because it is beyond a 64-bit float (1e400).
+func outOfRange(v string) bool {
+	_, err := strconv.ParseFloat(v, 64)
+	return errors.Is(err, strconv.ErrRange) && strings.Trim(v, "+-.0123456789eE") == ""
+}
+
 // scalar decodes a scalar value: integers to int64, floats to float64, booleans,
 // strings (interpolated) and null to nil. An unquoted string that contained
 // ${…} is re-typed after interpolation, so `gte: ${MIN}` compares as a number.
@@ -316,6 +326,12 @@ func (l *loader) scalar(n *yaml.Node, what string) (any, bool) {
 	tag := n.ShortTag()
 	if tag == "!!str" {
 		s, ok := l.interp(n)
+		if ok && n.Style&^yaml.FlowStyle == 0 && outOfRange(s) {
+			// a plain number YAML leaves as text: beyond a 64-bit float
+			l.errorf(l.pos(n), "write a number within ±1.8e308, or quote it to compare as text",
+				"%s: number %s is out of range", what, s)
+			return nil, false
+		}
 		if !ok || n.Style&^yaml.FlowStyle != 0 || s == n.Value {
 			return s, ok
 		}
@@ -340,6 +356,13 @@ func (l *loader) scalar(n *yaml.Node, what string) (any, bool) {
 		var f float64
 		if err := n.Decode(&f); err != nil {
 			l.errorf(l.pos(n), "", "%s: bad number %s", what, n.Value)
+			return nil, false
+		}
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			// compiled, NaN and infinity compare as NULL: the condition
+			// would match nobody (and a mirror sync remove everyone)
+			l.errorf(l.pos(n), "write a finite number; a comparison with NaN or infinity matches nothing",
+				"%s: %s is not a finite number", what, n.Value)
 			return nil, false
 		}
 		return f, true

@@ -246,21 +246,25 @@ func query(d warehouse.Dialect, regions, input string) []stage {
 	}
 	claim := "CASE WHEN k.nregions = 1 THEN 1 WHEN k.leading <> '' THEN CASE WHEN " + start("k.nsn", "k.leading") +
 		" THEN 1 ELSE 0 END WHEN k.ok THEN 1 ELSE 0 END"
-	cte("ph_cand", "SELECT k.raw, k.region, k.nsn, c.ord, c.nregions, c.leading,\n"+
+	// Each stage reads only the one before it (no self-join on raw and
+	// region, which the BigQuery emulator re-evaluates): the candidates
+	// carry the parsed number, a LEFT JOIN keeps numbers without one, and
+	// the grouping picks the first claiming region and checks it is valid.
+	cte("ph_cand", "SELECT k.raw, k.region, k.cc, k.nsn, k.reason, c.ord, c.nregions, c.leading,\n"+
 		"  ("+genOK+" AND ("+strings.Join(typeOK, "\n    OR ")+")) AS ok\n"+
-		"FROM ph_len k JOIN "+regions+" c ON c.cc = k.cc\nWHERE k.reason IS NULL")
-	cte("ph_claim", "SELECT k.raw, k.region, k.ord, CASE WHEN k.ok THEN 1 ELSE 0 END AS ok,\n  "+
+		"FROM ph_len k LEFT JOIN "+regions+" c ON c.cc = k.cc AND k.reason IS NULL")
+	cte("ph_claim", "SELECT k.raw, k.region, k.cc, k.nsn, k.reason, k.ord, CASE WHEN k.ok THEN 1 ELSE 0 END AS ok,\n  "+
 		claim+" AS claim\nFROM ph_cand k")
-	cte("ph_first", "SELECT raw, region, MIN(CASE WHEN claim = 1 THEN ord END) AS chosen\nFROM ph_claim\nGROUP BY raw, region")
-	cte("ph_valid", "SELECT f.raw, f.region, MAX(CASE WHEN c.ord = f.chosen AND c.ok = 1 THEN 1 ELSE 0 END) AS valid\n"+
-		"FROM ph_first f JOIN ph_claim c ON c.raw = f.raw AND c.region = f.region\nGROUP BY f.raw, f.region")
+	cte("ph_valid", "SELECT raw, region, MIN(cc) AS cc, MIN(nsn) AS nsn, MIN(reason) AS reason,\n"+
+		"  MIN(CASE WHEN claim = 1 THEN ord END) AS chosen, MIN(CASE WHEN claim = 1 AND ok = 1 THEN ord END) AS chosen_ok\n"+
+		"FROM ph_claim\nGROUP BY raw, region")
+	valid := "(k.chosen IS NOT NULL AND k.chosen = k.chosen_ok)"
 	invalidFor := "CASE WHEN mc.id LIKE '001:%' THEN '+' || k.cc ELSE mc.id END"
 	cte("", "SELECT k.raw, k.region,\n"+
-		"  CASE WHEN k.reason IS NULL AND v.valid = 1 THEN '+' || k.cc || k.nsn END AS e164,\n"+
-		"  CASE WHEN k.reason IS NOT NULL THEN k.reason WHEN v.valid = 1 THEN NULL"+
+		"  CASE WHEN k.reason IS NULL AND "+valid+" THEN '+' || k.cc || k.nsn END AS e164,\n"+
+		"  CASE WHEN k.reason IS NOT NULL THEN k.reason WHEN "+valid+" THEN NULL"+
 		" WHEN mc.id IS NULL THEN "+q(ReasonCountryCode)+" ELSE "+q(ReasonInvalidFor)+" || "+invalidFor+" END AS reason\n"+
-		"FROM ph_len k LEFT JOIN ph_valid v ON v.raw = k.raw AND v.region = k.region\n"+
-		"LEFT JOIN "+regions+" mc ON mc.cc = k.cc AND mc.ord = 0")
+		"FROM ph_valid k LEFT JOIN "+regions+" mc ON mc.cc = k.cc AND mc.ord = 0")
 	return stages
 }
 
