@@ -284,7 +284,8 @@ var timestampLayouts = []string{
 	time.DateOnly, time.RFC3339Nano, "2006-01-02T15:04:05", time.DateTime, "2006-01-02 15:04:05Z07:00", "2006-01-02 15:04:05.999999999",
 }
 
-// instant decodes before/after: a literal date or timestamp (kept as a string),
+// instant decodes before/after: a literal date or timestamp (a time.Time in
+// UTC; without an offset it is read as UTC),
 // or a duration meaning "that long ago" (a *Duration).
 func (l *loader) instant(n *yaml.Node, what string) any {
 	s, ok := l.text(n, what)
@@ -295,8 +296,10 @@ func (l *loader) instant(n *yaml.Node, what string) any {
 		return d
 	}
 	for _, layout := range timestampLayouts {
-		if _, err := time.Parse(layout, s); err == nil {
-			return s
+		if tm, err := time.Parse(layout, s); err == nil {
+			// parsed once here, offsets normalized: every dialect compares
+			// with the same instant
+			return tm.UTC()
 		}
 	}
 	l.errorf(l.pos(n), "a date `2024-01-31`, a timestamp `2024-01-31T12:00:00Z`, or a duration ago such as `30d`",

@@ -1,6 +1,9 @@
 package models
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestSegmentErrors(t *testing.T) {
 	runErrorCases(t, []errorCase{
@@ -154,4 +157,28 @@ func baseNoEvents() string {
 	const ev = "    event: event_name\n"
 	i := indexOf(baseModels, ev)
 	return baseModels[:i] + baseModels[i+len(ev):]
+}
+
+// TestInstantsAreParsedOnce: before/after timestamps become one instant in
+// UTC whatever their spelling, so no dialect compares them as text.
+func TestInstantsAreParsedOnce(t *testing.T) {
+	p, ds := load(t, map[string]string{"models/base.yml": baseModels, "models/t.yml": `segments:
+  - { name: a, where: { trait: ltv, before: "2024-01-31 12:00:00+02:00" } }
+  - { name: b, where: { trait: ltv, after: "2024-01-31T10:00:00Z" } }
+  - { name: c, where: { trait: ltv, after: "2024-01-31 10:00:00" } }
+  - { name: d, where: { trait: ltv, after: 2024-01-31T05:00:00-05:00 } }
+`})
+	if ds.HasErrors() {
+		t.Fatal(ds)
+	}
+	want := time.Date(2024, 1, 31, 10, 0, 0, 0, time.UTC)
+	for _, name := range []string{"a", "b", "c", "d"} {
+		s := p.Segment(name)
+		if s == nil || s.Where == nil {
+			t.Fatalf("segment %s missing", name)
+		}
+		if got, ok := s.Where.Value.(time.Time); !ok || !got.Equal(want) || got.Location() != time.UTC {
+			t.Errorf("segment %s: value %#v, want %v", name, s.Where.Value, want)
+		}
+	}
 }
