@@ -7,8 +7,19 @@ import (
 
 var nameRe = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
+// MaxNameLength is the longest model name in bytes: PostgreSQL's identifier
+// limit (NAMEDATALEN - 1), the smallest of the engines.
+const MaxNameLength = 63
+
 // checkName reports a name that does not match [a-z][a-z0-9_]*.
 func (l *loader) checkName(kind, name string, pos Pos) bool {
+	if nameRe.MatchString(name) && len(name) > MaxNameLength {
+		// PostgreSQL keeps the first 63 bytes of an identifier: two names
+		// equal in those would be one column ("ambiguous") there
+		l.errorf(pos, "PostgreSQL keeps only the first 63 bytes of a name; shorten it",
+			"%s name `%s…` is %d bytes, more than %d", kind, name[:20], len(name), MaxNameLength)
+		return false
+	}
 	if nameRe.MatchString(name) {
 		return true
 	}

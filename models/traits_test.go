@@ -2,6 +2,7 @@ package models
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -103,6 +104,10 @@ func TestTraitErrors(t *testing.T) {
 			{"models/t.yml:3:23: error", "`from` must be `source.column` or a list, got a map", ""},
 			{"models/t.yml:4:23: error", "`from` is empty", ""},
 		}},
+		{name: "names beyond 63 bytes", files: map[string]string{"models/t.yml": `traits:
+  - { name: ` + strings.Repeat("a", 63) + `_one, from: crm.x }
+  - { name: ` + strings.Repeat("a", 63) + `, from: crm.x }
+`}, want: []want{{"models/t.yml:2:13: error", "trait name `aaaaaaaaaaaaaaaaaaaa…` is 67 bytes, more than 63", "first 63 bytes"}}},
 		{name: "duplicate trait", files: map[string]string{"models/t.yml": `traits:
   - { name: email, from: crm.email2 }
 `}, want: []want{{"models/t.yml:2:13: error", "duplicate trait `email` (first declared at models/base.yml:23:13)", ""}}},
