@@ -225,6 +225,10 @@ func (l *loader) patterns(n *yaml.Node) []string {
 			l.errorf(l.pos(item), "patterns use Go RE2 syntax; escape dots as `\\.`", "bad exclude pattern `%s`: %v", s, err)
 			continue
 		}
+		if c, hint := portableRegex(s); c != "" {
+			l.errorf(l.pos(item), hint, "exclude pattern `%s` uses `%s`, which does not mean the same on every engine", s, c)
+			continue
+		}
 		out = append(out, s)
 	}
 	return out

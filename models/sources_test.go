@@ -63,6 +63,19 @@ func TestSourceErrors(t *testing.T) {
     table: raw.s1
     identifiers: { column: email, type: email }
 `}, want: []want{{"models/t.yml:4:18: error", "`identifiers` must be a list, got a map", ""}}},
+		{name: "exclude patterns that differ between engines", files: map[string]string{"models/base.yml": replaceIdentity(`identity:
+  id_types:
+    - name: email
+      normalize: email
+      exclude: ['@test\z', '\pL+@x', '(?P<u>.*)@x', '\btest\b', '^a(?i)b', '(?i)^test@', '^(?:a|b)@x\.com$', '\d{3}\s']
+    - name: user_id
+`)}, want: []want{
+			{"models/base.yml:5:17: error", "exclude pattern `@test\\z` uses `\\z`", "write `$`"},
+			{"models/base.yml:5:28: error", "uses `\\p`", "Unicode classes"},
+			{"models/base.yml:5:38: error", "uses `(?P<name>…)`", "named groups"},
+			{"models/base.yml:5:53: error", "uses `\\b`", "backspace"},
+			{"models/base.yml:5:65: error", "uses `(?i)`", "very start"},
+		}},
 		{name: "duplicate source across files", files: map[string]string{"models/t.yml": `sources:
   - name: crm
     table: raw.crm2
