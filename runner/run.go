@@ -88,7 +88,11 @@ func Run(ctx context.Context, w warehouse.Warehouse, g *compiler.Graph, nodes []
 	}
 	res.Finished = time.Now().UTC()
 	res.Status = "success"
-	if runErr != nil {
+	switch {
+	case runErr != nil && ctx.Err() != nil:
+		// a signal (SIGINT, SIGTERM) or a reader that went away stopped it
+		res.Status, res.Error = "cancelled", runErr.Error()
+	case runErr != nil:
 		res.Status, res.Error = "error", runErr.Error()
 	}
 	nodesJSON, _ := json.Marshal(res.Nodes)

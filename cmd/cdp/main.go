@@ -3,10 +3,13 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 
 	_ "github.com/cdpkit/cdp/warehouse/bigquery"
 	_ "github.com/cdpkit/cdp/warehouse/duckdb"
@@ -38,14 +41,45 @@ func usageErr(format string, a ...any) error {
 }
 
 func main() {
-	os.Exit(run(os.Args, os.Stdout, os.Stderr))
+	// A reader that goes away (`cdp run | head -1`) must not kill the
+	// process mid-run, which would leave its cdp_runs row `running`: with
+	// SIGPIPE ignored a write to stdout fails with EPIPE instead, and
+	// pipeWriter cancels the command, which records the run as cancelled.
+	signal.Ignore(syscall.SIGPIPE)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	code := runContext(ctx, os.Args, &pipeWriter{w: os.Stdout, cancel: cancel}, os.Stderr)
+	cancel()
+	os.Exit(code)
+}
+
+// pipeWriter is stdout that cancels the command when its reader has gone
+// (EPIPE): nothing more can be shown, so the command stops cleanly.
+type pipeWriter struct {
+	w      io.Writer
+	cancel context.CancelFunc
+}
+
+// Write writes p, cancelling the command on a broken pipe.
+func (p *pipeWriter) Write(b []byte) (int, error) {
+	n, err := p.w.Write(b)
+	if errors.Is(err, syscall.EPIPE) {
+		p.cancel()
+	}
+	return n, err
 }
 
 // run executes the CLI and returns the process exit code.
 func run(args []string, stdout, stderr io.Writer) int {
+	return runContext(context.Background(), args, stdout, stderr)
+}
+
+// runContext is run under ctx: cancelling it stops the command as a signal
+// does.
+func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var notFound bool
 	app := newApp(stdout, stderr, &notFound)
-	err := app.Run(commandFlagsFirst(app.Commands, globalsFirst(args)))
+	err := app.RunContext(ctx, commandFlagsFirst(app.Commands, globalsFirst(args)))
 	if err == nil {
 		if notFound {
 			return exitUsage
