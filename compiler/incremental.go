@@ -156,6 +156,11 @@ func ProfilesIncrementalSQL(p *models.Project, t layout.Tables, asOf time.Time, 
 	for _, w := range windows(p) {
 		parts = append(parts, dirtyRows(p, t, w.source, crossing(t, w.hours, asOf, wm)))
 	}
+	if usesAsOf(p) {
+		// a trait that reads {{ as_of }} may change for every profile when
+		// the as-of time moves: all of them are recomputed then
+		parts = append(parts, "SELECT "+pid+" FROM "+t.Q(t.Profiles())+" WHERE "+asOfMoved(t, asOf, wm))
+	}
 	parts = append(parts, identifierDirtyRows(p, t, func(s *models.Source) string {
 		if f := identity.BatchFilter(p, t, s, "v."+q(layout.SourceTSColumn), wm); f != "" {
 			return f
@@ -207,6 +212,26 @@ func crossing(t layout.Tables, hours int, asOf time.Time, wm *identity.Watermark
 		return "(" + ts + " >= " + d.SubtractHours(at, hours) + " AND " + ts + " <= " + at + ")"
 	}
 	return "COALESCE(" + in(prev) + " <> " + in(d.TimestampLiteral(asOf)) + ", FALSE)"
+}
+
+// usesAsOf reports whether a trait's expr or where reads {{ as_of }}.
+func usesAsOf(p *models.Project) bool {
+	for _, tr := range p.Traits {
+		if models.UsesAsOf(tr.Expr) || models.UsesAsOf(tr.Where) {
+			return true
+		}
+	}
+	return false
+}
+
+// asOfMoved is true when this run's as-of differs from the previous run's.
+func asOfMoved(t layout.Tables, asOf time.Time, wm *identity.Watermarks) string {
+	d := t.D
+	prev := "(SELECT MAX(w." + d.QuoteIdent("as_of") + ") FROM " + t.Q(t.Watermarks()) + " AS w)"
+	if wm != nil {
+		prev = d.TimestampLiteral(wm.PrevAsOf)
+	}
+	return "COALESCE(" + prev + " <> " + d.TimestampLiteral(asOf) + ", TRUE)"
 }
 
 // traitSources lists the sources that source-based traits read, in project order.

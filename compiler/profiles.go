@@ -94,7 +94,7 @@ func (b *profileBuilder) query() string {
 		name := "x" + strconv.Itoa(n+1)
 		exprs := []string{"*"}
 		for _, tr := range layer {
-			e := userPredicate(tr.Expr)
+			e := userPredicate(models.RenderAsOf(tr.Expr, b.asOf))
 			if tr.Type != "" {
 				e = b.d.Cast(e, tr.Type)
 			}
@@ -196,7 +196,7 @@ func (b *profileBuilder) traitBody(tr *models.Trait, ref models.ColumnRef, src s
 		filters = append(filters, ts+" >= "+d.SubtractHours(b.asOf, tr.Within.Hours()), ts+" <= "+b.asOf)
 	}
 	if strings.TrimSpace(tr.Where) != "" {
-		filters = append(filters, userPredicate(tr.Where))
+		filters = append(filters, userPredicate(models.RenderAsOf(tr.Where, b.asOf)))
 	}
 	if tr.Aggregate != "" {
 		return b.grouped(b.aggregate(tr, ref, value), src, filters)

@@ -191,7 +191,7 @@ func (b *segmentBuilder) eventCond(c *models.Condition) string {
 		comment += " within " + c.EventWithin.Text
 	}
 	if strings.TrimSpace(c.EventWhere) != "" {
-		filters = append(filters, userPredicate(c.EventWhere))
+		filters = append(filters, userPredicate(models.RenderAsOf(c.EventWhere, b.asOf)))
 	}
 	pid := q(layout.ProfileIDColumn)
 	body := "SELECT " + pid + ", COUNT(*) AS " + q(colRows) + "\n" +

@@ -324,7 +324,7 @@ func (l *loader) eventCondition(c *Condition, m *mapNode) {
 	if n := m.get("within"); n != nil {
 		c.EventWithin = l.duration(n, "`within`")
 	}
-	c.EventWhere = l.optText(m, "where")
+	c.EventWhere = l.optSQL(m, "where", true)
 	named, at, withinAt := c.EventSource != "", l.valuePos(m, "source"), l.valuePos(m, "within")
 	l.later = append(l.later, func() { l.resolveEventSource(c, named, at, withinAt) })
 }

@@ -36,7 +36,7 @@ func (l *loader) parseSource(n *yaml.Node) {
 		l.errorf(s.Pos, "set `table: schema.relation` or `sql: select …`", "%s needs `table` or `sql`", m.what)
 	}
 	s.Table = l.optText(m, "table")
-	s.SQL = l.optText(m, "sql")
+	s.SQL = l.optSQL(m, "sql", false)
 	s.PrimaryKey = l.optText(m, "primary_key")
 	s.Timestamp = l.optText(m, "timestamp")
 	s.Event = l.optText(m, "event")
@@ -76,7 +76,7 @@ func (l *loader) parseIdentifier(n *yaml.Node) *SourceIdentifier {
 		l.errorf(id.Pos, "set `column: …` or `expr: …`", "identifier needs `column` or `expr`")
 	}
 	id.Column = l.optText(m, "column")
-	id.Expr = l.optText(m, "expr")
+	id.Expr = l.optSQL(m, "expr", false)
 	tn := m.get("type")
 	if tn == nil {
 		l.errorf(id.Pos, "add `type: <id type>` naming one of identity.id_types", "identifier needs a `type`")

@@ -63,6 +63,12 @@ func TestSourceErrors(t *testing.T) {
     table: raw.s1
     identifiers: { column: email, type: email }
 `}, want: []want{{"models/t.yml:4:18: error", "`identifiers` must be a list, got a map", ""}}},
+		{name: "as_of in a source", files: map[string]string{"models/t.yml": `sources:
+  - name: recent
+    sql: "SELECT * FROM raw.crm WHERE updated_at > {{ as_of }}"
+    identifiers:
+      - { column: email, type: email }
+`}, want: []want{{"models/t.yml:3:10: error", "`{{ as_of }}` is not allowed in a source's `sql`", "must not change"}}},
 		{name: "exclude patterns that differ between engines", files: map[string]string{"models/base.yml": replaceIdentity(`identity:
   id_types:
     - name: email

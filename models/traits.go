@@ -54,13 +54,13 @@ func (l *loader) parseTrait(n *yaml.Node) {
 	l.exclusive(m, "pick", "aggregate")
 	t.Pick = l.columnPick(m)
 	t.Aggregate = l.optEnum(m, "aggregate", "aggregate", aggregates, "")
-	t.Where = l.optText(m, "where")
+	t.Where = l.optSQL(m, "where", true)
 	if n := m.get("within"); n != nil {
 		t.Within = l.duration(n, "`within`")
 	}
 	t.Type = l.optEnum(m, "type", "trait type", traitTypes, "")
 	if m.has("expr") {
-		t.Expr = l.optText(m, "expr")
+		t.Expr = l.optSQL(m, "expr", true)
 		for _, key := range m.present("pick", "aggregate", "where", "within") {
 			l.errorf(l.valuePos(m, key), "expr traits compute from other traits; remove it", "`%s` does not apply to expr traits", key)
 		}

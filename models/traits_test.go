@@ -104,6 +104,11 @@ func TestTraitErrors(t *testing.T) {
 			{"models/t.yml:3:23: error", "`from` must be `source.column` or a list, got a map", ""},
 			{"models/t.yml:4:23: error", "`from` is empty", ""},
 		}},
+		{name: "placeholders", files: map[string]string{"models/t.yml": `traits:
+  - { name: days, expr: "CAST({{ as_of }} AS DATE) - CAST(ltv AS DATE)" }
+  - { name: recent, from: orders.amount, aggregate: sum, where: "ts > {{ as_of }} - INTERVAL '7 days'" }
+  - { name: bad, expr: "{{ now }} - 1" }
+`}, want: []want{{"models/t.yml:4:24: error", "unknown placeholder `{{ now }}` in `expr`", "{{ as_of }}"}}},
 		{name: "names beyond 63 bytes", files: map[string]string{"models/t.yml": `traits:
   - { name: ` + strings.Repeat("a", 63) + `_one, from: crm.x }
   - { name: ` + strings.Repeat("a", 63) + `, from: crm.x }
