@@ -173,6 +173,15 @@ func (l *loader) parseTargets(m *mapNode, at Pos) {
 	}
 }
 
+// targetSettings are the settings each target type's driver reads (besides
+// type and schema); any other is a warning, as for destinations.
+var targetSettings = map[string][]string{
+	"duckdb":    {"path"},
+	"postgres":  {"dsn"},
+	"snowflake": {"account", "user", "database", "warehouse", "role", "password", "private_key_path"},
+	"bigquery":  {"project", "dataset", "location", "credentials_file", "endpoint"},
+}
+
 // parseTarget decodes one entry of targets.
 func (l *loader) parseTarget(e *entry) *Target {
 	t := &Target{Name: e.key, Schema: DefaultSchema, Settings: map[string]string{}, Pos: l.pos(e.k)}
@@ -211,6 +220,13 @@ func (l *loader) parseTarget(e *entry) *Target {
 		}
 		s, _ := l.text(x.v, "`"+x.key+"`")
 		t.Settings[x.key] = s
+		if known, ok := targetSettings[t.Type]; ok && !contains(known, x.key) {
+			hint := t.Type + " accepts " + joinTicks(known)
+			if c := didYouMean(x.key, known); c != "" {
+				hint = c + " " + hint
+			}
+			l.warnf(l.pos(x.k), hint, "unknown setting `%s` for a %s target", x.key, t.Type)
+		}
 	}
 	if ds, ok := t.Settings["dataset"]; ok && t.Type == "bigquery" && ds != "" {
 		switch {
