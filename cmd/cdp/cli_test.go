@@ -66,6 +66,26 @@ func TestInitCreatesAValidProject(t *testing.T) {
 	}
 }
 
+// TestInitBlank: `cdp init --blank` gives an empty project that validates
+// and runs (no profiles yet), named after its folder.
+func TestInitBlank(t *testing.T) {
+	cleanEnv(t)
+	dir := filepath.Join(t.TempDir(), "My-Shop")
+	mustCDP(t, 0, "init", "--blank", dir)
+	b, err := os.ReadFile(filepath.Join(dir, "cdp.yml"))
+	if err != nil || !strings.Contains(string(b), "name: my_shop\n") {
+		t.Fatalf("cdp.yml: %v\n%s", err, b)
+	}
+	r := mustCDP(t, 0, "--project", dir, "validate")
+	if !strings.HasPrefix(r.stdout, "ok: 0 sources, 0 traits, 0 segments, 0 destinations, 0 syncs") {
+		t.Errorf("validate of a blank project:\n%s\n%s", r.stdout, r.stderr)
+	}
+	if r := mustCDP(t, 0, "--project", dir, "run", "--as-of", asOf); !strings.Contains(r.stdout, "profiles: 0") {
+		t.Errorf("run of a blank project:\n%s", r.stdout)
+	}
+	mustCDP(t, 2, "init", "--blank", dir) // not empty any more
+}
+
 func TestInitRefusesANonEmptyFolder(t *testing.T) {
 	cleanEnv(t)
 	dir := t.TempDir()
