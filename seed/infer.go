@@ -119,6 +119,14 @@ func InferColumns(path string) ([]warehouse.Column, error) {
 	for i := range votes {
 		votes[i] = allTypes
 	}
+	// per column: non-empty cells, cells that are no date / no timestamp,
+	// and the first of those (positioned)
+	seen := make([]int, len(names))
+	var stray [2][]int
+	var first [2][]error
+	for k := range stray {
+		stray[k], first[k] = make([]int, len(names)), make([]error, len(names))
+	}
 	for {
 		rec, err := r.read()
 		if errors.Is(err, io.EOF) {
@@ -135,14 +143,38 @@ func InferColumns(path string) ([]warehouse.Column, error) {
 				return nil, r.errorf(i, "value %s", msg)
 			}
 			votes[i] = votes[i].and(cell)
+			seen[i]++
+			for k, parse := range []func(string) (time.Time, bool){parseDate, parseTimestamp} {
+				if _, ok := parse(cell); !ok {
+					if stray[k][i]++; first[k][i] == nil {
+						first[k][i] = r.errorf(i, "column `%s` holds %ss, but %q is not one", names[i],
+							[]string{"date", "timestamp"}[k], cell)
+					}
+				}
+			}
 		}
 	}
 	cols := make([]warehouse.Column, len(names))
 	for i, n := range names {
 		cols[i] = warehouse.Column{Name: n, Type: votes[i].result()}
+		if cols[i].Type != models.TypeString {
+			continue
+		}
+		for k, layout := range []string{"2006-01-02", "2006-01-02 15:04:05 (or RFC 3339)"} {
+			if bad := stray[k][i]; bad > 0 && seen[i] >= minStrayEvidence && bad*20 <= seen[i] {
+				// one bad value would turn the whole column into text and
+				// fail a run later, far from here
+				return nil, fmt.Errorf("%w (%d of %d values; hint: write it as %s, or leave the cell empty for NULL)",
+					first[k][i], bad, seen[i], layout)
+			}
+		}
 	}
 	return cols, nil
 }
+
+// minStrayEvidence is how many values a column needs before a few (at most
+// 5%) that are no date or timestamp are taken as mistakes rather than text.
+const minStrayEvidence = 20
 
 // vote is the set of CDP types every non-empty cell so far parses as, plus
 // whether any cell was seen.

@@ -1,8 +1,10 @@
 package seed
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/cdpkit/cdp/models"
@@ -95,5 +97,39 @@ func TestInferColumnsStreamsLargeFile(t *testing.T) {
 	}
 	if cols[0].Type != models.TypeInteger || cols[1].Type != models.TypeString {
 		t.Fatalf("got %+v", cols)
+	}
+}
+
+// TestStrayValueInATimestampColumn: one unparsable timestamp among many is a
+// positioned error, not a column silently turned into text; a column that
+// is mostly text stays text.
+func TestStrayValueInATimestampColumn(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("id,updated_at,note\n")
+	for i := 0; i < 30; i++ {
+		ts := fmt.Sprintf("2024-01-%02d 10:00:00", i%28+1)
+		if i == 17 {
+			ts = "2024-13-45 10:00:00"
+		}
+		fmt.Fprintf(&b, "%d,%s,n%d\n", i, ts, i)
+	}
+	path := filepath.Join(dir, "x.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := InferColumns(path)
+	want := path + ":19:4: error: column `updated_at` holds timestamps, but \"2024-13-45 10:00:00\" is not one (1 of 30 values; hint:"
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Fatalf("got %v\nwant %s…", err, want)
+	}
+	// 3 of 4 values that are no timestamp: text, as before
+	mixed := filepath.Join(dir, "y.csv")
+	if err := os.WriteFile(mixed, []byte("a\n2024-01-01 10:00:00\nsoon\nlater\nnever\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cols, err := InferColumns(mixed)
+	if err != nil || cols[0].Type != models.TypeString {
+		t.Fatalf("mixed column: %v %v", cols, err)
 	}
 }
