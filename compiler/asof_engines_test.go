@@ -3,38 +3,18 @@
 package compiler_test
 
 import (
-	"context"
 	"reflect"
 	"testing"
 	"time"
 
-	"github.com/cdpkit/cdp/internal/pgtest"
 	"github.com/cdpkit/cdp/models"
-	"github.com/cdpkit/cdp/warehouse"
-	"github.com/cdpkit/cdp/warehouse/duckdb"
-	"github.com/cdpkit/cdp/warehouse/postgres"
 )
 
 // TestAsOfPlaceholder: traits that read {{ as_of }} (an expression and a
 // source trait's where) follow the run's as-of time, on a full run and on an
 // incremental one with no new rows, where every profile must be recomputed.
 func TestAsOfPlaceholder(t *testing.T) {
-	engines := map[string]func(t *testing.T) warehouse.Warehouse{
-		"duckdb": func(t *testing.T) warehouse.Warehouse {
-			w, err := duckdb.Open(context.Background(), ":memory:")
-			if err != nil {
-				t.Fatal(err)
-			}
-			return w
-		},
-		"postgres": func(t *testing.T) warehouse.Warehouse {
-			w, err := postgres.Open(context.Background(), pgtest.DSN(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return w
-		},
-	}
+	engines := engineOpeners()
 	for _, name := range []string{"duckdb", "postgres"} {
 		t.Run(name, func(t *testing.T) {
 			w := engines[name](t)

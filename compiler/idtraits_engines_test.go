@@ -88,22 +88,7 @@ var idTraitsWantMore = map[string][]string{
 // checks every pick, that the keys are normalized and unique per profile,
 // and that excluded and invalid values are never picked.
 func TestIdentifierTraitsEngines(t *testing.T) {
-	engines := map[string]func(t *testing.T) warehouse.Warehouse{
-		"duckdb": func(t *testing.T) warehouse.Warehouse {
-			w, err := duckdb.Open(context.Background(), ":memory:")
-			if err != nil {
-				t.Fatal(err)
-			}
-			return w
-		},
-		"postgres": func(t *testing.T) warehouse.Warehouse {
-			w, err := postgres.Open(context.Background(), pgtest.DSN(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return w
-		},
-	}
+	engines := engineOpeners()
 	for _, name := range []string{"duckdb", "postgres"} {
 		t.Run(name, func(t *testing.T) {
 			w := engines[name](t)
@@ -138,6 +123,27 @@ func TestIdentifierTraitsEngines(t *testing.T) {
 			}
 			checkIDTraits(t, w, p, want)
 		})
+	}
+}
+
+// engineOpeners opens an in-memory DuckDB or a fresh PostgreSQL database,
+// by engine name.
+func engineOpeners() map[string]func(t *testing.T) warehouse.Warehouse {
+	return map[string]func(t *testing.T) warehouse.Warehouse{
+		"duckdb": func(t *testing.T) warehouse.Warehouse {
+			w, err := duckdb.Open(context.Background(), ":memory:")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return w
+		},
+		"postgres": func(t *testing.T) warehouse.Warehouse {
+			w, err := postgres.Open(context.Background(), pgtest.DSN(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return w
+		},
 	}
 }
 

@@ -15,16 +15,8 @@ func TestBinaryExitCodes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: skipping the go build of the binary")
 	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go tool on PATH:", err)
-	}
 	cleanEnv(t)
-	bin := filepath.Join(t.TempDir(), "cdp")
-	build := exec.Command(goTool, "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	dir := filepath.Join(t.TempDir(), "shop")
 	for _, c := range []struct {
 		args   []string
@@ -67,15 +59,8 @@ func TestBrokenPipeRecordsTheRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: skipping the go build of the binary")
 	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go tool on PATH:", err)
-	}
 	cleanEnv(t)
-	bin := filepath.Join(t.TempDir(), "cdp")
-	if out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	dir := filepath.Join(t.TempDir(), "shop")
 	for _, args := range [][]string{{"init", dir}, {"--project", dir, "seed"}} {
 		if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
@@ -112,4 +97,19 @@ func TestBrokenPipeRecordsTheRun(t *testing.T) {
 		}
 		t.Logf("run %s: %s; exit: %v", id, r.status, err)
 	}
+}
+
+// buildBinary builds the cdp binary into a temporary folder (skipping the
+// test without a go tool).
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go tool on PATH:", err)
+	}
+	bin := filepath.Join(t.TempDir(), "cdp")
+	if out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
 }
