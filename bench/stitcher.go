@@ -72,6 +72,7 @@ func compileIdentity(p *models.Project, d warehouse.Dialect) (views, ident []pro
 	if err != nil {
 		return nil, nil, err
 	}
+	views = append(views, g.Prepare...)
 	for _, n := range g.Nodes {
 		switch n.Kind {
 		case "source":

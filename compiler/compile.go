@@ -29,6 +29,10 @@ type Graph struct {
 	Tables layout.Tables
 	// Mode is how the graph builds (full or incremental) and why.
 	Mode Mode
+	// Prepare creates what nodes read besides the model's relations (the
+	// phone normalizer's metadata); it runs before the first node of every
+	// run, and is idempotent.
+	Prepare []Step
 	// Finish records the run's watermarks; it runs after every node of a
 	// complete run succeeded (a partial run records none).
 	Finish []Step
@@ -51,12 +55,11 @@ func Compile(p *models.Project, d warehouse.Dialect, o Options) (*Graph, error) 
 		return nil, fmt.Errorf("the project has no identity block: declare identity.id_types to build profiles")
 	}
 	t := layout.Tables{D: d, Schema: o.Schema, Entity: p.Entity}
-	g := &Graph{Tables: t, Mode: o.Mode, Finish: finishSteps(p, t, o)}
+	g := &Graph{Tables: t, Mode: o.Mode, Prepare: PrepareSteps(p, t), Finish: finishSteps(p, t, o)}
 	var srcIDs []string
 	for _, s := range p.Sources {
 		n := &Node{ID: "source." + s.Name, Kind: "source", Pos: s.Pos, Output: t.SourceView(s.Name)}
-		n.Steps = Stmts("view over the source with normalized identifiers",
-			d.CreateView(t.Q(t.SourceView(s.Name)), SourceViewSQL(p, t, s))...)
+		n.Steps = SourceSteps(p, t, s)
 		g.Nodes = append(g.Nodes, n)
 		srcIDs = append(srcIDs, n.ID)
 	}
@@ -91,6 +94,13 @@ func Compile(p *models.Project, d warehouse.Dialect, o Options) (*Graph, error) 
 		g.Nodes = append(g.Nodes, n)
 	}
 	return g, nil
+}
+
+// SourceSteps is the program of a source node: its phone map brought up to
+// date (when it has phone identifiers), then its view.
+func SourceSteps(p *models.Project, t layout.Tables, s *models.Source) []Step {
+	return append(phoneSteps(p, t, s), Stmts("view over the source with normalized identifiers",
+		t.D.CreateView(t.Q(t.SourceView(s.Name)), SourceViewSQL(p, t, s))...)...)
 }
 
 // segmentOrder sorts segments so that referenced segments come first

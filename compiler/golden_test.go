@@ -91,7 +91,7 @@ func TestGoldenRetail(t *testing.T) {
 		for _, mode := range goldenModes {
 			t.Run(dialect+mode, func(t *testing.T) {
 				render := func(g *compiler.Graph) string {
-					return compiler.Render(g.Nodes) + "\n" + compiler.RenderFinish(g.Finish)
+					return compiler.RenderPrepare(g.Prepare) + compiler.Render(g.Nodes) + "\n" + compiler.RenderFinish(g.Finish)
 				}
 				got := render(compileRetail(t, p, dialect, mode))
 				if render(compileRetail(t, p, dialect, mode)) != got {

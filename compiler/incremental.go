@@ -43,8 +43,12 @@ func Fingerprint(p *models.Project) string {
 		Name, Normalize, Country string
 		Exclude                  []string
 		Limit                    int
+		Gmail                    bool `json:",omitempty"`
 	}
-	type ident struct{ Column, Expr, Type string }
+	type ident struct {
+		Column, Expr, Type string
+		Country            string `json:",omitempty"`
+	}
 	type source struct {
 		Name, Table, SQL, PK, TS, Event string
 		IDs                             []ident
@@ -56,23 +60,29 @@ func Fingerprint(p *models.Project) string {
 		Sources                                    []string `json:",omitempty"`
 	}
 	var v struct {
-		Entity  string
+		Entity string
+		// Phone is libphonenumber's metadata version when phone numbers
+		// are normalized: new metadata may change numbers
+		Phone   string `json:",omitempty"`
 		MaxIDs  int
 		Types   []idType
 		Sources []source
 		Traits  []trait
 	}
 	v.Entity = p.Entity
+	if usesPhone(p) {
+		v.Phone = identity.PhoneVersion()
+	}
 	if p.Identity != nil {
 		v.MaxIDs = p.Identity.MaxProfileIdentifiers
 		for _, t := range p.Identity.IDTypes {
-			v.Types = append(v.Types, idType{t.Name, t.Normalize, t.DefaultCountry, t.Exclude, t.Limit})
+			v.Types = append(v.Types, idType{t.Name, t.Normalize, t.DefaultCountry, t.Exclude, t.Limit, t.GmailCanonical})
 		}
 	}
 	for _, s := range p.Sources {
 		src := source{Name: s.Name, Table: s.Table, SQL: s.SQL, PK: s.PrimaryKey, TS: s.Timestamp, Event: s.Event}
 		for _, id := range s.Identifiers {
-			src.IDs = append(src.IDs, ident{id.Column, id.Expr, id.Type})
+			src.IDs = append(src.IDs, ident{id.Column, id.Expr, id.Type, id.Country})
 		}
 		v.Sources = append(v.Sources, src)
 	}

@@ -66,3 +66,31 @@ func RenderFinish(steps []program.Step) string {
 	renderSteps(&sb, steps, "")
 	return sb.String()
 }
+
+// renderLimit is the longest Prepare statement RenderPrepare prints whole.
+const renderLimit = 2000
+
+// RenderPrepare prints the steps every run begins with (see Graph.Prepare),
+// after a comment saying when they run. Statements of literal library data
+// (libphonenumber's metadata rows) are shortened to their first line.
+func RenderPrepare(steps []program.Step) string {
+	if len(steps) == 0 {
+		return ""
+	}
+	var sb strings.Builder
+	sb.WriteString("-- before the first node of every run (idempotent)\n")
+	last := ""
+	for _, st := range program.Flatten(steps) {
+		if st.Label != "" && st.Label != last {
+			fmt.Fprintf(&sb, "-- %s\n", st.Label)
+		}
+		last = st.Label
+		if len(st.SQL) <= renderLimit {
+			sb.WriteString(st.SQL + ";\n")
+			continue
+		}
+		first, _, _ := strings.Cut(st.SQL, "\n")
+		fmt.Fprintf(&sb, "%s\n-- … %d more bytes of literal rows\n", first, len(st.SQL)-len(first))
+	}
+	return sb.String()
+}

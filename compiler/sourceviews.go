@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/cdpkit/cdp/identity"
@@ -11,6 +12,10 @@ import (
 // SourceViewSQL is the SELECT behind a source's view: every original column,
 // the row timestamp as _cdp_ts, and each identifier normalized as _cdp_id_<i>,
 // as written as _cdp_raw_<i> and, when rejected, the reason as _cdp_invalid_<i>.
+// A phone identifier also has its region as _cdp_region_<i>, and its number
+// and reason come from the source's PhoneMap (see phoneSteps), joined to the
+// row outside the subquery that evaluates the user's expressions (so their
+// column names never clash with the map's).
 func SourceViewSQL(p *models.Project, t layout.Tables, s *models.Source) string {
 	d := t.D
 	cols := []string{"src.*"}
@@ -19,24 +24,67 @@ func SourceViewSQL(p *models.Project, t layout.Tables, s *models.Source) string 
 		ts = d.Cast("src."+d.QuoteIdent(s.Timestamp), models.TypeTimestamp)
 	}
 	cols = append(cols, ts+" AS "+d.QuoteIdent(layout.SourceTSColumn))
+	var outer, joins []string
 	for i, id := range s.Identifiers {
-		expr := "(" + id.Expr + ")"
-		if id.Column != "" {
-			expr = "src." + d.QuoteIdent(id.Column)
+		expr := identifierExpr(t, id)
+		it := identifierType(p, id)
+		raw := d.QuoteIdent(layout.SourceRawColumn(i))
+		if it.Normalize != "phone" {
+			cols = append(cols, identity.NormalizeSQL(d, it, expr)+" AS "+d.QuoteIdent(layout.SourceIdentColumn(i)),
+				d.CastText(expr)+" AS "+raw,
+				identity.InvalidSQL(d, it, expr)+" AS "+d.QuoteIdent(layout.SourceInvalidColumn(i)))
+			continue
 		}
-		it := p.IDType(id.Type)
-		if it == nil { // validation reports it; keep the SQL well-formed
-			it = &models.IDType{Name: id.Type}
-		}
-		cols = append(cols, identity.NormalizeSQL(d, it, expr)+" AS "+d.QuoteIdent(layout.SourceIdentColumn(i)),
-			d.CastText(expr)+" AS "+d.QuoteIdent(layout.SourceRawColumn(i)),
-			identity.InvalidSQL(d, it, expr)+" AS "+d.QuoteIdent(layout.SourceInvalidColumn(i)))
+		region := d.QuoteIdent(layout.SourceRegionColumn(i))
+		cols = append(cols, d.CastText(expr)+" AS "+raw, phoneRegionSQL(t, it, id)+" AS "+region)
+		pm := "pm_" + strconv.Itoa(i)
+		outer = append(outer, pm+".e164 AS "+d.QuoteIdent(layout.SourceIdentColumn(i)),
+			identity.PhoneInvalidSQL(d, "v."+raw, "v."+region, pm+".reason", pm+".raw")+" AS "+
+				d.QuoteIdent(layout.SourceInvalidColumn(i)))
+		joins = append(joins, "LEFT JOIN "+t.Q(t.PhoneMap(s.Name, identity.PhoneVersion()))+" AS "+pm+
+			" ON "+pm+".raw = v."+raw+" AND "+pm+".region = v."+region)
 	}
-	from := d.Relation(s.Table)
+	inner := "SELECT\n  " + strings.Join(cols, ",\n  ") + "\nFROM " + sourceRelation(t, s) + " AS src"
+	if len(joins) == 0 {
+		return inner
+	}
+	return "SELECT\n  v.*,\n  " + strings.Join(outer, ",\n  ") + "\nFROM (\n" + inner + "\n) AS v\n" +
+		strings.Join(joins, "\n")
+}
+
+// identifierExpr is the SQL of an identifier over the source row src.
+func identifierExpr(t layout.Tables, id *models.SourceIdentifier) string {
+	if id.Column != "" {
+		return "src." + t.D.QuoteIdent(id.Column)
+	}
+	return "(" + id.Expr + ")"
+}
+
+// identifierType is the declared type of an identifier, or an empty one when
+// it is unknown (validation reports it; the SQL stays well-formed).
+func identifierType(p *models.Project, id *models.SourceIdentifier) *models.IDType {
+	if it := p.IDType(id.Type); it != nil {
+		return it
+	}
+	return &models.IDType{Name: id.Type}
+}
+
+// phoneRegionSQL is the region a phone identifier of the row src is parsed in.
+func phoneRegionSQL(t layout.Tables, it *models.IDType, id *models.SourceIdentifier) string {
+	country := ""
+	if id.Country != "" {
+		country = "src." + t.D.QuoteIdent(id.Country)
+	}
+	return identity.PhoneRegionSQL(t.D, it, country)
+}
+
+// sourceRelation is the relation a source reads: its table, or its SQL in
+// brackets.
+func sourceRelation(t layout.Tables, s *models.Source) string {
 	if s.SQL != "" {
 		// User SQL is inlined verbatim: re-indenting it would change newlines
 		// inside its string literals.
-		from = "(\n" + strings.TrimRight(strings.TrimSpace(s.SQL), "; \t\n") + "\n)"
+		return "(\n" + strings.TrimRight(strings.TrimSpace(s.SQL), "; \t\n") + "\n)"
 	}
-	return "SELECT\n  " + strings.Join(cols, ",\n  ") + "\nFROM " + from + " AS src"
+	return t.D.Relation(s.Table)
 }

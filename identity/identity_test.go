@@ -131,12 +131,12 @@ func TestRandomGraphsMatchOracle(t *testing.T) {
 			for seed := uint64(1); seed <= e.seeds(); seed++ {
 				rows := randomRows(seed, e.people())
 				load(t, ctx, w, rows)
-				build(t, ctx, w, testProject(), fmt.Sprintf("run%d", seed))
-				assertMatchesOracle(t, ctx, w, testProject(), rows)
+				build(t, ctx, w, e.project(), fmt.Sprintf("run%d", seed))
+				assertMatchesOracle(t, ctx, w, e.project(), rows)
 				if seed == 1 {
 					// a second run on the same data keeps every ID
 					before := readIdentifiers(t, ctx, w)
-					build(t, ctx, w, testProject(), "again")
+					build(t, ctx, w, e.project(), "again")
 					after := readIdentifiers(t, ctx, w)
 					for n, p := range before {
 						if after[n] != p {
@@ -185,7 +185,7 @@ func TestLongChainConvergesInLogRounds(t *testing.T) {
 				rows = append(rows, r2(ts(i), fmt.Sprintf("dev%06d", perm[i]), fmt.Sprintf("dev%06d", perm[i+1])))
 			}
 			load(t, ctx, w, rows)
-			stats := build(t, ctx, w, testProject(), "chain")
+			stats := build(t, ctx, w, e.project(), "chain")
 			got := readIdentifiers(t, ctx, w)
 			ids := map[string]bool{}
 			for _, p := range got {
@@ -200,7 +200,7 @@ func TestLongChainConvergesInLogRounds(t *testing.T) {
 			if r < 1 || r > bound {
 				t.Fatalf("components took %d rounds for a chain of %d; want ≤ %d (O(log n))", r, n, bound)
 			}
-			assertMatchesOracle(t, ctx, w, testProject(), rows)
+			assertMatchesOracle(t, ctx, w, e.project(), rows)
 		})
 	}
 }
@@ -218,7 +218,7 @@ func TestSharedDeviceRespectsUserLimit(t *testing.T) {
 				r2(ts(30), "family-pc", "tablet"),
 			}
 			load(t, ctx, w, rows)
-			build(t, ctx, w, testProject(), "shared")
+			build(t, ctx, w, e.project(), "shared")
 			got := readIdentifiers(t, ctx, w)
 			alice, bob := got[oracle.Node{Type: "user_id", Value: "alice"}], got[oracle.Node{Type: "user_id", Value: "bob"}]
 			if alice == bob {
@@ -231,7 +231,7 @@ func TestSharedDeviceRespectsUserLimit(t *testing.T) {
 			if len(dropped) != 1 || dropped[0] != "device:family-pc|user_id:bob" {
 				t.Fatalf("audit should hold the dropped device–bob link, got %v", dropped)
 			}
-			assertMatchesOracle(t, ctx, w, testProject(), rows)
+			assertMatchesOracle(t, ctx, w, e.project(), rows)
 		})
 	}
 }
@@ -252,7 +252,7 @@ func TestJunkValuesLinkNothing(t *testing.T) {
 				r1(ts(8), "user_id", "u8", "card", "lc1"),
 			}
 			load(t, ctx, w, rows)
-			build(t, ctx, w, testProject(), "junk")
+			build(t, ctx, w, e.project(), "junk")
 			got := readIdentifiers(t, ctx, w)
 			seen := map[string]bool{}
 			for i := 1; i <= 6; i++ {
@@ -270,7 +270,7 @@ func TestJunkValuesLinkNothing(t *testing.T) {
 			if err != nil || n != 2 {
 				t.Fatalf("want 2 excluded values in the audit (test@shop.test, someone@example.com), got %d (%v)", n, err)
 			}
-			assertMatchesOracle(t, ctx, w, testProject(), rows)
+			assertMatchesOracle(t, ctx, w, e.project(), rows)
 		})
 	}
 }
@@ -292,7 +292,7 @@ func TestGiantStar(t *testing.T) {
 				rows = append(rows, r1(ts(i), "email", fmt.Sprintf("e%04d@mail.test", i), "card", "staff-card"))
 			}
 			load(t, ctx, w, rows)
-			build(t, ctx, w, testProject(), "star")
+			build(t, ctx, w, e.project(), "star")
 			got := readIdentifiers(t, ctx, w)
 			last := fmt.Sprintf("u%04d", spokes-1) // earliest timestamp
 			if got[oracle.Node{Type: "device", Value: "kiosk"}] != got[oracle.Node{Type: "user_id", Value: last}] {
@@ -305,7 +305,7 @@ func TestGiantStar(t *testing.T) {
 			if err != nil || n != 1 {
 				t.Fatalf("want the card profile reported as oversized once, got %d (%v)", n, err)
 			}
-			assertMatchesOracle(t, ctx, w, testProject(), rows)
+			assertMatchesOracle(t, ctx, w, e.project(), rows)
 		})
 	}
 }
@@ -321,7 +321,7 @@ func TestStableIDsAcrossMergesAndSplits(t *testing.T) {
 			link := []row{r2(ts(60), "d-old", "d-young")}
 
 			load(t, ctx, w, append(append([]row{}, older...), younger...))
-			build(t, ctx, w, testProject(), "run1")
+			build(t, ctx, w, e.project(), "run1")
 			g1 := readIdentifiers(t, ctx, w)
 			pOld, pYoung := id(g1, "email", "old@mail.test"), id(g1, "email", "young@mail.test")
 			if pOld == pYoung {
@@ -330,7 +330,7 @@ func TestStableIDsAcrossMergesAndSplits(t *testing.T) {
 
 			// merge: the older profile ID survives
 			load(t, ctx, w, append(append(append([]row{}, younger...), link...), older...))
-			build(t, ctx, w, testProject(), "run2")
+			build(t, ctx, w, e.project(), "run2")
 			g2 := readIdentifiers(t, ctx, w)
 			if id(g2, "email", "young@mail.test") != pOld || id(g2, "device", "d-young") != pOld {
 				t.Fatalf("merge: want everyone in the older profile %s, got %v", pOld, g2)
@@ -338,7 +338,7 @@ func TestStableIDsAcrossMergesAndSplits(t *testing.T) {
 
 			// split: the part with the oldest identifier keeps the ID
 			load(t, ctx, w, append(append([]row{}, younger...), older...))
-			build(t, ctx, w, testProject(), "run3")
+			build(t, ctx, w, e.project(), "run3")
 			g3 := readIdentifiers(t, ctx, w)
 			if id(g3, "email", "old@mail.test") != pOld {
 				t.Fatalf("split: the part with the oldest identifier must keep %s, got %s", pOld, id(g3, "email", "old@mail.test"))
@@ -350,7 +350,7 @@ func TestStableIDsAcrossMergesAndSplits(t *testing.T) {
 			// a profile keeps its ID while it keeps any identifier, even when its oldest one goes
 			load(t, ctx, w, append(append([]row{}, younger...),
 				r1(ts(70), "device", "d-old", "email", "new@mail.test")))
-			build(t, ctx, w, testProject(), "run4")
+			build(t, ctx, w, e.project(), "run4")
 			g4 := readIdentifiers(t, ctx, w)
 			if id(g4, "email", "new@mail.test") != pOld || id(g4, "email", "old@mail.test") != "" {
 				t.Fatalf("the profile holding d-old must keep %s: %v", pOld, g4)
@@ -404,7 +404,7 @@ func TestInvalidValuesAudited(t *testing.T) {
 				`card:"\u3000":empty after trimming`,
 				`email:"a b@mail.test":not an email`,
 				`email:"n/a":not an email`,
-				`phone:"000":fewer than 6 digits`,
+				`phone:"000":invalid number for FR`,
 				`user_id:" \u00a0 ":empty after trimming`,
 			}
 			if strings.Join(inv, "\n") != strings.Join(want, "\n") {

@@ -101,7 +101,7 @@ func TestIncrementalEqualsFull(t *testing.T) {
 			ctx := context.Background()
 			for seed := uint64(1); seed <= 3; seed++ {
 				inc, full := e.open(t), e.open(t)
-				p := incProject(48)
+				p := e.textPhones(incProject(48))
 				rows := randomRows(seed+10, 150)
 				batches := arrivals(rows, int(seed)+1, 48, rand.New(rand.NewPCG(seed, 99)))
 				var loaded []row
@@ -298,7 +298,7 @@ func TestIncrementalScenarios(t *testing.T) {
 		t.Run(e.name, func(t *testing.T) {
 			ctx := context.Background()
 			inc, full := e.open(t), e.open(t)
-			p := incProject(48)
+			p := e.textPhones(incProject(48))
 			var loaded []row
 			for k, batch := range batches {
 				loaded = append(loaded, batch...)

@@ -70,6 +70,22 @@ func SourceRawColumn(i int) string { return "_cdp_raw_" + strconv.Itoa(i) }
 // a source's i-th identifier (NULL when kept or missing).
 func SourceInvalidColumn(i int) string { return "_cdp_invalid_" + strconv.Itoa(i) }
 
+// SourceRegionColumn is the view column holding the region a source's i-th
+// identifier (a phone number) is parsed in: the row's `country:` or the id
+// type's default_country.
+func SourceRegionColumn(i int) string { return "_cdp_region_" + strconv.Itoa(i) }
+
+// PhoneMap is `<e>_phone_map_<source>_<version>`: every (raw value, region)
+// pair of a source's phone identifiers with its E.164 number or the reason it
+// is invalid, for one version of libphonenumber's metadata.
+func (t Tables) PhoneMap(source, version string) string {
+	return t.Entity + "_phone_map_" + source + "_" + version
+}
+
+// PhoneWork is a scratch table of the phone normalization,
+// `<e>__ph_<stage>`, on warehouses without materialized WITH queries.
+func (t Tables) PhoneWork(stage string) string { return t.Entity + "__ph_" + stage }
+
 // SourceTSColumn is the view column holding a source row's timestamp (or NULL).
 const SourceTSColumn = "_cdp_ts"
 

@@ -3,12 +3,13 @@ package models
 import (
 	"regexp"
 
+	"github.com/nyaruka/phonenumbers"
 	"gopkg.in/yaml.v3"
 )
 
 var (
 	sourceKeys     = []string{"name", "table", "sql", "primary_key", "timestamp", "event", "overlap", "identifiers"}
-	identifierKeys = []string{"column", "expr", "type"}
+	identifierKeys = []string{"column", "expr", "type", "country"}
 	identityKeys   = []string{"id_types", "max_profile_identifiers"}
 	idTypeKeys     = []string{"name", "normalize", "default_country", "exclude", "limit", "gmail_canonical"}
 	normalizers    = []string{"email", "phone", "lowercase", "trim", "none"}
@@ -77,6 +78,11 @@ func (l *loader) parseIdentifier(n *yaml.Node) *SourceIdentifier {
 	}
 	id.Column = l.optText(m, "column")
 	id.Expr = l.optSQL(m, "expr", false)
+	id.Country = l.optText(m, "country")
+	countryAt := id.Pos
+	if n := m.get("country"); n != nil {
+		countryAt = l.pos(n)
+	}
 	tn := m.get("type")
 	if tn == nil {
 		l.errorf(id.Pos, "add `type: <id type>` naming one of identity.id_types", "identifier needs a `type`")
@@ -88,7 +94,13 @@ func (l *loader) parseIdentifier(n *yaml.Node) *SourceIdentifier {
 	}
 	id.Type = typ
 	at := l.pos(tn)
-	l.later = append(l.later, func() { l.checkIDTypeRef(typ, at) })
+	l.later = append(l.later, func() {
+		l.checkIDTypeRef(typ, at)
+		if t := l.p.IDType(typ); id.Country != "" && t != nil && t.Normalize != "phone" {
+			l.warnf(countryAt, "remove it, or set `normalize: phone` on id type `"+typ+"`",
+				"`country` is only used by phone identifiers; `%s` is normalized with `%s`", typ, t.Normalize)
+		}
+	})
 	return id
 }
 
@@ -166,10 +178,14 @@ func (l *loader) parseIDType(n *yaml.Node) *IDType {
 	}
 	if n := m.get("default_country"); n != nil {
 		if s, ok := l.text(n, "`default_country`"); ok {
-			if countryRe.MatchString(s) {
-				t.DefaultCountry = s
-			} else {
+			switch {
+			case !countryRe.MatchString(s):
 				l.errorf(l.pos(n), "an ISO 3166 alpha-2 code in capitals, e.g. `FR`", "bad `default_country` `%s`", s)
+			case !phonenumbers.GetSupportedRegions()[s]:
+				l.errorf(l.pos(n), "an ISO 3166 alpha-2 region libphonenumber knows, e.g. `GB` (not `UK`)",
+					"libphonenumber has no phone numbering plan for `default_country` `%s`", s)
+			default:
+				t.DefaultCountry = s
 			}
 			if t.Normalize != "phone" && !badNormalize {
 				l.warnf(l.pos(n), "remove it, or set `normalize: phone`", "`default_country` is only used with `normalize: phone`")

@@ -139,6 +139,25 @@ func TestIdentityErrors(t *testing.T) {
 			{"models/base.yml:15:24: warning", "`default_country` is only used with `normalize: phone`", ""},
 			{"models/base.yml:16:28: error", "`max_profile_identifiers` must be at least 1, got 0", ""},
 		}},
+		{name: "phone countries", files: map[string]string{"models/t.yml": `sources:
+  - name: s1
+    table: raw.s1
+    identifiers:
+      - { column: a, type: phone, country: pays }
+      - { column: b, type: card, country: pays }
+`, "models/base.yml": replaceIdentity(`identity:
+  id_types:
+    - name: phone
+      normalize: phone
+      default_country: UK
+    - name: card
+      normalize: lowercase
+    - name: email
+    - name: user_id
+`)}, want: []want{
+			{"models/base.yml:5:24: error", "libphonenumber has no phone numbering plan for `default_country` `UK`", "(not `UK`)"},
+			{"models/t.yml:6:43: warning", "`country` is only used by phone identifiers; `card` is normalized with `lowercase`", "normalize: phone"},
+		}},
 		{name: "gmail_canonical values", files: map[string]string{"models/t.yml": `sources:
   - name: s1
     table: raw.s1

@@ -104,7 +104,11 @@ type SourceIdentifier struct {
 	Column string // exclusive with Expr
 	Expr   string // SQL over the row
 	Type   string // an IDType name
-	Pos    Pos
+	// Country (phone identifiers) is a column of the row holding the ISO
+	// 3166 alpha-2 region its number is parsed in; empty values fall back
+	// to the type's DefaultCountry.
+	Country string
+	Pos     Pos
 }
 
 // Identity declares the identity graph.

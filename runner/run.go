@@ -55,6 +55,10 @@ func Run(ctx context.Context, w warehouse.Warehouse, g *compiler.Graph, nodes []
 	}
 	ex := &Executor{W: w}
 	var runErr error
+	if _, err := ex.Exec(ctx, g.Prepare); err != nil {
+		runErr = fmt.Errorf("prepare: %w", err)
+		nodes = nil
+	}
 	for i, n := range nodes {
 		start := time.Now()
 		nr := NodeResult{ID: n.ID, Status: "ok", Rows: -1}

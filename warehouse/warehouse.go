@@ -219,6 +219,23 @@ func CreateScratchTableAs(d Dialect, table, query string) []string {
 	return d.CreateTableAs(table, query)
 }
 
+// Scripter is an optional Dialect ability: run several statements as one
+// request (a BigQuery multi-statement query), where each request costs more
+// than the statements' work.
+type Scripter interface {
+	// Script joins statements into one that runs them in order.
+	Script(stmts []string) string
+}
+
+// Script joins stmts into one statement where d is a Scripter; otherwise
+// it returns them as they are.
+func Script(d Dialect, stmts []string) []string {
+	if s, ok := d.(Scripter); ok && len(stmts) > 1 {
+		return []string{s.Script(stmts)}
+	}
+	return stmts
+}
+
 // LiteralRower is an optional Dialect ability: render literal rows as a
 // relation, for warehouses without a VALUES table constructor (BigQuery).
 type LiteralRower interface {

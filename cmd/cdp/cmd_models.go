@@ -94,6 +94,9 @@ func compileCommand() *cli.Command {
 			}
 			fmt.Fprintf(c.App.Writer, "-- cdp compile: project %s, target %s (%s), as of %s%s\n\n",
 				e.project.Name, e.target.Name, e.target.Type, e.asOf.Format(time.RFC3339), incr)
+			if pre := compiler.RenderPrepare(g.Prepare); pre != "" {
+				fmt.Fprint(c.App.Writer, pre+"\n")
+			}
 			fmt.Fprint(c.App.Writer, compiler.Render(nodes))
 			if len(nodes) == len(g.Nodes) {
 				fmt.Fprint(c.App.Writer, "\n"+compiler.RenderFinish(g.Finish))

@@ -112,7 +112,7 @@ func build() (*Meta, error) {
 		}
 	}
 	h := sha256.New()
-	fmt.Fprintf(h, "%v|%v", m.Regions, m.CCs)
+	fmt.Fprintf(h, "%v|%v|%v", regionColumns(), m.Regions, m.CCs)
 	m.Version = hex.EncodeToString(h.Sum(nil))[:10]
 	return m, nil
 }

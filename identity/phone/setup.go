@@ -15,7 +15,7 @@ func RegionsTable(version string) string { return "cdp_phone_regions_" + version
 // nregions, min_length, max_length and chunk).
 func regionColumns() []string {
 	cols := []string{"chunk", "id", "cc", "ord", "nregions", "idd", "npp", "npt", "probe", "general", "lengths",
-		"min_length", "max_length", "local_lengths", "leading"}
+		"min_length", "max_length", "local_lengths", "leading_digits"}
 	for i := 0; i < NumTypes; i++ {
 		cols = append(cols, "t"+strconv.Itoa(i), "t"+strconv.Itoa(i)+"_lengths")
 	}

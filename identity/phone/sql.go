@@ -94,6 +94,7 @@ func Build(d warehouse.Dialect, regions, input string, scratch func(stage string
 		p.Setup = append(p.Setup, warehouse.CreateScratchTableAs(d, names[st.name], body)...)
 		p.Cleanup = append(p.Cleanup, d.DropTable(names[st.name]))
 	}
+	p.Setup, p.Cleanup = warehouse.Script(d, p.Setup), warehouse.Script(d, p.Cleanup)
 	return p
 }
 
@@ -244,13 +245,13 @@ func query(d warehouse.Dialect, regions, input string) []stage {
 		p, l := "c.t"+strconv.Itoa(i), "c.t"+strconv.Itoa(i)+"_lengths"
 		typeOK = append(typeOK, "("+p+" <> '' AND ("+l+" = '' OR "+lenIn(l, "k.nsn")+") AND "+full("k.nsn", p)+")")
 	}
-	claim := "CASE WHEN k.nregions = 1 THEN 1 WHEN k.leading <> '' THEN CASE WHEN " + start("k.nsn", "k.leading") +
+	claim := "CASE WHEN k.nregions = 1 THEN 1 WHEN k.leading_digits <> '' THEN CASE WHEN " + start("k.nsn", "k.leading_digits") +
 		" THEN 1 ELSE 0 END WHEN k.ok THEN 1 ELSE 0 END"
 	// Each stage reads only the one before it (no self-join on raw and
 	// region, which the BigQuery emulator re-evaluates): the candidates
 	// carry the parsed number, a LEFT JOIN keeps numbers without one, and
 	// the grouping picks the first claiming region and checks it is valid.
-	cte("ph_cand", "SELECT k.raw, k.region, k.cc, k.nsn, k.reason, c.ord, c.nregions, c.leading,\n"+
+	cte("ph_cand", "SELECT k.raw, k.region, k.cc, k.nsn, k.reason, c.ord, c.nregions, c.leading_digits,\n"+
 		"  ("+genOK+" AND ("+strings.Join(typeOK, "\n    OR ")+")) AS ok\n"+
 		"FROM ph_len k LEFT JOIN "+regions+" c ON c.cc = k.cc AND k.reason IS NULL")
 	cte("ph_claim", "SELECT k.raw, k.region, k.cc, k.nsn, k.reason, k.ord, CASE WHEN k.ok THEN 1 ELSE 0 END AS ok,\n  "+

@@ -21,6 +21,9 @@ import (
 type Ident struct {
 	Type  string
 	Value string
+	// Country is the row's `country:` value for a phone identifier ("" for
+	// none: the type's default_country).
+	Country string
 }
 
 // Row is one source row: identifiers that belong to the same person.
@@ -73,7 +76,7 @@ func Resolve(p *models.Project, rows []Row, asOf time.Time) Result {
 		var kept []Node
 		for _, id := range r.IDs {
 			t := types[id.Type]
-			v, ok := identity.NormalizeGo(t, id.Value)
+			v, ok := identity.NormalizeGoIn(t, id.Value, id.Country)
 			if !ok {
 				continue
 			}

@@ -330,3 +330,7 @@ func (Dialect) RegexpMatchExpr(expr, patternExpr string) string {
 func (Dialect) RegexpReplaceExpr(expr, patternExpr, replExpr string) string {
 	return "REGEXP_REPLACE(" + expr + ", " + patternExpr + ", " + replExpr + ")"
 }
+
+// Script joins statements into a multi-statement query: one job instead of
+// one per statement.
+func (Dialect) Script(stmts []string) string { return strings.Join(stmts, ";\n") }

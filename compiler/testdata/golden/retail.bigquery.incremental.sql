@@ -1,27 +1,365 @@
+-- before the first node of every run (idempotent)
+-- libphonenumber's metadata, once per version
+CREATE TABLE IF NOT EXISTS `cdp`.`cdp_phone_regions_4bb521d638` (`chunk` INT64, `id` STRING, `cc` STRING, `ord` INT64, `nregions` INT64, `idd` STRING, `npp` STRING, `npt` STRING, `probe` STRING, `general` STRING, `lengths` STRING, `min_length` INT64, `max_length` INT64, `local_lengths` STRING, `leading_digits` STRING, `t0` STRING, `t0_lengths` STRING, `t1` STRING, `t1_lengths` STRING, `t2` STRING, `t2_lengths` STRING, `t3` STRING, `t3_lengths` STRING, `t4` STRING, `t4_lengths` STRING, `t5` STRING, `t5_lengths` STRING, `t6` STRING, `t6_lengths` STRING, `t7` STRING, `t7_lengths` STRING, `t8` STRING, `t8_lengths` STRING, `t9` STRING, `t9_lengths` STRING);
+INSERT INTO `cdp`.`cdp_phone_regions_4bb521d638` (`chunk`, `id`, `cc`, `ord`, `nregions`, `idd`, `npp`, `npt`, `probe`, `general`, `lengths`, `min_length`, `max_length`, `local_lengths`, `leading_digits`, `t0`, `t0_lengths`, `t1`, `t1_lengths`, `t2`, `t2_lengths`, `t3`, `t3_lengths`, `t4`, `t4_lengths`, `t5`, `t5_lengths`, `t6`, `t6_lengths`, `t7`, `t7_lengths`, `t8`, `t8_lengths`, `t9`, `t9_lengths`)
+-- … 45354 more bytes of literal rows
+INSERT INTO `cdp`.`cdp_phone_regions_4bb521d638` (`chunk`, `id`, `cc`, `ord`, `nregions`, `idd`, `npp`, `npt`, `probe`, `general`, `lengths`, `min_length`, `max_length`, `local_lengths`, `leading_digits`, `t0`, `t0_lengths`, `t1`, `t1_lengths`, `t2`, `t2_lengths`, `t3`, `t3_lengths`, `t4`, `t4_lengths`, `t5`, `t5_lengths`, `t6`, `t6_lengths`, `t7`, `t7_lengths`, `t8`, `t8_lengths`, `t9`, `t9_lengths`)
+-- … 51643 more bytes of literal rows
+INSERT INTO `cdp`.`cdp_phone_regions_4bb521d638` (`chunk`, `id`, `cc`, `ord`, `nregions`, `idd`, `npp`, `npt`, `probe`, `general`, `lengths`, `min_length`, `max_length`, `local_lengths`, `leading_digits`, `t0`, `t0_lengths`, `t1`, `t1_lengths`, `t2`, `t2_lengths`, `t3`, `t3_lengths`, `t4`, `t4_lengths`, `t5`, `t5_lengths`, `t6`, `t6_lengths`, `t7`, `t7_lengths`, `t8`, `t8_lengths`, `t9`, `t9_lengths`)
+-- … 30202 more bytes of literal rows
+INSERT INTO `cdp`.`cdp_phone_regions_4bb521d638` (`chunk`, `id`, `cc`, `ord`, `nregions`, `idd`, `npp`, `npt`, `probe`, `general`, `lengths`, `min_length`, `max_length`, `local_lengths`, `leading_digits`, `t0`, `t0_lengths`, `t1`, `t1_lengths`, `t2`, `t2_lengths`, `t3`, `t3_lengths`, `t4`, `t4_lengths`, `t5`, `t5_lengths`, `t6`, `t6_lengths`, `t7`, `t7_lengths`, `t8`, `t8_lengths`, `t9`, `t9_lengths`)
+-- … 33329 more bytes of literal rows
+INSERT INTO `cdp`.`cdp_phone_regions_4bb521d638` (`chunk`, `id`, `cc`, `ord`, `nregions`, `idd`, `npp`, `npt`, `probe`, `general`, `lengths`, `min_length`, `max_length`, `local_lengths`, `leading_digits`, `t0`, `t0_lengths`, `t1`, `t1_lengths`, `t2`, `t2_lengths`, `t3`, `t3_lengths`, `t4`, `t4_lengths`, `t5`, `t5_lengths`, `t6`, `t6_lengths`, `t7`, `t7_lengths`, `t8`, `t8_lengths`, `t9`, `t9_lengths`)
+-- … 33279 more bytes of literal rows
+INSERT INTO `cdp`.`cdp_phone_regions_4bb521d638` (`chunk`, `id`, `cc`, `ord`, `nregions`, `idd`, `npp`, `npt`, `probe`, `general`, `lengths`, `min_length`, `max_length`, `local_lengths`, `leading_digits`, `t0`, `t0_lengths`, `t1`, `t1_lengths`, `t2`, `t2_lengths`, `t3`, `t3_lengths`, `t4`, `t4_lengths`, `t5`, `t5_lengths`, `t6`, `t6_lengths`, `t7`, `t7_lengths`, `t8`, `t8_lengths`, `t9`, `t9_lengths`)
+-- … 33555 more bytes of literal rows
+INSERT INTO `cdp`.`cdp_phone_regions_4bb521d638` (`chunk`, `id`, `cc`, `ord`, `nregions`, `idd`, `npp`, `npt`, `probe`, `general`, `lengths`, `min_length`, `max_length`, `local_lengths`, `leading_digits`, `t0`, `t0_lengths`, `t1`, `t1_lengths`, `t2`, `t2_lengths`, `t3`, `t3_lengths`, `t4`, `t4_lengths`, `t5`, `t5_lengths`, `t6`, `t6_lengths`, `t7`, `t7_lengths`, `t8`, `t8_lengths`, `t9`, `t9_lengths`)
+-- … 13340 more bytes of literal rows
 -- node: source.crm_contacts (models/sources.yml:11)
+-- the phone map of the source: one row per (value, region)
+CREATE TABLE IF NOT EXISTS `cdp`.`customer_phone_map_crm_contacts_4bb521d638` (raw STRING, region STRING, e164 STRING, reason STRING);
+-- repeat: phone numbers of crm_contacts not in the map
+--   while (SELECT COUNT(*) FROM (
+SELECT DISTINCT raw, region FROM (
+SELECT CAST(src.`phone` AS STRING) AS raw, 'FR' AS region FROM `cdp`.`seed_crm_contacts` AS src
+) AS pairs
+WHERE raw IS NOT NULL AND TRIM(raw, '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿') <> ''
+  AND NOT EXISTS (SELECT 1 FROM `cdp`.`customer_phone_map_crm_contacts_4bb521d638` AS known WHERE known.raw = pairs.raw AND known.region = pairs.region)
+) AS n) > 0, at most 1 rounds
+--   -- normalize the new phone numbers (libphonenumber's parse, in SQL)
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_in`;
+CREATE TABLE `cdp`.`customer__ph_ph_in` AS SELECT raw, COALESCE(region, '') AS region, TRANSLATE(raw, '٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹０１２３４５６７８９', '012345678901234567890123456789') AS s
+FROM (
+SELECT DISTINCT raw, region FROM (
+SELECT CAST(src.`phone` AS STRING) AS raw, 'FR' AS region FROM `cdp`.`seed_crm_contacts` AS src
+) AS pairs
+WHERE raw IS NOT NULL AND TRIM(raw, '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿') <> ''
+  AND NOT EXISTS (SELECT 1 FROM `cdp`.`customer_phone_map_crm_contacts_4bb521d638` AS known WHERE known.raw = pairs.raw AND known.region = pairs.region)
+) AS fresh;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_ctx`;
+CREATE TABLE `cdp`.`customer__ph_ph_ctx` AS SELECT raw, region, s, STRPOS(s, ';phone-context=') AS pc, STRPOS(s, 'tel:') AS tel,
+  CASE WHEN STRPOS(s, ';phone-context=') > 0 THEN SUBSTR(s, STRPOS(s, ';phone-context=') + 15) END AS ctx_tail
+FROM `cdp`.`customer__ph_ph_in`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_ctx2`;
+CREATE TABLE `cdp`.`customer__ph_ph_ctx2` AS SELECT raw, region, s, pc, tel,
+  CASE WHEN STRPOS(ctx_tail, ';') > 0 THEN SUBSTR(ctx_tail, 1, STRPOS(ctx_tail, ';') - 1) ELSE ctx_tail END AS ctx
+FROM `cdp`.`customer__ph_ph_ctx`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_nat`;
+CREATE TABLE `cdp`.`customer__ph_ph_nat` AS SELECT raw, region,
+  (pc > 0 AND (ctx IS NULL OR ctx = '' OR NOT (REGEXP_CONTAINS(ctx, r'^\+(?:[0-9]|[-.()])*[0-9](?:[0-9]|[-.()])*$') OR REGEXP_CONTAINS(ctx, r'^(?:[a-zA-Z0-9]+(?:-*[a-zA-Z0-9])*\.)*[a-zA-Z]+(?:-*[a-zA-Z0-9])*\.?$')))) AS bad_ctx,
+  CASE WHEN pc > 1 THEN CASE WHEN ctx LIKE '+%' THEN ctx ELSE '' END || SUBSTR(s, CASE WHEN tel > 0 AND tel < pc THEN tel + 4 ELSE 1 END, pc - (CASE WHEN tel > 0 AND tel < pc THEN tel + 4 ELSE 1 END))
+    ELSE CASE WHEN REGEXP_CONTAINS(s, r'[+＋0-9]') THEN REGEXP_REPLACE(REGEXP_REPLACE(s, r'^[^+＋0-9]+', r''), r'[\\/] *x(?:.|\n)*$', r'') ELSE '' END END AS nn0
+FROM `cdp`.`customer__ph_ph_ctx2`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_nat2`;
+CREATE TABLE `cdp`.`customer__ph_ph_nat2` AS SELECT raw, region, bad_ctx,
+  CASE WHEN STRPOS(nn0, ';isub=') > 1 THEN SUBSTR(nn0, 1, STRPOS(nn0, ';isub=') - 1) ELSE nn0 END AS nn1
+FROM `cdp`.`customer__ph_ph_nat`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_ext`;
+CREATE TABLE `cdp`.`customer__ph_ph_ext` AS SELECT raw, region, bad_ctx, nn1, (LENGTH(nn1) >= 2 AND REGEXP_CONTAINS(LOWER(TRANSLATE(nn1, 'İΣ', 'iσ')), '^(?:[0-9]{2}|[+＋]*(?:[-x‐-―−ー－-／  ­​⁠　()（）［］.\\[\\]/~⁓∼～*]*[0-9]){3,}[-x‐-―−ー－-／  ­​⁠　()（）［］.\\[\\]/~⁓∼～*a-z0-9]*(?:;ext=[0-9]{1,20}|[  \t,]*(?:e?xt(?:ensi(?:ó?|ó))?n?|ｅ?ｘｔｎ?|доб|anexo)[:.．]?[  \t,-]*[0-9]{1,20}#?|[  \t,]*(?:[xｘ#＃~～]|int|ｉｎｔ)[:.．]?[  \t,-]*[0-9]{1,9}#?|[- ]+[0-9]{1,6}#|[  \t]*(?:,{2}|;)[:.．]?[  \t,-]*[0-9]{1,15}#?|[  \t]*,+[:.．]?[  \t,-]*[0-9]{1,9}#?)?)$')) AS viable,
+  LENGTH(REGEXP_REPLACE(LOWER(TRANSLATE(nn1, 'İΣ', 'iσ')), '(?:;ext=[0-9]{1,20}|[  \t,]*(?:e?xt(?:ensi(?:ó?|ó))?n?|ｅ?ｘｔｎ?|доб|anexo)[:.．]?[  \t,-]*[0-9]{1,20}#?|[  \t,]*(?:[xｘ#＃~～]|int|ｉｎｔ)[:.．]?[  \t,-]*[0-9]{1,9}#?|[- ]+[0-9]{1,6}#|[  \t]*(?:,{2}|;)[:.．]?[  \t,-]*[0-9]{1,15}#?|[  \t]*,+[:.．]?[  \t,-]*[0-9]{1,9}#?)$', r'')) AS ext_at
+FROM `cdp`.`customer__ph_ph_nat2`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_nn`;
+CREATE TABLE `cdp`.`customer__ph_ph_nn` AS SELECT raw, region, bad_ctx, viable, REGEXP_CONTAINS(nn1, r'[+＋]') AS has_plus,
+  CASE WHEN ext_at < LENGTH(nn1) AND (LENGTH(SUBSTR(nn1, 1, ext_at)) >= 2 AND REGEXP_CONTAINS(LOWER(TRANSLATE(SUBSTR(nn1, 1, ext_at), 'İΣ', 'iσ')), '^(?:[0-9]{2}|[+＋]*(?:[-x‐-―−ー－-／  ­​⁠　()（）［］.\\[\\]/~⁓∼～*]*[0-9]){3,}[-x‐-―−ー－-／  ­​⁠　()（）［］.\\[\\]/~⁓∼～*a-z0-9]*(?:;ext=[0-9]{1,20}|[  \t,]*(?:e?xt(?:ensi(?:ó?|ó))?n?|ｅ?ｘｔｎ?|доб|anexo)[:.．]?[  \t,-]*[0-9]{1,20}#?|[  \t,]*(?:[xｘ#＃~～]|int|ｉｎｔ)[:.．]?[  \t,-]*[0-9]{1,9}#?|[- ]+[0-9]{1,6}#|[  \t]*(?:,{2}|;)[:.．]?[  \t,-]*[0-9]{1,15}#?|[  \t]*,+[:.．]?[  \t,-]*[0-9]{1,9}#?)?)$')) THEN SUBSTR(nn1, 1, ext_at) ELSE nn1 END AS nn
+FROM `cdp`.`customer__ph_ph_ext`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_rest`;
+CREATE TABLE `cdp`.`customer__ph_ph_rest` AS SELECT raw, region, bad_ctx, viable, has_plus, REGEXP_CONTAINS(nn, r'^[+＋]') AS plus,
+  REGEXP_REPLACE(nn, r'^[+＋]+', r'') AS rest
+FROM `cdp`.`customer__ph_ph_nn`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_d`;
+CREATE TABLE `cdp`.`customer__ph_ph_d` AS SELECT raw, region, bad_ctx, viable, has_plus, plus,
+  REGEXP_REPLACE(CASE WHEN (STRPOS(rest, '\n') = 0 AND LENGTH(REGEXP_REPLACE(rest, r'[^A-Za-z]', r'')) >= 3) THEN TRANSLATE(rest, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', '2223334445556667777888999922233344455566677778889999') ELSE rest END, r'[^0-9]', r'') AS dg
+FROM `cdp`.`customer__ph_ph_rest`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_idd`;
+CREATE TABLE `cdp`.`customer__ph_ph_idd` AS SELECT k.raw, k.region, k.bad_ctx, k.viable, k.has_plus, k.plus, k.dg, r.cc AS region_cc,
+  CASE WHEN r.idd IS NOT NULL AND r.idd <> '' THEN LENGTH(dg) - LENGTH(REGEXP_REPLACE(dg, '^(?:' || r.idd || ')', '')) ELSE 0 END AS idd_len
+FROM `cdp`.`customer__ph_ph_d` k LEFT JOIN `cdp`.`cdp_phone_regions_4bb521d638` r ON r.id = k.region;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_cc`;
+CREATE TABLE `cdp`.`customer__ph_ph_cc` AS SELECT raw, region, bad_ctx, viable, has_plus, plus, dg, region_cc,
+  (idd_len > 0 AND SUBSTR(dg, idd_len + 1, 1) <> '0') AS idd, SUBSTR(dg, idd_len + 1) AS after_idd,
+  CASE WHEN SUBSTR(dg, 1, 1) IN ('1', '7') THEN SUBSTR(dg, 1, 1) WHEN SUBSTR(dg, 1, 2) IN ('20', '27', '30', '31', '32', '33', '34', '36', '39', '40', '41', '43', '44', '45', '46', '47', '48', '49', '51', '52', '53', '54', '55', '56', '57', '58', '60', '61', '62', '63', '64', '65', '66', '81', '82', '84', '86', '90', '91', '92', '93', '94', '95', '98') THEN SUBSTR(dg, 1, 2) WHEN SUBSTR(dg, 1, 3) IN ('211', '212', '213', '216', '218', '220', '221', '222', '223', '224', '225', '226', '227', '228', '229', '230', '231', '232', '233', '234', '235', '236', '237', '238', '239', '240', '241', '242', '243', '244', '245', '246', '247', '248', '249', '250', '251', '252', '253', '254', '255', '256', '257', '258', '260', '261', '262', '263', '264', '265', '266', '267', '268', '269', '290', '291', '297', '298', '299', '350', '351', '352', '353', '354', '355', '356', '357', '358', '359', '370', '371', '372', '373', '374', '375', '376', '377', '378', '380', '381', '382', '383', '385', '386', '387', '389', '420', '421', '423', '500', '501', '502', '503', '504', '505', '506', '507', '508', '509', '590', '591', '592', '593', '594', '595', '596', '597', '598', '599', '670', '672', '673', '674', '675', '676', '677', '678', '679', '680', '681', '682', '683', '685', '686', '687', '688', '689', '690', '691', '692', '800', '808', '850', '852', '853', '855', '856', '870', '878', '880', '881', '882', '883', '886', '888', '960', '961', '962', '963', '964', '965', '966', '967', '968', '970', '971', '972', '973', '974', '975', '976', '977', '979', '992', '993', '994', '995', '996', '998') THEN SUBSTR(dg, 1, 3) END AS cc_plus, CASE WHEN SUBSTR(SUBSTR(dg, idd_len + 1), 1, 1) IN ('1', '7') THEN SUBSTR(SUBSTR(dg, idd_len + 1), 1, 1) WHEN SUBSTR(SUBSTR(dg, idd_len + 1), 1, 2) IN ('20', '27', '30', '31', '32', '33', '34', '36', '39', '40', '41', '43', '44', '45', '46', '47', '48', '49', '51', '52', '53', '54', '55', '56', '57', '58', '60', '61', '62', '63', '64', '65', '66', '81', '82', '84', '86', '90', '91', '92', '93', '94', '95', '98') THEN SUBSTR(SUBSTR(dg, idd_len + 1), 1, 2) WHEN SUBSTR(SUBSTR(dg, idd_len + 1), 1, 3) IN ('211', '212', '213', '216', '218', '220', '221', '222', '223', '224', '225', '226', '227', '228', '229', '230', '231', '232', '233', '234', '235', '236', '237', '238', '239', '240', '241', '242', '243', '244', '245', '246', '247', '248', '249', '250', '251', '252', '253', '254', '255', '256', '257', '258', '260', '261', '262', '263', '264', '265', '266', '267', '268', '269', '290', '291', '297', '298', '299', '350', '351', '352', '353', '354', '355', '356', '357', '358', '359', '370', '371', '372', '373', '374', '375', '376', '377', '378', '380', '381', '382', '383', '385', '386', '387', '389', '420', '421', '423', '500', '501', '502', '503', '504', '505', '506', '507', '508', '509', '590', '591', '592', '593', '594', '595', '596', '597', '598', '599', '670', '672', '673', '674', '675', '676', '677', '678', '679', '680', '681', '682', '683', '685', '686', '687', '688', '689', '690', '691', '692', '800', '808', '850', '852', '853', '855', '856', '870', '878', '880', '881', '882', '883', '886', '888', '960', '961', '962', '963', '964', '965', '966', '967', '968', '970', '971', '972', '973', '974', '975', '976', '977', '979', '992', '993', '994', '995', '996', '998') THEN SUBSTR(SUBSTR(dg, idd_len + 1), 1, 3) END AS cc_idd,
+  CASE WHEN region_cc IS NOT NULL AND SUBSTR(dg, 1, LENGTH(region_cc)) = region_cc THEN SUBSTR(dg, LENGTH(region_cc) + 1) END AS p0
+FROM `cdp`.`customer__ph_ph_idd`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_p1`;
+CREATE TABLE `cdp`.`customer__ph_ph_p1` AS SELECT k.*, CASE WHEN r.npp IS NULL OR r.npp = '' OR k.p0 = '' OR NOT REGEXP_CONTAINS(k.p0, '^(?:' || r.npp || ')') THEN k.p0 WHEN r.npt <> '' AND REGEXP_CONTAINS(k.p0, r.probe) THEN REGEXP_REPLACE(k.p0, '^(?:' || r.npp || ')', r.npt) ELSE SUBSTR(k.p0, LENGTH(k.p0) - LENGTH(REGEXP_REPLACE(k.p0, '^(?:' || r.npp || ')', '')) + 1) END AS p_cand
+FROM `cdp`.`customer__ph_ph_cc` k LEFT JOIN `cdp`.`cdp_phone_regions_4bb521d638` r ON r.id = k.region;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_p2`;
+CREATE TABLE `cdp`.`customer__ph_ph_p2` AS SELECT k.*, CASE WHEN k.p0 IS NULL THEN NULL ELSE CASE WHEN r.npp IS NOT NULL AND REGEXP_CONTAINS(k.p0, '^(?:' || r.general || ')$') AND NOT REGEXP_CONTAINS(k.p_cand, '^(?:' || r.general || ')$') THEN k.p0 ELSE k.p_cand END END AS p1,
+  CASE WHEN k.p0 IS NULL THEN FALSE ELSE (NOT STRPOS(r.local_lengths, ',' || CAST(LENGTH(k.dg) AS STRING) || ',') > 0 AND r.min_length <> -1 AND LENGTH(k.dg) > r.max_length) END AS dg_too_long,
+  CASE WHEN k.p0 IS NULL THEN FALSE ELSE REGEXP_CONTAINS(k.dg, '^(?:' || r.general || ')$') END AS dg_valid
+FROM `cdp`.`customer__ph_ph_p1` k LEFT JOIN `cdp`.`cdp_phone_regions_4bb521d638` r ON r.id = k.region;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_p3`;
+CREATE TABLE `cdp`.`customer__ph_ph_p3` AS SELECT k.*, CASE WHEN k.p1 IS NULL THEN FALSE ELSE REGEXP_CONTAINS(k.p1, '^(?:' || r.general || ')$') END AS p1_valid
+FROM `cdp`.`customer__ph_ph_p2` k LEFT JOIN `cdp`.`cdp_phone_regions_4bb521d638` r ON r.id = k.region;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_pick`;
+CREATE TABLE `cdp`.`customer__ph_ph_pick` AS SELECT raw, region, CASE WHEN LENGTH(raw) > 250 THEN 'too long' WHEN bad_ctx OR NOT viable THEN 'not a phone number' WHEN region = '' AND NOT has_plus THEN 'invalid country code' WHEN plus AND LENGTH(dg) <= 2 THEN 'too short after the international prefix' WHEN plus AND cc_plus IS NOT NULL THEN NULL WHEN idd AND LENGTH(after_idd) <= 2 THEN 'too short after the international prefix' WHEN idd AND cc_idd IS NULL THEN 'invalid country code' WHEN plus AND (CASE WHEN idd THEN cc_idd WHEN p0 IS NOT NULL AND ((NOT dg_valid AND p1_valid) OR dg_too_long) THEN region_cc END) IS NULL THEN 'invalid country code' WHEN region = '' AND (CASE WHEN idd THEN cc_idd WHEN p0 IS NOT NULL AND ((NOT dg_valid AND p1_valid) OR dg_too_long) THEN region_cc END) IS NULL THEN 'invalid country code' END AS reason0,
+  CASE WHEN plus AND cc_plus IS NOT NULL THEN cc_plus ELSE COALESCE(CASE WHEN idd THEN cc_idd WHEN p0 IS NOT NULL AND ((NOT dg_valid AND p1_valid) OR dg_too_long) THEN region_cc END, region_cc) END AS cc,
+  CASE WHEN plus AND cc_plus IS NOT NULL THEN SUBSTR(dg, LENGTH(cc_plus) + 1) ELSE COALESCE(CASE WHEN idd THEN SUBSTR(after_idd, LENGTH(cc_idd) + 1) WHEN p0 IS NOT NULL AND ((NOT dg_valid AND p1_valid) OR dg_too_long) THEN p1 END, dg) END AS n0,
+  ((plus AND cc_plus IS NOT NULL) OR (CASE WHEN idd THEN cc_idd WHEN p0 IS NOT NULL AND ((NOT dg_valid AND p1_valid) OR dg_too_long) THEN region_cc END) IS NOT NULL) AS cc_found
+FROM `cdp`.`customer__ph_ph_p3`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_m`;
+CREATE TABLE `cdp`.`customer__ph_ph_m` AS SELECT k.raw, k.region, k.reason0, k.cc, k.n0, COALESCE(mc.id, mr.id) AS meta_id
+FROM `cdp`.`customer__ph_ph_pick` k LEFT JOIN `cdp`.`cdp_phone_regions_4bb521d638` mc ON k.cc_found AND mc.cc = k.cc AND mc.ord = 0
+LEFT JOIN `cdp`.`cdp_phone_regions_4bb521d638` mr ON NOT k.cc_found AND mr.id = k.region;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_s1`;
+CREATE TABLE `cdp`.`customer__ph_ph_s1` AS SELECT k.raw, k.region, k.reason0, k.cc, k.n0, k.meta_id, CASE WHEN r.npp IS NULL OR r.npp = '' OR k.n0 = '' OR NOT REGEXP_CONTAINS(k.n0, '^(?:' || r.npp || ')') THEN k.n0 WHEN r.npt <> '' AND REGEXP_CONTAINS(k.n0, r.probe) THEN REGEXP_REPLACE(k.n0, '^(?:' || r.npp || ')', r.npt) ELSE SUBSTR(k.n0, LENGTH(k.n0) - LENGTH(REGEXP_REPLACE(k.n0, '^(?:' || r.npp || ')', '')) + 1) END AS n_cand
+FROM `cdp`.`customer__ph_ph_m` k LEFT JOIN `cdp`.`cdp_phone_regions_4bb521d638` r ON r.id = k.meta_id;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_s2`;
+CREATE TABLE `cdp`.`customer__ph_ph_s2` AS SELECT k.raw, k.region, k.reason0, k.cc, k.n0, CASE WHEN r.npp IS NOT NULL AND REGEXP_CONTAINS(k.n0, '^(?:' || r.general || ')$') AND NOT REGEXP_CONTAINS(k.n_cand, '^(?:' || r.general || ')$') THEN k.n0 ELSE k.n_cand END AS n_strip, k.meta_id
+FROM `cdp`.`customer__ph_ph_s1` k LEFT JOIN `cdp`.`cdp_phone_regions_4bb521d638` r ON r.id = k.meta_id;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_n`;
+CREATE TABLE `cdp`.`customer__ph_ph_n` AS SELECT k.raw, k.region, k.cc,
+  COALESCE(k.reason0, CASE WHEN LENGTH(k.n0) < 2 THEN 'too short' END) AS reason1,
+  CASE WHEN r.id IS NOT NULL AND (NOT STRPOS(r.local_lengths, ',' || CAST(LENGTH(k.n_strip) AS STRING) || ',') > 0 AND r.min_length <> -1 AND (LENGTH(k.n_strip) > r.max_length OR STRPOS(r.lengths, ',' || CAST(LENGTH(k.n_strip) AS STRING) || ',') > 0)) THEN k.n_strip ELSE k.n0 END AS nsn
+FROM `cdp`.`customer__ph_ph_s2` k LEFT JOIN `cdp`.`cdp_phone_regions_4bb521d638` r ON r.id = k.meta_id;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_len`;
+CREATE TABLE `cdp`.`customer__ph_ph_len` AS SELECT raw, region, cc, nsn, COALESCE(reason1,
+  CASE WHEN LENGTH(nsn) < 2 THEN 'too short' WHEN LENGTH(nsn) > 17 THEN 'too long' END) AS reason
+FROM `cdp`.`customer__ph_ph_n`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_cand`;
+CREATE TABLE `cdp`.`customer__ph_ph_cand` AS SELECT k.raw, k.region, k.cc, k.nsn, k.reason, c.ord, c.nregions, c.leading_digits,
+  (((c.lengths = '' OR STRPOS(c.lengths, ',' || CAST(LENGTH(k.nsn) AS STRING) || ',') > 0) AND REGEXP_CONTAINS(k.nsn, '^(?:' || c.general || ')$')) AND ((c.t0 <> '' AND (c.t0_lengths = '' OR STRPOS(c.t0_lengths, ',' || CAST(LENGTH(k.nsn) AS STRING) || ',') > 0) AND REGEXP_CONTAINS(k.nsn, '^(?:' || c.t0 || ')$'))
+    OR (c.t1 <> '' AND (c.t1_lengths = '' OR STRPOS(c.t1_lengths, ',' || CAST(LENGTH(k.nsn) AS STRING) || ',') > 0) AND REGEXP_CONTAINS(k.nsn, '^(?:' || c.t1 || ')$'))
+    OR (c.t2 <> '' AND (c.t2_lengths = '' OR STRPOS(c.t2_lengths, ',' || CAST(LENGTH(k.nsn) AS STRING) || ',') > 0) AND REGEXP_CONTAINS(k.nsn, '^(?:' || c.t2 || ')$'))
+    OR (c.t3 <> '' AND (c.t3_lengths = '' OR STRPOS(c.t3_lengths, ',' || CAST(LENGTH(k.nsn) AS STRING) || ',') > 0) AND REGEXP_CONTAINS(k.nsn, '^(?:' || c.t3 || ')$'))
+    OR (c.t4 <> '' AND (c.t4_lengths = '' OR STRPOS(c.t4_lengths, ',' || CAST(LENGTH(k.nsn) AS STRING) || ',') > 0) AND REGEXP_CONTAINS(k.nsn, '^(?:' || c.t4 || ')$'))
+    OR (c.t5 <> '' AND (c.t5_lengths = '' OR STRPOS(c.t5_lengths, ',' || CAST(LENGTH(k.nsn) AS STRING) || ',') > 0) AND REGEXP_CONTAINS(k.nsn, '^(?:' || c.t5 || ')$'))
+    OR (c.t6 <> '' AND (c.t6_lengths = '' OR STRPOS(c.t6_lengths, ',' || CAST(LENGTH(k.nsn) AS STRING) || ',') > 0) AND REGEXP_CONTAINS(k.nsn, '^(?:' || c.t6 || ')$'))
+    OR (c.t7 <> '' AND (c.t7_lengths = '' OR STRPOS(c.t7_lengths, ',' || CAST(LENGTH(k.nsn) AS STRING) || ',') > 0) AND REGEXP_CONTAINS(k.nsn, '^(?:' || c.t7 || ')$'))
+    OR (c.t8 <> '' AND (c.t8_lengths = '' OR STRPOS(c.t8_lengths, ',' || CAST(LENGTH(k.nsn) AS STRING) || ',') > 0) AND REGEXP_CONTAINS(k.nsn, '^(?:' || c.t8 || ')$'))
+    OR (c.t9 <> '' AND (c.t9_lengths = '' OR STRPOS(c.t9_lengths, ',' || CAST(LENGTH(k.nsn) AS STRING) || ',') > 0) AND REGEXP_CONTAINS(k.nsn, '^(?:' || c.t9 || ')$')))) AS ok
+FROM `cdp`.`customer__ph_ph_len` k LEFT JOIN `cdp`.`cdp_phone_regions_4bb521d638` c ON c.cc = k.cc AND k.reason IS NULL;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_claim`;
+CREATE TABLE `cdp`.`customer__ph_ph_claim` AS SELECT k.raw, k.region, k.cc, k.nsn, k.reason, k.ord, CASE WHEN k.ok THEN 1 ELSE 0 END AS ok,
+  CASE WHEN k.nregions = 1 THEN 1 WHEN k.leading_digits <> '' THEN CASE WHEN REGEXP_CONTAINS(k.nsn, '^(?:' || k.leading_digits || ')') THEN 1 ELSE 0 END WHEN k.ok THEN 1 ELSE 0 END AS claim
+FROM `cdp`.`customer__ph_ph_cand` k;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_valid`;
+CREATE TABLE `cdp`.`customer__ph_ph_valid` AS SELECT raw, region, MIN(cc) AS cc, MIN(nsn) AS nsn, MIN(reason) AS reason,
+  MIN(CASE WHEN claim = 1 THEN ord END) AS chosen, MIN(CASE WHEN claim = 1 AND ok = 1 THEN ord END) AS chosen_ok
+FROM `cdp`.`customer__ph_ph_claim`
+GROUP BY raw, region;
+--   -- store them in the phone map
+INSERT INTO `cdp`.`customer_phone_map_crm_contacts_4bb521d638` (raw, region, e164, reason)
+SELECT raw, region, e164, reason FROM (
+SELECT k.raw, k.region,
+  CASE WHEN k.reason IS NULL AND (k.chosen IS NOT NULL AND k.chosen = k.chosen_ok) THEN '+' || k.cc || k.nsn END AS e164,
+  CASE WHEN k.reason IS NOT NULL THEN k.reason WHEN (k.chosen IS NOT NULL AND k.chosen = k.chosen_ok) THEN NULL WHEN mc.id IS NULL THEN 'invalid country code' ELSE 'invalid number for ' || CASE WHEN mc.id LIKE '001:%' THEN '+' || k.cc ELSE mc.id END END AS reason
+FROM `cdp`.`customer__ph_ph_valid` k LEFT JOIN `cdp`.`cdp_phone_regions_4bb521d638` mc ON mc.cc = k.cc AND mc.ord = 0
+) AS normalized;
+--   -- drop the scratch tables
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_in`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_ctx`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_ctx2`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_nat`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_nat2`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_ext`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_nn`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_rest`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_d`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_idd`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_cc`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_p1`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_p2`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_p3`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_pick`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_m`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_s1`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_s2`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_n`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_len`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_cand`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_claim`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_valid`;
+-- end repeat
 -- view over the source with normalized identifiers
 DROP VIEW IF EXISTS `cdp`.`customer_src_crm_contacts`;
 CREATE VIEW `cdp`.`customer_src_crm_contacts` AS SELECT
+  v.*,
+  pm_1.e164 AS `_cdp_id_1`,
+  CASE WHEN v.`_cdp_raw_1` IS NULL OR v.`_cdp_raw_1` = '' THEN NULL WHEN TRIM(v.`_cdp_raw_1`, '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN pm_1.raw IS NULL THEN 'not normalized yet: run the source node' WHEN pm_1.reason IN ('too short', 'too long', 'too short after the international prefix') AND v.`_cdp_region_1` <> '' THEN pm_1.reason || ' for ' || v.`_cdp_region_1` ELSE pm_1.reason END AS `_cdp_invalid_1`
+FROM (
+SELECT
   src.*,
   CAST(src.`updated_at` AS TIMESTAMP) AS `_cdp_ts`,
   CASE WHEN REGEXP_CONTAINS(LOWER(TRANSLATE(TRIM(CAST(src.`email` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')), '^[^@\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿]+@[^@\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿]+\\.[^@\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿]+$') THEN LOWER(TRANSLATE(TRIM(CAST(src.`email` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')) END AS `_cdp_id_0`,
   CAST(src.`email` AS STRING) AS `_cdp_raw_0`,
   CASE WHEN CAST(src.`email` AS STRING) IS NULL OR CAST(src.`email` AS STRING) = '' THEN NULL WHEN TRIM(CAST(src.`email` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN CASE WHEN REGEXP_CONTAINS(LOWER(TRANSLATE(TRIM(CAST(src.`email` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')), '^[^@\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿]+@[^@\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿]+\\.[^@\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿]+$') THEN LOWER(TRANSLATE(TRIM(CAST(src.`email` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')) END IS NULL THEN 'not an email' END AS `_cdp_invalid_0`,
-  CASE WHEN LENGTH(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'')) < 6 THEN NULL WHEN TRIM(CAST(src.`phone` AS STRING), ' ') LIKE '+%' THEN '+' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') WHEN REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '00%' THEN '+' || SUBSTR(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r''), 3) WHEN REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '0%' THEN '+33' || SUBSTR(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r''), 2) WHEN LENGTH(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'')) >= 11 AND REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '33%' THEN '+' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') ELSE '+33' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') END AS `_cdp_id_1`,
   CAST(src.`phone` AS STRING) AS `_cdp_raw_1`,
-  CASE WHEN CAST(src.`phone` AS STRING) IS NULL OR CAST(src.`phone` AS STRING) = '' THEN NULL WHEN TRIM(CAST(src.`phone` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN CASE WHEN LENGTH(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'')) < 6 THEN NULL WHEN TRIM(CAST(src.`phone` AS STRING), ' ') LIKE '+%' THEN '+' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') WHEN REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '00%' THEN '+' || SUBSTR(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r''), 3) WHEN REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '0%' THEN '+33' || SUBSTR(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r''), 2) WHEN LENGTH(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'')) >= 11 AND REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '33%' THEN '+' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') ELSE '+33' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') END IS NULL THEN 'fewer than 6 digits' END AS `_cdp_invalid_1`,
+  'FR' AS `_cdp_region_1`,
   NULLIF(LOWER(TRANSLATE(TRIM(CAST(src.`loyalty_card` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')), '') AS `_cdp_id_2`,
   CAST(src.`loyalty_card` AS STRING) AS `_cdp_raw_2`,
   CASE WHEN CAST(src.`loyalty_card` AS STRING) IS NULL OR CAST(src.`loyalty_card` AS STRING) = '' THEN NULL WHEN TRIM(CAST(src.`loyalty_card` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN NULLIF(LOWER(TRANSLATE(TRIM(CAST(src.`loyalty_card` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')), '') IS NULL THEN 'empty after trimming' END AS `_cdp_invalid_2`,
   NULLIF(TRIM(CAST(('crm-' || CAST(contact_id AS STRING)) AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), '') AS `_cdp_id_3`,
   CAST(('crm-' || CAST(contact_id AS STRING)) AS STRING) AS `_cdp_raw_3`,
   CASE WHEN CAST(('crm-' || CAST(contact_id AS STRING)) AS STRING) IS NULL OR CAST(('crm-' || CAST(contact_id AS STRING)) AS STRING) = '' THEN NULL WHEN TRIM(CAST(('crm-' || CAST(contact_id AS STRING)) AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN NULLIF(TRIM(CAST(('crm-' || CAST(contact_id AS STRING)) AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), '') IS NULL THEN 'empty after trimming' END AS `_cdp_invalid_3`
-FROM `cdp`.`seed_crm_contacts` AS src;
+FROM `cdp`.`seed_crm_contacts` AS src
+) AS v
+LEFT JOIN `cdp`.`customer_phone_map_crm_contacts_4bb521d638` AS pm_1 ON pm_1.raw = v.`_cdp_raw_1` AND pm_1.region = v.`_cdp_region_1`;
 
 -- node: source.shop_customers (models/sources.yml:24)
+-- the phone map of the source: one row per (value, region)
+CREATE TABLE IF NOT EXISTS `cdp`.`customer_phone_map_shop_customers_4bb521d638` (raw STRING, region STRING, e164 STRING, reason STRING);
+-- repeat: phone numbers of shop_customers not in the map
+--   while (SELECT COUNT(*) FROM (
+SELECT DISTINCT raw, region FROM (
+SELECT CAST(src.`phone` AS STRING) AS raw, 'FR' AS region FROM `cdp`.`seed_shop_customers` AS src
+) AS pairs
+WHERE raw IS NOT NULL AND TRIM(raw, '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿') <> ''
+  AND NOT EXISTS (SELECT 1 FROM `cdp`.`customer_phone_map_shop_customers_4bb521d638` AS known WHERE known.raw = pairs.raw AND known.region = pairs.region)
+) AS n) > 0, at most 1 rounds
+--   -- normalize the new phone numbers (libphonenumber's parse, in SQL)
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_in`;
+CREATE TABLE `cdp`.`customer__ph_ph_in` AS SELECT raw, COALESCE(region, '') AS region, TRANSLATE(raw, '٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹０１２３４５６７８９', '012345678901234567890123456789') AS s
+FROM (
+SELECT DISTINCT raw, region FROM (
+SELECT CAST(src.`phone` AS STRING) AS raw, 'FR' AS region FROM `cdp`.`seed_shop_customers` AS src
+) AS pairs
+WHERE raw IS NOT NULL AND TRIM(raw, '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿') <> ''
+  AND NOT EXISTS (SELECT 1 FROM `cdp`.`customer_phone_map_shop_customers_4bb521d638` AS known WHERE known.raw = pairs.raw AND known.region = pairs.region)
+) AS fresh;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_ctx`;
+CREATE TABLE `cdp`.`customer__ph_ph_ctx` AS SELECT raw, region, s, STRPOS(s, ';phone-context=') AS pc, STRPOS(s, 'tel:') AS tel,
+  CASE WHEN STRPOS(s, ';phone-context=') > 0 THEN SUBSTR(s, STRPOS(s, ';phone-context=') + 15) END AS ctx_tail
+FROM `cdp`.`customer__ph_ph_in`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_ctx2`;
+CREATE TABLE `cdp`.`customer__ph_ph_ctx2` AS SELECT raw, region, s, pc, tel,
+  CASE WHEN STRPOS(ctx_tail, ';') > 0 THEN SUBSTR(ctx_tail, 1, STRPOS(ctx_tail, ';') - 1) ELSE ctx_tail END AS ctx
+FROM `cdp`.`customer__ph_ph_ctx`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_nat`;
+CREATE TABLE `cdp`.`customer__ph_ph_nat` AS SELECT raw, region,
+  (pc > 0 AND (ctx IS NULL OR ctx = '' OR NOT (REGEXP_CONTAINS(ctx, r'^\+(?:[0-9]|[-.()])*[0-9](?:[0-9]|[-.()])*$') OR REGEXP_CONTAINS(ctx, r'^(?:[a-zA-Z0-9]+(?:-*[a-zA-Z0-9])*\.)*[a-zA-Z]+(?:-*[a-zA-Z0-9])*\.?$')))) AS bad_ctx,
+  CASE WHEN pc > 1 THEN CASE WHEN ctx LIKE '+%' THEN ctx ELSE '' END || SUBSTR(s, CASE WHEN tel > 0 AND tel < pc THEN tel + 4 ELSE 1 END, pc - (CASE WHEN tel > 0 AND tel < pc THEN tel + 4 ELSE 1 END))
+    ELSE CASE WHEN REGEXP_CONTAINS(s, r'[+＋0-9]') THEN REGEXP_REPLACE(REGEXP_REPLACE(s, r'^[^+＋0-9]+', r''), r'[\\/] *x(?:.|\n)*$', r'') ELSE '' END END AS nn0
+FROM `cdp`.`customer__ph_ph_ctx2`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_nat2`;
+CREATE TABLE `cdp`.`customer__ph_ph_nat2` AS SELECT raw, region, bad_ctx,
+  CASE WHEN STRPOS(nn0, ';isub=') > 1 THEN SUBSTR(nn0, 1, STRPOS(nn0, ';isub=') - 1) ELSE nn0 END AS nn1
+FROM `cdp`.`customer__ph_ph_nat`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_ext`;
+CREATE TABLE `cdp`.`customer__ph_ph_ext` AS SELECT raw, region, bad_ctx, nn1, (LENGTH(nn1) >= 2 AND REGEXP_CONTAINS(LOWER(TRANSLATE(nn1, 'İΣ', 'iσ')), '^(?:[0-9]{2}|[+＋]*(?:[-x‐-―−ー－-／  ­​⁠　()（）［］.\\[\\]/~⁓∼～*]*[0-9]){3,}[-x‐-―−ー－-／  ­​⁠　()（）［］.\\[\\]/~⁓∼～*a-z0-9]*(?:;ext=[0-9]{1,20}|[  \t,]*(?:e?xt(?:ensi(?:ó?|ó))?n?|ｅ?ｘｔｎ?|доб|anexo)[:.．]?[  \t,-]*[0-9]{1,20}#?|[  \t,]*(?:[xｘ#＃~～]|int|ｉｎｔ)[:.．]?[  \t,-]*[0-9]{1,9}#?|[- ]+[0-9]{1,6}#|[  \t]*(?:,{2}|;)[:.．]?[  \t,-]*[0-9]{1,15}#?|[  \t]*,+[:.．]?[  \t,-]*[0-9]{1,9}#?)?)$')) AS viable,
+  LENGTH(REGEXP_REPLACE(LOWER(TRANSLATE(nn1, 'İΣ', 'iσ')), '(?:;ext=[0-9]{1,20}|[  \t,]*(?:e?xt(?:ensi(?:ó?|ó))?n?|ｅ?ｘｔｎ?|доб|anexo)[:.．]?[  \t,-]*[0-9]{1,20}#?|[  \t,]*(?:[xｘ#＃~～]|int|ｉｎｔ)[:.．]?[  \t,-]*[0-9]{1,9}#?|[- ]+[0-9]{1,6}#|[  \t]*(?:,{2}|;)[:.．]?[  \t,-]*[0-9]{1,15}#?|[  \t]*,+[:.．]?[  \t,-]*[0-9]{1,9}#?)$', r'')) AS ext_at
+FROM `cdp`.`customer__ph_ph_nat2`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_nn`;
+CREATE TABLE `cdp`.`customer__ph_ph_nn` AS SELECT raw, region, bad_ctx, viable, REGEXP_CONTAINS(nn1, r'[+＋]') AS has_plus,
+  CASE WHEN ext_at < LENGTH(nn1) AND (LENGTH(SUBSTR(nn1, 1, ext_at)) >= 2 AND REGEXP_CONTAINS(LOWER(TRANSLATE(SUBSTR(nn1, 1, ext_at), 'İΣ', 'iσ')), '^(?:[0-9]{2}|[+＋]*(?:[-x‐-―−ー－-／  ­​⁠　()（）［］.\\[\\]/~⁓∼～*]*[0-9]){3,}[-x‐-―−ー－-／  ­​⁠　()（）［］.\\[\\]/~⁓∼～*a-z0-9]*(?:;ext=[0-9]{1,20}|[  \t,]*(?:e?xt(?:ensi(?:ó?|ó))?n?|ｅ?ｘｔｎ?|доб|anexo)[:.．]?[  \t,-]*[0-9]{1,20}#?|[  \t,]*(?:[xｘ#＃~～]|int|ｉｎｔ)[:.．]?[  \t,-]*[0-9]{1,9}#?|[- ]+[0-9]{1,6}#|[  \t]*(?:,{2}|;)[:.．]?[  \t,-]*[0-9]{1,15}#?|[  \t]*,+[:.．]?[  \t,-]*[0-9]{1,9}#?)?)$')) THEN SUBSTR(nn1, 1, ext_at) ELSE nn1 END AS nn
+FROM `cdp`.`customer__ph_ph_ext`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_rest`;
+CREATE TABLE `cdp`.`customer__ph_ph_rest` AS SELECT raw, region, bad_ctx, viable, has_plus, REGEXP_CONTAINS(nn, r'^[+＋]') AS plus,
+  REGEXP_REPLACE(nn, r'^[+＋]+', r'') AS rest
+FROM `cdp`.`customer__ph_ph_nn`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_d`;
+CREATE TABLE `cdp`.`customer__ph_ph_d` AS SELECT raw, region, bad_ctx, viable, has_plus, plus,
+  REGEXP_REPLACE(CASE WHEN (STRPOS(rest, '\n') = 0 AND LENGTH(REGEXP_REPLACE(rest, r'[^A-Za-z]', r'')) >= 3) THEN TRANSLATE(rest, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', '2223334445556667777888999922233344455566677778889999') ELSE rest END, r'[^0-9]', r'') AS dg
+FROM `cdp`.`customer__ph_ph_rest`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_idd`;
+CREATE TABLE `cdp`.`customer__ph_ph_idd` AS SELECT k.raw, k.region, k.bad_ctx, k.viable, k.has_plus, k.plus, k.dg, r.cc AS region_cc,
+  CASE WHEN r.idd IS NOT NULL AND r.idd <> '' THEN LENGTH(dg) - LENGTH(REGEXP_REPLACE(dg, '^(?:' || r.idd || ')', '')) ELSE 0 END AS idd_len
+FROM `cdp`.`customer__ph_ph_d` k LEFT JOIN `cdp`.`cdp_phone_regions_4bb521d638` r ON r.id = k.region;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_cc`;
+CREATE TABLE `cdp`.`customer__ph_ph_cc` AS SELECT raw, region, bad_ctx, viable, has_plus, plus, dg, region_cc,
+  (idd_len > 0 AND SUBSTR(dg, idd_len + 1, 1) <> '0') AS idd, SUBSTR(dg, idd_len + 1) AS after_idd,
+  CASE WHEN SUBSTR(dg, 1, 1) IN ('1', '7') THEN SUBSTR(dg, 1, 1) WHEN SUBSTR(dg, 1, 2) IN ('20', '27', '30', '31', '32', '33', '34', '36', '39', '40', '41', '43', '44', '45', '46', '47', '48', '49', '51', '52', '53', '54', '55', '56', '57', '58', '60', '61', '62', '63', '64', '65', '66', '81', '82', '84', '86', '90', '91', '92', '93', '94', '95', '98') THEN SUBSTR(dg, 1, 2) WHEN SUBSTR(dg, 1, 3) IN ('211', '212', '213', '216', '218', '220', '221', '222', '223', '224', '225', '226', '227', '228', '229', '230', '231', '232', '233', '234', '235', '236', '237', '238', '239', '240', '241', '242', '243', '244', '245', '246', '247', '248', '249', '250', '251', '252', '253', '254', '255', '256', '257', '258', '260', '261', '262', '263', '264', '265', '266', '267', '268', '269', '290', '291', '297', '298', '299', '350', '351', '352', '353', '354', '355', '356', '357', '358', '359', '370', '371', '372', '373', '374', '375', '376', '377', '378', '380', '381', '382', '383', '385', '386', '387', '389', '420', '421', '423', '500', '501', '502', '503', '504', '505', '506', '507', '508', '509', '590', '591', '592', '593', '594', '595', '596', '597', '598', '599', '670', '672', '673', '674', '675', '676', '677', '678', '679', '680', '681', '682', '683', '685', '686', '687', '688', '689', '690', '691', '692', '800', '808', '850', '852', '853', '855', '856', '870', '878', '880', '881', '882', '883', '886', '888', '960', '961', '962', '963', '964', '965', '966', '967', '968', '970', '971', '972', '973', '974', '975', '976', '977', '979', '992', '993', '994', '995', '996', '998') THEN SUBSTR(dg, 1, 3) END AS cc_plus, CASE WHEN SUBSTR(SUBSTR(dg, idd_len + 1), 1, 1) IN ('1', '7') THEN SUBSTR(SUBSTR(dg, idd_len + 1), 1, 1) WHEN SUBSTR(SUBSTR(dg, idd_len + 1), 1, 2) IN ('20', '27', '30', '31', '32', '33', '34', '36', '39', '40', '41', '43', '44', '45', '46', '47', '48', '49', '51', '52', '53', '54', '55', '56', '57', '58', '60', '61', '62', '63', '64', '65', '66', '81', '82', '84', '86', '90', '91', '92', '93', '94', '95', '98') THEN SUBSTR(SUBSTR(dg, idd_len + 1), 1, 2) WHEN SUBSTR(SUBSTR(dg, idd_len + 1), 1, 3) IN ('211', '212', '213', '216', '218', '220', '221', '222', '223', '224', '225', '226', '227', '228', '229', '230', '231', '232', '233', '234', '235', '236', '237', '238', '239', '240', '241', '242', '243', '244', '245', '246', '247', '248', '249', '250', '251', '252', '253', '254', '255', '256', '257', '258', '260', '261', '262', '263', '264', '265', '266', '267', '268', '269', '290', '291', '297', '298', '299', '350', '351', '352', '353', '354', '355', '356', '357', '358', '359', '370', '371', '372', '373', '374', '375', '376', '377', '378', '380', '381', '382', '383', '385', '386', '387', '389', '420', '421', '423', '500', '501', '502', '503', '504', '505', '506', '507', '508', '509', '590', '591', '592', '593', '594', '595', '596', '597', '598', '599', '670', '672', '673', '674', '675', '676', '677', '678', '679', '680', '681', '682', '683', '685', '686', '687', '688', '689', '690', '691', '692', '800', '808', '850', '852', '853', '855', '856', '870', '878', '880', '881', '882', '883', '886', '888', '960', '961', '962', '963', '964', '965', '966', '967', '968', '970', '971', '972', '973', '974', '975', '976', '977', '979', '992', '993', '994', '995', '996', '998') THEN SUBSTR(SUBSTR(dg, idd_len + 1), 1, 3) END AS cc_idd,
+  CASE WHEN region_cc IS NOT NULL AND SUBSTR(dg, 1, LENGTH(region_cc)) = region_cc THEN SUBSTR(dg, LENGTH(region_cc) + 1) END AS p0
+FROM `cdp`.`customer__ph_ph_idd`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_p1`;
+CREATE TABLE `cdp`.`customer__ph_ph_p1` AS SELECT k.*, CASE WHEN r.npp IS NULL OR r.npp = '' OR k.p0 = '' OR NOT REGEXP_CONTAINS(k.p0, '^(?:' || r.npp || ')') THEN k.p0 WHEN r.npt <> '' AND REGEXP_CONTAINS(k.p0, r.probe) THEN REGEXP_REPLACE(k.p0, '^(?:' || r.npp || ')', r.npt) ELSE SUBSTR(k.p0, LENGTH(k.p0) - LENGTH(REGEXP_REPLACE(k.p0, '^(?:' || r.npp || ')', '')) + 1) END AS p_cand
+FROM `cdp`.`customer__ph_ph_cc` k LEFT JOIN `cdp`.`cdp_phone_regions_4bb521d638` r ON r.id = k.region;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_p2`;
+CREATE TABLE `cdp`.`customer__ph_ph_p2` AS SELECT k.*, CASE WHEN k.p0 IS NULL THEN NULL ELSE CASE WHEN r.npp IS NOT NULL AND REGEXP_CONTAINS(k.p0, '^(?:' || r.general || ')$') AND NOT REGEXP_CONTAINS(k.p_cand, '^(?:' || r.general || ')$') THEN k.p0 ELSE k.p_cand END END AS p1,
+  CASE WHEN k.p0 IS NULL THEN FALSE ELSE (NOT STRPOS(r.local_lengths, ',' || CAST(LENGTH(k.dg) AS STRING) || ',') > 0 AND r.min_length <> -1 AND LENGTH(k.dg) > r.max_length) END AS dg_too_long,
+  CASE WHEN k.p0 IS NULL THEN FALSE ELSE REGEXP_CONTAINS(k.dg, '^(?:' || r.general || ')$') END AS dg_valid
+FROM `cdp`.`customer__ph_ph_p1` k LEFT JOIN `cdp`.`cdp_phone_regions_4bb521d638` r ON r.id = k.region;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_p3`;
+CREATE TABLE `cdp`.`customer__ph_ph_p3` AS SELECT k.*, CASE WHEN k.p1 IS NULL THEN FALSE ELSE REGEXP_CONTAINS(k.p1, '^(?:' || r.general || ')$') END AS p1_valid
+FROM `cdp`.`customer__ph_ph_p2` k LEFT JOIN `cdp`.`cdp_phone_regions_4bb521d638` r ON r.id = k.region;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_pick`;
+CREATE TABLE `cdp`.`customer__ph_ph_pick` AS SELECT raw, region, CASE WHEN LENGTH(raw) > 250 THEN 'too long' WHEN bad_ctx OR NOT viable THEN 'not a phone number' WHEN region = '' AND NOT has_plus THEN 'invalid country code' WHEN plus AND LENGTH(dg) <= 2 THEN 'too short after the international prefix' WHEN plus AND cc_plus IS NOT NULL THEN NULL WHEN idd AND LENGTH(after_idd) <= 2 THEN 'too short after the international prefix' WHEN idd AND cc_idd IS NULL THEN 'invalid country code' WHEN plus AND (CASE WHEN idd THEN cc_idd WHEN p0 IS NOT NULL AND ((NOT dg_valid AND p1_valid) OR dg_too_long) THEN region_cc END) IS NULL THEN 'invalid country code' WHEN region = '' AND (CASE WHEN idd THEN cc_idd WHEN p0 IS NOT NULL AND ((NOT dg_valid AND p1_valid) OR dg_too_long) THEN region_cc END) IS NULL THEN 'invalid country code' END AS reason0,
+  CASE WHEN plus AND cc_plus IS NOT NULL THEN cc_plus ELSE COALESCE(CASE WHEN idd THEN cc_idd WHEN p0 IS NOT NULL AND ((NOT dg_valid AND p1_valid) OR dg_too_long) THEN region_cc END, region_cc) END AS cc,
+  CASE WHEN plus AND cc_plus IS NOT NULL THEN SUBSTR(dg, LENGTH(cc_plus) + 1) ELSE COALESCE(CASE WHEN idd THEN SUBSTR(after_idd, LENGTH(cc_idd) + 1) WHEN p0 IS NOT NULL AND ((NOT dg_valid AND p1_valid) OR dg_too_long) THEN p1 END, dg) END AS n0,
+  ((plus AND cc_plus IS NOT NULL) OR (CASE WHEN idd THEN cc_idd WHEN p0 IS NOT NULL AND ((NOT dg_valid AND p1_valid) OR dg_too_long) THEN region_cc END) IS NOT NULL) AS cc_found
+FROM `cdp`.`customer__ph_ph_p3`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_m`;
+CREATE TABLE `cdp`.`customer__ph_ph_m` AS SELECT k.raw, k.region, k.reason0, k.cc, k.n0, COALESCE(mc.id, mr.id) AS meta_id
+FROM `cdp`.`customer__ph_ph_pick` k LEFT JOIN `cdp`.`cdp_phone_regions_4bb521d638` mc ON k.cc_found AND mc.cc = k.cc AND mc.ord = 0
+LEFT JOIN `cdp`.`cdp_phone_regions_4bb521d638` mr ON NOT k.cc_found AND mr.id = k.region;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_s1`;
+CREATE TABLE `cdp`.`customer__ph_ph_s1` AS SELECT k.raw, k.region, k.reason0, k.cc, k.n0, k.meta_id, CASE WHEN r.npp IS NULL OR r.npp = '' OR k.n0 = '' OR NOT REGEXP_CONTAINS(k.n0, '^(?:' || r.npp || ')') THEN k.n0 WHEN r.npt <> '' AND REGEXP_CONTAINS(k.n0, r.probe) THEN REGEXP_REPLACE(k.n0, '^(?:' || r.npp || ')', r.npt) ELSE SUBSTR(k.n0, LENGTH(k.n0) - LENGTH(REGEXP_REPLACE(k.n0, '^(?:' || r.npp || ')', '')) + 1) END AS n_cand
+FROM `cdp`.`customer__ph_ph_m` k LEFT JOIN `cdp`.`cdp_phone_regions_4bb521d638` r ON r.id = k.meta_id;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_s2`;
+CREATE TABLE `cdp`.`customer__ph_ph_s2` AS SELECT k.raw, k.region, k.reason0, k.cc, k.n0, CASE WHEN r.npp IS NOT NULL AND REGEXP_CONTAINS(k.n0, '^(?:' || r.general || ')$') AND NOT REGEXP_CONTAINS(k.n_cand, '^(?:' || r.general || ')$') THEN k.n0 ELSE k.n_cand END AS n_strip, k.meta_id
+FROM `cdp`.`customer__ph_ph_s1` k LEFT JOIN `cdp`.`cdp_phone_regions_4bb521d638` r ON r.id = k.meta_id;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_n`;
+CREATE TABLE `cdp`.`customer__ph_ph_n` AS SELECT k.raw, k.region, k.cc,
+  COALESCE(k.reason0, CASE WHEN LENGTH(k.n0) < 2 THEN 'too short' END) AS reason1,
+  CASE WHEN r.id IS NOT NULL AND (NOT STRPOS(r.local_lengths, ',' || CAST(LENGTH(k.n_strip) AS STRING) || ',') > 0 AND r.min_length <> -1 AND (LENGTH(k.n_strip) > r.max_length OR STRPOS(r.lengths, ',' || CAST(LENGTH(k.n_strip) AS STRING) || ',') > 0)) THEN k.n_strip ELSE k.n0 END AS nsn
+FROM `cdp`.`customer__ph_ph_s2` k LEFT JOIN `cdp`.`cdp_phone_regions_4bb521d638` r ON r.id = k.meta_id;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_len`;
+CREATE TABLE `cdp`.`customer__ph_ph_len` AS SELECT raw, region, cc, nsn, COALESCE(reason1,
+  CASE WHEN LENGTH(nsn) < 2 THEN 'too short' WHEN LENGTH(nsn) > 17 THEN 'too long' END) AS reason
+FROM `cdp`.`customer__ph_ph_n`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_cand`;
+CREATE TABLE `cdp`.`customer__ph_ph_cand` AS SELECT k.raw, k.region, k.cc, k.nsn, k.reason, c.ord, c.nregions, c.leading_digits,
+  (((c.lengths = '' OR STRPOS(c.lengths, ',' || CAST(LENGTH(k.nsn) AS STRING) || ',') > 0) AND REGEXP_CONTAINS(k.nsn, '^(?:' || c.general || ')$')) AND ((c.t0 <> '' AND (c.t0_lengths = '' OR STRPOS(c.t0_lengths, ',' || CAST(LENGTH(k.nsn) AS STRING) || ',') > 0) AND REGEXP_CONTAINS(k.nsn, '^(?:' || c.t0 || ')$'))
+    OR (c.t1 <> '' AND (c.t1_lengths = '' OR STRPOS(c.t1_lengths, ',' || CAST(LENGTH(k.nsn) AS STRING) || ',') > 0) AND REGEXP_CONTAINS(k.nsn, '^(?:' || c.t1 || ')$'))
+    OR (c.t2 <> '' AND (c.t2_lengths = '' OR STRPOS(c.t2_lengths, ',' || CAST(LENGTH(k.nsn) AS STRING) || ',') > 0) AND REGEXP_CONTAINS(k.nsn, '^(?:' || c.t2 || ')$'))
+    OR (c.t3 <> '' AND (c.t3_lengths = '' OR STRPOS(c.t3_lengths, ',' || CAST(LENGTH(k.nsn) AS STRING) || ',') > 0) AND REGEXP_CONTAINS(k.nsn, '^(?:' || c.t3 || ')$'))
+    OR (c.t4 <> '' AND (c.t4_lengths = '' OR STRPOS(c.t4_lengths, ',' || CAST(LENGTH(k.nsn) AS STRING) || ',') > 0) AND REGEXP_CONTAINS(k.nsn, '^(?:' || c.t4 || ')$'))
+    OR (c.t5 <> '' AND (c.t5_lengths = '' OR STRPOS(c.t5_lengths, ',' || CAST(LENGTH(k.nsn) AS STRING) || ',') > 0) AND REGEXP_CONTAINS(k.nsn, '^(?:' || c.t5 || ')$'))
+    OR (c.t6 <> '' AND (c.t6_lengths = '' OR STRPOS(c.t6_lengths, ',' || CAST(LENGTH(k.nsn) AS STRING) || ',') > 0) AND REGEXP_CONTAINS(k.nsn, '^(?:' || c.t6 || ')$'))
+    OR (c.t7 <> '' AND (c.t7_lengths = '' OR STRPOS(c.t7_lengths, ',' || CAST(LENGTH(k.nsn) AS STRING) || ',') > 0) AND REGEXP_CONTAINS(k.nsn, '^(?:' || c.t7 || ')$'))
+    OR (c.t8 <> '' AND (c.t8_lengths = '' OR STRPOS(c.t8_lengths, ',' || CAST(LENGTH(k.nsn) AS STRING) || ',') > 0) AND REGEXP_CONTAINS(k.nsn, '^(?:' || c.t8 || ')$'))
+    OR (c.t9 <> '' AND (c.t9_lengths = '' OR STRPOS(c.t9_lengths, ',' || CAST(LENGTH(k.nsn) AS STRING) || ',') > 0) AND REGEXP_CONTAINS(k.nsn, '^(?:' || c.t9 || ')$')))) AS ok
+FROM `cdp`.`customer__ph_ph_len` k LEFT JOIN `cdp`.`cdp_phone_regions_4bb521d638` c ON c.cc = k.cc AND k.reason IS NULL;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_claim`;
+CREATE TABLE `cdp`.`customer__ph_ph_claim` AS SELECT k.raw, k.region, k.cc, k.nsn, k.reason, k.ord, CASE WHEN k.ok THEN 1 ELSE 0 END AS ok,
+  CASE WHEN k.nregions = 1 THEN 1 WHEN k.leading_digits <> '' THEN CASE WHEN REGEXP_CONTAINS(k.nsn, '^(?:' || k.leading_digits || ')') THEN 1 ELSE 0 END WHEN k.ok THEN 1 ELSE 0 END AS claim
+FROM `cdp`.`customer__ph_ph_cand` k;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_valid`;
+CREATE TABLE `cdp`.`customer__ph_ph_valid` AS SELECT raw, region, MIN(cc) AS cc, MIN(nsn) AS nsn, MIN(reason) AS reason,
+  MIN(CASE WHEN claim = 1 THEN ord END) AS chosen, MIN(CASE WHEN claim = 1 AND ok = 1 THEN ord END) AS chosen_ok
+FROM `cdp`.`customer__ph_ph_claim`
+GROUP BY raw, region;
+--   -- store them in the phone map
+INSERT INTO `cdp`.`customer_phone_map_shop_customers_4bb521d638` (raw, region, e164, reason)
+SELECT raw, region, e164, reason FROM (
+SELECT k.raw, k.region,
+  CASE WHEN k.reason IS NULL AND (k.chosen IS NOT NULL AND k.chosen = k.chosen_ok) THEN '+' || k.cc || k.nsn END AS e164,
+  CASE WHEN k.reason IS NOT NULL THEN k.reason WHEN (k.chosen IS NOT NULL AND k.chosen = k.chosen_ok) THEN NULL WHEN mc.id IS NULL THEN 'invalid country code' ELSE 'invalid number for ' || CASE WHEN mc.id LIKE '001:%' THEN '+' || k.cc ELSE mc.id END END AS reason
+FROM `cdp`.`customer__ph_ph_valid` k LEFT JOIN `cdp`.`cdp_phone_regions_4bb521d638` mc ON mc.cc = k.cc AND mc.ord = 0
+) AS normalized;
+--   -- drop the scratch tables
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_in`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_ctx`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_ctx2`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_nat`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_nat2`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_ext`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_nn`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_rest`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_d`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_idd`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_cc`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_p1`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_p2`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_p3`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_pick`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_m`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_s1`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_s2`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_n`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_len`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_cand`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_claim`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_valid`;
+-- end repeat
 -- view over the source with normalized identifiers
 DROP VIEW IF EXISTS `cdp`.`customer_src_shop_customers`;
 CREATE VIEW `cdp`.`customer_src_shop_customers` AS SELECT
+  v.*,
+  pm_2.e164 AS `_cdp_id_2`,
+  CASE WHEN v.`_cdp_raw_2` IS NULL OR v.`_cdp_raw_2` = '' THEN NULL WHEN TRIM(v.`_cdp_raw_2`, '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN pm_2.raw IS NULL THEN 'not normalized yet: run the source node' WHEN pm_2.reason IN ('too short', 'too long', 'too short after the international prefix') AND v.`_cdp_region_2` <> '' THEN pm_2.reason || ' for ' || v.`_cdp_region_2` ELSE pm_2.reason END AS `_cdp_invalid_2`
+FROM (
+SELECT
   src.*,
   CAST(src.`signup_at` AS TIMESTAMP) AS `_cdp_ts`,
   NULLIF(TRIM(CAST(src.`customer_id` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), '') AS `_cdp_id_0`,
@@ -30,10 +368,11 @@ CREATE VIEW `cdp`.`customer_src_shop_customers` AS SELECT
   CASE WHEN REGEXP_CONTAINS(LOWER(TRANSLATE(TRIM(CAST(src.`email` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')), '^[^@\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿]+@[^@\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿]+\\.[^@\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿]+$') THEN LOWER(TRANSLATE(TRIM(CAST(src.`email` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')) END AS `_cdp_id_1`,
   CAST(src.`email` AS STRING) AS `_cdp_raw_1`,
   CASE WHEN CAST(src.`email` AS STRING) IS NULL OR CAST(src.`email` AS STRING) = '' THEN NULL WHEN TRIM(CAST(src.`email` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN CASE WHEN REGEXP_CONTAINS(LOWER(TRANSLATE(TRIM(CAST(src.`email` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')), '^[^@\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿]+@[^@\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿]+\\.[^@\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿]+$') THEN LOWER(TRANSLATE(TRIM(CAST(src.`email` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')) END IS NULL THEN 'not an email' END AS `_cdp_invalid_1`,
-  CASE WHEN LENGTH(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'')) < 6 THEN NULL WHEN TRIM(CAST(src.`phone` AS STRING), ' ') LIKE '+%' THEN '+' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') WHEN REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '00%' THEN '+' || SUBSTR(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r''), 3) WHEN REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '0%' THEN '+33' || SUBSTR(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r''), 2) WHEN LENGTH(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'')) >= 11 AND REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '33%' THEN '+' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') ELSE '+33' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') END AS `_cdp_id_2`,
   CAST(src.`phone` AS STRING) AS `_cdp_raw_2`,
-  CASE WHEN CAST(src.`phone` AS STRING) IS NULL OR CAST(src.`phone` AS STRING) = '' THEN NULL WHEN TRIM(CAST(src.`phone` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN CASE WHEN LENGTH(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'')) < 6 THEN NULL WHEN TRIM(CAST(src.`phone` AS STRING), ' ') LIKE '+%' THEN '+' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') WHEN REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '00%' THEN '+' || SUBSTR(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r''), 3) WHEN REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '0%' THEN '+33' || SUBSTR(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r''), 2) WHEN LENGTH(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'')) >= 11 AND REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '33%' THEN '+' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') ELSE '+33' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') END IS NULL THEN 'fewer than 6 digits' END AS `_cdp_invalid_2`
-FROM `cdp`.`seed_shop_customers` AS src;
+  'FR' AS `_cdp_region_2`
+FROM `cdp`.`seed_shop_customers` AS src
+) AS v
+LEFT JOIN `cdp`.`customer_phone_map_shop_customers_4bb521d638` AS pm_2 ON pm_2.raw = v.`_cdp_raw_2` AND pm_2.region = v.`_cdp_region_2`;
 
 -- node: source.orders (models/sources.yml:38)
 -- view over the source with normalized identifiers
@@ -58,9 +397,169 @@ from cdp.seed_orders
 ) AS src;
 
 -- node: source.pos_transactions (models/sources.yml:56)
+-- the phone map of the source: one row per (value, region)
+CREATE TABLE IF NOT EXISTS `cdp`.`customer_phone_map_pos_transactions_4bb521d638` (raw STRING, region STRING, e164 STRING, reason STRING);
+-- repeat: phone numbers of pos_transactions not in the map
+--   while (SELECT COUNT(*) FROM (
+SELECT DISTINCT raw, region FROM (
+SELECT CAST(src.`phone` AS STRING) AS raw, 'FR' AS region FROM `cdp`.`seed_pos_transactions` AS src
+) AS pairs
+WHERE raw IS NOT NULL AND TRIM(raw, '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿') <> ''
+  AND NOT EXISTS (SELECT 1 FROM `cdp`.`customer_phone_map_pos_transactions_4bb521d638` AS known WHERE known.raw = pairs.raw AND known.region = pairs.region)
+) AS n) > 0, at most 1 rounds
+--   -- normalize the new phone numbers (libphonenumber's parse, in SQL)
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_in`;
+CREATE TABLE `cdp`.`customer__ph_ph_in` AS SELECT raw, COALESCE(region, '') AS region, TRANSLATE(raw, '٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹０１２３４５６７８９', '012345678901234567890123456789') AS s
+FROM (
+SELECT DISTINCT raw, region FROM (
+SELECT CAST(src.`phone` AS STRING) AS raw, 'FR' AS region FROM `cdp`.`seed_pos_transactions` AS src
+) AS pairs
+WHERE raw IS NOT NULL AND TRIM(raw, '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿') <> ''
+  AND NOT EXISTS (SELECT 1 FROM `cdp`.`customer_phone_map_pos_transactions_4bb521d638` AS known WHERE known.raw = pairs.raw AND known.region = pairs.region)
+) AS fresh;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_ctx`;
+CREATE TABLE `cdp`.`customer__ph_ph_ctx` AS SELECT raw, region, s, STRPOS(s, ';phone-context=') AS pc, STRPOS(s, 'tel:') AS tel,
+  CASE WHEN STRPOS(s, ';phone-context=') > 0 THEN SUBSTR(s, STRPOS(s, ';phone-context=') + 15) END AS ctx_tail
+FROM `cdp`.`customer__ph_ph_in`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_ctx2`;
+CREATE TABLE `cdp`.`customer__ph_ph_ctx2` AS SELECT raw, region, s, pc, tel,
+  CASE WHEN STRPOS(ctx_tail, ';') > 0 THEN SUBSTR(ctx_tail, 1, STRPOS(ctx_tail, ';') - 1) ELSE ctx_tail END AS ctx
+FROM `cdp`.`customer__ph_ph_ctx`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_nat`;
+CREATE TABLE `cdp`.`customer__ph_ph_nat` AS SELECT raw, region,
+  (pc > 0 AND (ctx IS NULL OR ctx = '' OR NOT (REGEXP_CONTAINS(ctx, r'^\+(?:[0-9]|[-.()])*[0-9](?:[0-9]|[-.()])*$') OR REGEXP_CONTAINS(ctx, r'^(?:[a-zA-Z0-9]+(?:-*[a-zA-Z0-9])*\.)*[a-zA-Z]+(?:-*[a-zA-Z0-9])*\.?$')))) AS bad_ctx,
+  CASE WHEN pc > 1 THEN CASE WHEN ctx LIKE '+%' THEN ctx ELSE '' END || SUBSTR(s, CASE WHEN tel > 0 AND tel < pc THEN tel + 4 ELSE 1 END, pc - (CASE WHEN tel > 0 AND tel < pc THEN tel + 4 ELSE 1 END))
+    ELSE CASE WHEN REGEXP_CONTAINS(s, r'[+＋0-9]') THEN REGEXP_REPLACE(REGEXP_REPLACE(s, r'^[^+＋0-9]+', r''), r'[\\/] *x(?:.|\n)*$', r'') ELSE '' END END AS nn0
+FROM `cdp`.`customer__ph_ph_ctx2`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_nat2`;
+CREATE TABLE `cdp`.`customer__ph_ph_nat2` AS SELECT raw, region, bad_ctx,
+  CASE WHEN STRPOS(nn0, ';isub=') > 1 THEN SUBSTR(nn0, 1, STRPOS(nn0, ';isub=') - 1) ELSE nn0 END AS nn1
+FROM `cdp`.`customer__ph_ph_nat`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_ext`;
+CREATE TABLE `cdp`.`customer__ph_ph_ext` AS SELECT raw, region, bad_ctx, nn1, (LENGTH(nn1) >= 2 AND REGEXP_CONTAINS(LOWER(TRANSLATE(nn1, 'İΣ', 'iσ')), '^(?:[0-9]{2}|[+＋]*(?:[-x‐-―−ー－-／  ­​⁠　()（）［］.\\[\\]/~⁓∼～*]*[0-9]){3,}[-x‐-―−ー－-／  ­​⁠　()（）［］.\\[\\]/~⁓∼～*a-z0-9]*(?:;ext=[0-9]{1,20}|[  \t,]*(?:e?xt(?:ensi(?:ó?|ó))?n?|ｅ?ｘｔｎ?|доб|anexo)[:.．]?[  \t,-]*[0-9]{1,20}#?|[  \t,]*(?:[xｘ#＃~～]|int|ｉｎｔ)[:.．]?[  \t,-]*[0-9]{1,9}#?|[- ]+[0-9]{1,6}#|[  \t]*(?:,{2}|;)[:.．]?[  \t,-]*[0-9]{1,15}#?|[  \t]*,+[:.．]?[  \t,-]*[0-9]{1,9}#?)?)$')) AS viable,
+  LENGTH(REGEXP_REPLACE(LOWER(TRANSLATE(nn1, 'İΣ', 'iσ')), '(?:;ext=[0-9]{1,20}|[  \t,]*(?:e?xt(?:ensi(?:ó?|ó))?n?|ｅ?ｘｔｎ?|доб|anexo)[:.．]?[  \t,-]*[0-9]{1,20}#?|[  \t,]*(?:[xｘ#＃~～]|int|ｉｎｔ)[:.．]?[  \t,-]*[0-9]{1,9}#?|[- ]+[0-9]{1,6}#|[  \t]*(?:,{2}|;)[:.．]?[  \t,-]*[0-9]{1,15}#?|[  \t]*,+[:.．]?[  \t,-]*[0-9]{1,9}#?)$', r'')) AS ext_at
+FROM `cdp`.`customer__ph_ph_nat2`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_nn`;
+CREATE TABLE `cdp`.`customer__ph_ph_nn` AS SELECT raw, region, bad_ctx, viable, REGEXP_CONTAINS(nn1, r'[+＋]') AS has_plus,
+  CASE WHEN ext_at < LENGTH(nn1) AND (LENGTH(SUBSTR(nn1, 1, ext_at)) >= 2 AND REGEXP_CONTAINS(LOWER(TRANSLATE(SUBSTR(nn1, 1, ext_at), 'İΣ', 'iσ')), '^(?:[0-9]{2}|[+＋]*(?:[-x‐-―−ー－-／  ­​⁠　()（）［］.\\[\\]/~⁓∼～*]*[0-9]){3,}[-x‐-―−ー－-／  ­​⁠　()（）［］.\\[\\]/~⁓∼～*a-z0-9]*(?:;ext=[0-9]{1,20}|[  \t,]*(?:e?xt(?:ensi(?:ó?|ó))?n?|ｅ?ｘｔｎ?|доб|anexo)[:.．]?[  \t,-]*[0-9]{1,20}#?|[  \t,]*(?:[xｘ#＃~～]|int|ｉｎｔ)[:.．]?[  \t,-]*[0-9]{1,9}#?|[- ]+[0-9]{1,6}#|[  \t]*(?:,{2}|;)[:.．]?[  \t,-]*[0-9]{1,15}#?|[  \t]*,+[:.．]?[  \t,-]*[0-9]{1,9}#?)?)$')) THEN SUBSTR(nn1, 1, ext_at) ELSE nn1 END AS nn
+FROM `cdp`.`customer__ph_ph_ext`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_rest`;
+CREATE TABLE `cdp`.`customer__ph_ph_rest` AS SELECT raw, region, bad_ctx, viable, has_plus, REGEXP_CONTAINS(nn, r'^[+＋]') AS plus,
+  REGEXP_REPLACE(nn, r'^[+＋]+', r'') AS rest
+FROM `cdp`.`customer__ph_ph_nn`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_d`;
+CREATE TABLE `cdp`.`customer__ph_ph_d` AS SELECT raw, region, bad_ctx, viable, has_plus, plus,
+  REGEXP_REPLACE(CASE WHEN (STRPOS(rest, '\n') = 0 AND LENGTH(REGEXP_REPLACE(rest, r'[^A-Za-z]', r'')) >= 3) THEN TRANSLATE(rest, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', '2223334445556667777888999922233344455566677778889999') ELSE rest END, r'[^0-9]', r'') AS dg
+FROM `cdp`.`customer__ph_ph_rest`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_idd`;
+CREATE TABLE `cdp`.`customer__ph_ph_idd` AS SELECT k.raw, k.region, k.bad_ctx, k.viable, k.has_plus, k.plus, k.dg, r.cc AS region_cc,
+  CASE WHEN r.idd IS NOT NULL AND r.idd <> '' THEN LENGTH(dg) - LENGTH(REGEXP_REPLACE(dg, '^(?:' || r.idd || ')', '')) ELSE 0 END AS idd_len
+FROM `cdp`.`customer__ph_ph_d` k LEFT JOIN `cdp`.`cdp_phone_regions_4bb521d638` r ON r.id = k.region;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_cc`;
+CREATE TABLE `cdp`.`customer__ph_ph_cc` AS SELECT raw, region, bad_ctx, viable, has_plus, plus, dg, region_cc,
+  (idd_len > 0 AND SUBSTR(dg, idd_len + 1, 1) <> '0') AS idd, SUBSTR(dg, idd_len + 1) AS after_idd,
+  CASE WHEN SUBSTR(dg, 1, 1) IN ('1', '7') THEN SUBSTR(dg, 1, 1) WHEN SUBSTR(dg, 1, 2) IN ('20', '27', '30', '31', '32', '33', '34', '36', '39', '40', '41', '43', '44', '45', '46', '47', '48', '49', '51', '52', '53', '54', '55', '56', '57', '58', '60', '61', '62', '63', '64', '65', '66', '81', '82', '84', '86', '90', '91', '92', '93', '94', '95', '98') THEN SUBSTR(dg, 1, 2) WHEN SUBSTR(dg, 1, 3) IN ('211', '212', '213', '216', '218', '220', '221', '222', '223', '224', '225', '226', '227', '228', '229', '230', '231', '232', '233', '234', '235', '236', '237', '238', '239', '240', '241', '242', '243', '244', '245', '246', '247', '248', '249', '250', '251', '252', '253', '254', '255', '256', '257', '258', '260', '261', '262', '263', '264', '265', '266', '267', '268', '269', '290', '291', '297', '298', '299', '350', '351', '352', '353', '354', '355', '356', '357', '358', '359', '370', '371', '372', '373', '374', '375', '376', '377', '378', '380', '381', '382', '383', '385', '386', '387', '389', '420', '421', '423', '500', '501', '502', '503', '504', '505', '506', '507', '508', '509', '590', '591', '592', '593', '594', '595', '596', '597', '598', '599', '670', '672', '673', '674', '675', '676', '677', '678', '679', '680', '681', '682', '683', '685', '686', '687', '688', '689', '690', '691', '692', '800', '808', '850', '852', '853', '855', '856', '870', '878', '880', '881', '882', '883', '886', '888', '960', '961', '962', '963', '964', '965', '966', '967', '968', '970', '971', '972', '973', '974', '975', '976', '977', '979', '992', '993', '994', '995', '996', '998') THEN SUBSTR(dg, 1, 3) END AS cc_plus, CASE WHEN SUBSTR(SUBSTR(dg, idd_len + 1), 1, 1) IN ('1', '7') THEN SUBSTR(SUBSTR(dg, idd_len + 1), 1, 1) WHEN SUBSTR(SUBSTR(dg, idd_len + 1), 1, 2) IN ('20', '27', '30', '31', '32', '33', '34', '36', '39', '40', '41', '43', '44', '45', '46', '47', '48', '49', '51', '52', '53', '54', '55', '56', '57', '58', '60', '61', '62', '63', '64', '65', '66', '81', '82', '84', '86', '90', '91', '92', '93', '94', '95', '98') THEN SUBSTR(SUBSTR(dg, idd_len + 1), 1, 2) WHEN SUBSTR(SUBSTR(dg, idd_len + 1), 1, 3) IN ('211', '212', '213', '216', '218', '220', '221', '222', '223', '224', '225', '226', '227', '228', '229', '230', '231', '232', '233', '234', '235', '236', '237', '238', '239', '240', '241', '242', '243', '244', '245', '246', '247', '248', '249', '250', '251', '252', '253', '254', '255', '256', '257', '258', '260', '261', '262', '263', '264', '265', '266', '267', '268', '269', '290', '291', '297', '298', '299', '350', '351', '352', '353', '354', '355', '356', '357', '358', '359', '370', '371', '372', '373', '374', '375', '376', '377', '378', '380', '381', '382', '383', '385', '386', '387', '389', '420', '421', '423', '500', '501', '502', '503', '504', '505', '506', '507', '508', '509', '590', '591', '592', '593', '594', '595', '596', '597', '598', '599', '670', '672', '673', '674', '675', '676', '677', '678', '679', '680', '681', '682', '683', '685', '686', '687', '688', '689', '690', '691', '692', '800', '808', '850', '852', '853', '855', '856', '870', '878', '880', '881', '882', '883', '886', '888', '960', '961', '962', '963', '964', '965', '966', '967', '968', '970', '971', '972', '973', '974', '975', '976', '977', '979', '992', '993', '994', '995', '996', '998') THEN SUBSTR(SUBSTR(dg, idd_len + 1), 1, 3) END AS cc_idd,
+  CASE WHEN region_cc IS NOT NULL AND SUBSTR(dg, 1, LENGTH(region_cc)) = region_cc THEN SUBSTR(dg, LENGTH(region_cc) + 1) END AS p0
+FROM `cdp`.`customer__ph_ph_idd`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_p1`;
+CREATE TABLE `cdp`.`customer__ph_ph_p1` AS SELECT k.*, CASE WHEN r.npp IS NULL OR r.npp = '' OR k.p0 = '' OR NOT REGEXP_CONTAINS(k.p0, '^(?:' || r.npp || ')') THEN k.p0 WHEN r.npt <> '' AND REGEXP_CONTAINS(k.p0, r.probe) THEN REGEXP_REPLACE(k.p0, '^(?:' || r.npp || ')', r.npt) ELSE SUBSTR(k.p0, LENGTH(k.p0) - LENGTH(REGEXP_REPLACE(k.p0, '^(?:' || r.npp || ')', '')) + 1) END AS p_cand
+FROM `cdp`.`customer__ph_ph_cc` k LEFT JOIN `cdp`.`cdp_phone_regions_4bb521d638` r ON r.id = k.region;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_p2`;
+CREATE TABLE `cdp`.`customer__ph_ph_p2` AS SELECT k.*, CASE WHEN k.p0 IS NULL THEN NULL ELSE CASE WHEN r.npp IS NOT NULL AND REGEXP_CONTAINS(k.p0, '^(?:' || r.general || ')$') AND NOT REGEXP_CONTAINS(k.p_cand, '^(?:' || r.general || ')$') THEN k.p0 ELSE k.p_cand END END AS p1,
+  CASE WHEN k.p0 IS NULL THEN FALSE ELSE (NOT STRPOS(r.local_lengths, ',' || CAST(LENGTH(k.dg) AS STRING) || ',') > 0 AND r.min_length <> -1 AND LENGTH(k.dg) > r.max_length) END AS dg_too_long,
+  CASE WHEN k.p0 IS NULL THEN FALSE ELSE REGEXP_CONTAINS(k.dg, '^(?:' || r.general || ')$') END AS dg_valid
+FROM `cdp`.`customer__ph_ph_p1` k LEFT JOIN `cdp`.`cdp_phone_regions_4bb521d638` r ON r.id = k.region;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_p3`;
+CREATE TABLE `cdp`.`customer__ph_ph_p3` AS SELECT k.*, CASE WHEN k.p1 IS NULL THEN FALSE ELSE REGEXP_CONTAINS(k.p1, '^(?:' || r.general || ')$') END AS p1_valid
+FROM `cdp`.`customer__ph_ph_p2` k LEFT JOIN `cdp`.`cdp_phone_regions_4bb521d638` r ON r.id = k.region;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_pick`;
+CREATE TABLE `cdp`.`customer__ph_ph_pick` AS SELECT raw, region, CASE WHEN LENGTH(raw) > 250 THEN 'too long' WHEN bad_ctx OR NOT viable THEN 'not a phone number' WHEN region = '' AND NOT has_plus THEN 'invalid country code' WHEN plus AND LENGTH(dg) <= 2 THEN 'too short after the international prefix' WHEN plus AND cc_plus IS NOT NULL THEN NULL WHEN idd AND LENGTH(after_idd) <= 2 THEN 'too short after the international prefix' WHEN idd AND cc_idd IS NULL THEN 'invalid country code' WHEN plus AND (CASE WHEN idd THEN cc_idd WHEN p0 IS NOT NULL AND ((NOT dg_valid AND p1_valid) OR dg_too_long) THEN region_cc END) IS NULL THEN 'invalid country code' WHEN region = '' AND (CASE WHEN idd THEN cc_idd WHEN p0 IS NOT NULL AND ((NOT dg_valid AND p1_valid) OR dg_too_long) THEN region_cc END) IS NULL THEN 'invalid country code' END AS reason0,
+  CASE WHEN plus AND cc_plus IS NOT NULL THEN cc_plus ELSE COALESCE(CASE WHEN idd THEN cc_idd WHEN p0 IS NOT NULL AND ((NOT dg_valid AND p1_valid) OR dg_too_long) THEN region_cc END, region_cc) END AS cc,
+  CASE WHEN plus AND cc_plus IS NOT NULL THEN SUBSTR(dg, LENGTH(cc_plus) + 1) ELSE COALESCE(CASE WHEN idd THEN SUBSTR(after_idd, LENGTH(cc_idd) + 1) WHEN p0 IS NOT NULL AND ((NOT dg_valid AND p1_valid) OR dg_too_long) THEN p1 END, dg) END AS n0,
+  ((plus AND cc_plus IS NOT NULL) OR (CASE WHEN idd THEN cc_idd WHEN p0 IS NOT NULL AND ((NOT dg_valid AND p1_valid) OR dg_too_long) THEN region_cc END) IS NOT NULL) AS cc_found
+FROM `cdp`.`customer__ph_ph_p3`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_m`;
+CREATE TABLE `cdp`.`customer__ph_ph_m` AS SELECT k.raw, k.region, k.reason0, k.cc, k.n0, COALESCE(mc.id, mr.id) AS meta_id
+FROM `cdp`.`customer__ph_ph_pick` k LEFT JOIN `cdp`.`cdp_phone_regions_4bb521d638` mc ON k.cc_found AND mc.cc = k.cc AND mc.ord = 0
+LEFT JOIN `cdp`.`cdp_phone_regions_4bb521d638` mr ON NOT k.cc_found AND mr.id = k.region;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_s1`;
+CREATE TABLE `cdp`.`customer__ph_ph_s1` AS SELECT k.raw, k.region, k.reason0, k.cc, k.n0, k.meta_id, CASE WHEN r.npp IS NULL OR r.npp = '' OR k.n0 = '' OR NOT REGEXP_CONTAINS(k.n0, '^(?:' || r.npp || ')') THEN k.n0 WHEN r.npt <> '' AND REGEXP_CONTAINS(k.n0, r.probe) THEN REGEXP_REPLACE(k.n0, '^(?:' || r.npp || ')', r.npt) ELSE SUBSTR(k.n0, LENGTH(k.n0) - LENGTH(REGEXP_REPLACE(k.n0, '^(?:' || r.npp || ')', '')) + 1) END AS n_cand
+FROM `cdp`.`customer__ph_ph_m` k LEFT JOIN `cdp`.`cdp_phone_regions_4bb521d638` r ON r.id = k.meta_id;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_s2`;
+CREATE TABLE `cdp`.`customer__ph_ph_s2` AS SELECT k.raw, k.region, k.reason0, k.cc, k.n0, CASE WHEN r.npp IS NOT NULL AND REGEXP_CONTAINS(k.n0, '^(?:' || r.general || ')$') AND NOT REGEXP_CONTAINS(k.n_cand, '^(?:' || r.general || ')$') THEN k.n0 ELSE k.n_cand END AS n_strip, k.meta_id
+FROM `cdp`.`customer__ph_ph_s1` k LEFT JOIN `cdp`.`cdp_phone_regions_4bb521d638` r ON r.id = k.meta_id;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_n`;
+CREATE TABLE `cdp`.`customer__ph_ph_n` AS SELECT k.raw, k.region, k.cc,
+  COALESCE(k.reason0, CASE WHEN LENGTH(k.n0) < 2 THEN 'too short' END) AS reason1,
+  CASE WHEN r.id IS NOT NULL AND (NOT STRPOS(r.local_lengths, ',' || CAST(LENGTH(k.n_strip) AS STRING) || ',') > 0 AND r.min_length <> -1 AND (LENGTH(k.n_strip) > r.max_length OR STRPOS(r.lengths, ',' || CAST(LENGTH(k.n_strip) AS STRING) || ',') > 0)) THEN k.n_strip ELSE k.n0 END AS nsn
+FROM `cdp`.`customer__ph_ph_s2` k LEFT JOIN `cdp`.`cdp_phone_regions_4bb521d638` r ON r.id = k.meta_id;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_len`;
+CREATE TABLE `cdp`.`customer__ph_ph_len` AS SELECT raw, region, cc, nsn, COALESCE(reason1,
+  CASE WHEN LENGTH(nsn) < 2 THEN 'too short' WHEN LENGTH(nsn) > 17 THEN 'too long' END) AS reason
+FROM `cdp`.`customer__ph_ph_n`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_cand`;
+CREATE TABLE `cdp`.`customer__ph_ph_cand` AS SELECT k.raw, k.region, k.cc, k.nsn, k.reason, c.ord, c.nregions, c.leading_digits,
+  (((c.lengths = '' OR STRPOS(c.lengths, ',' || CAST(LENGTH(k.nsn) AS STRING) || ',') > 0) AND REGEXP_CONTAINS(k.nsn, '^(?:' || c.general || ')$')) AND ((c.t0 <> '' AND (c.t0_lengths = '' OR STRPOS(c.t0_lengths, ',' || CAST(LENGTH(k.nsn) AS STRING) || ',') > 0) AND REGEXP_CONTAINS(k.nsn, '^(?:' || c.t0 || ')$'))
+    OR (c.t1 <> '' AND (c.t1_lengths = '' OR STRPOS(c.t1_lengths, ',' || CAST(LENGTH(k.nsn) AS STRING) || ',') > 0) AND REGEXP_CONTAINS(k.nsn, '^(?:' || c.t1 || ')$'))
+    OR (c.t2 <> '' AND (c.t2_lengths = '' OR STRPOS(c.t2_lengths, ',' || CAST(LENGTH(k.nsn) AS STRING) || ',') > 0) AND REGEXP_CONTAINS(k.nsn, '^(?:' || c.t2 || ')$'))
+    OR (c.t3 <> '' AND (c.t3_lengths = '' OR STRPOS(c.t3_lengths, ',' || CAST(LENGTH(k.nsn) AS STRING) || ',') > 0) AND REGEXP_CONTAINS(k.nsn, '^(?:' || c.t3 || ')$'))
+    OR (c.t4 <> '' AND (c.t4_lengths = '' OR STRPOS(c.t4_lengths, ',' || CAST(LENGTH(k.nsn) AS STRING) || ',') > 0) AND REGEXP_CONTAINS(k.nsn, '^(?:' || c.t4 || ')$'))
+    OR (c.t5 <> '' AND (c.t5_lengths = '' OR STRPOS(c.t5_lengths, ',' || CAST(LENGTH(k.nsn) AS STRING) || ',') > 0) AND REGEXP_CONTAINS(k.nsn, '^(?:' || c.t5 || ')$'))
+    OR (c.t6 <> '' AND (c.t6_lengths = '' OR STRPOS(c.t6_lengths, ',' || CAST(LENGTH(k.nsn) AS STRING) || ',') > 0) AND REGEXP_CONTAINS(k.nsn, '^(?:' || c.t6 || ')$'))
+    OR (c.t7 <> '' AND (c.t7_lengths = '' OR STRPOS(c.t7_lengths, ',' || CAST(LENGTH(k.nsn) AS STRING) || ',') > 0) AND REGEXP_CONTAINS(k.nsn, '^(?:' || c.t7 || ')$'))
+    OR (c.t8 <> '' AND (c.t8_lengths = '' OR STRPOS(c.t8_lengths, ',' || CAST(LENGTH(k.nsn) AS STRING) || ',') > 0) AND REGEXP_CONTAINS(k.nsn, '^(?:' || c.t8 || ')$'))
+    OR (c.t9 <> '' AND (c.t9_lengths = '' OR STRPOS(c.t9_lengths, ',' || CAST(LENGTH(k.nsn) AS STRING) || ',') > 0) AND REGEXP_CONTAINS(k.nsn, '^(?:' || c.t9 || ')$')))) AS ok
+FROM `cdp`.`customer__ph_ph_len` k LEFT JOIN `cdp`.`cdp_phone_regions_4bb521d638` c ON c.cc = k.cc AND k.reason IS NULL;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_claim`;
+CREATE TABLE `cdp`.`customer__ph_ph_claim` AS SELECT k.raw, k.region, k.cc, k.nsn, k.reason, k.ord, CASE WHEN k.ok THEN 1 ELSE 0 END AS ok,
+  CASE WHEN k.nregions = 1 THEN 1 WHEN k.leading_digits <> '' THEN CASE WHEN REGEXP_CONTAINS(k.nsn, '^(?:' || k.leading_digits || ')') THEN 1 ELSE 0 END WHEN k.ok THEN 1 ELSE 0 END AS claim
+FROM `cdp`.`customer__ph_ph_cand` k;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_valid`;
+CREATE TABLE `cdp`.`customer__ph_ph_valid` AS SELECT raw, region, MIN(cc) AS cc, MIN(nsn) AS nsn, MIN(reason) AS reason,
+  MIN(CASE WHEN claim = 1 THEN ord END) AS chosen, MIN(CASE WHEN claim = 1 AND ok = 1 THEN ord END) AS chosen_ok
+FROM `cdp`.`customer__ph_ph_claim`
+GROUP BY raw, region;
+--   -- store them in the phone map
+INSERT INTO `cdp`.`customer_phone_map_pos_transactions_4bb521d638` (raw, region, e164, reason)
+SELECT raw, region, e164, reason FROM (
+SELECT k.raw, k.region,
+  CASE WHEN k.reason IS NULL AND (k.chosen IS NOT NULL AND k.chosen = k.chosen_ok) THEN '+' || k.cc || k.nsn END AS e164,
+  CASE WHEN k.reason IS NOT NULL THEN k.reason WHEN (k.chosen IS NOT NULL AND k.chosen = k.chosen_ok) THEN NULL WHEN mc.id IS NULL THEN 'invalid country code' ELSE 'invalid number for ' || CASE WHEN mc.id LIKE '001:%' THEN '+' || k.cc ELSE mc.id END END AS reason
+FROM `cdp`.`customer__ph_ph_valid` k LEFT JOIN `cdp`.`cdp_phone_regions_4bb521d638` mc ON mc.cc = k.cc AND mc.ord = 0
+) AS normalized;
+--   -- drop the scratch tables
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_in`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_ctx`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_ctx2`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_nat`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_nat2`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_ext`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_nn`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_rest`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_d`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_idd`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_cc`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_p1`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_p2`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_p3`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_pick`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_m`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_s1`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_s2`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_n`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_len`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_cand`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_claim`;
+DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_valid`;
+-- end repeat
 -- view over the source with normalized identifiers
 DROP VIEW IF EXISTS `cdp`.`customer_src_pos_transactions`;
 CREATE VIEW `cdp`.`customer_src_pos_transactions` AS SELECT
+  v.*,
+  pm_2.e164 AS `_cdp_id_2`,
+  CASE WHEN v.`_cdp_raw_2` IS NULL OR v.`_cdp_raw_2` = '' THEN NULL WHEN TRIM(v.`_cdp_raw_2`, '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN pm_2.raw IS NULL THEN 'not normalized yet: run the source node' WHEN pm_2.reason IN ('too short', 'too long', 'too short after the international prefix') AND v.`_cdp_region_2` <> '' THEN pm_2.reason || ' for ' || v.`_cdp_region_2` ELSE pm_2.reason END AS `_cdp_invalid_2`
+FROM (
+SELECT
   src.*,
   CAST(src.`occurred_at` AS TIMESTAMP) AS `_cdp_ts`,
   NULLIF(LOWER(TRANSLATE(TRIM(CAST(src.`loyalty_card` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')), '') AS `_cdp_id_0`,
@@ -69,10 +568,11 @@ CREATE VIEW `cdp`.`customer_src_pos_transactions` AS SELECT
   CASE WHEN REGEXP_CONTAINS(LOWER(TRANSLATE(TRIM(CAST(src.`email` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')), '^[^@\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿]+@[^@\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿]+\\.[^@\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿]+$') THEN LOWER(TRANSLATE(TRIM(CAST(src.`email` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')) END AS `_cdp_id_1`,
   CAST(src.`email` AS STRING) AS `_cdp_raw_1`,
   CASE WHEN CAST(src.`email` AS STRING) IS NULL OR CAST(src.`email` AS STRING) = '' THEN NULL WHEN TRIM(CAST(src.`email` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN CASE WHEN REGEXP_CONTAINS(LOWER(TRANSLATE(TRIM(CAST(src.`email` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')), '^[^@\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿]+@[^@\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿]+\\.[^@\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿]+$') THEN LOWER(TRANSLATE(TRIM(CAST(src.`email` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')) END IS NULL THEN 'not an email' END AS `_cdp_invalid_1`,
-  CASE WHEN LENGTH(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'')) < 6 THEN NULL WHEN TRIM(CAST(src.`phone` AS STRING), ' ') LIKE '+%' THEN '+' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') WHEN REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '00%' THEN '+' || SUBSTR(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r''), 3) WHEN REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '0%' THEN '+33' || SUBSTR(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r''), 2) WHEN LENGTH(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'')) >= 11 AND REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '33%' THEN '+' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') ELSE '+33' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') END AS `_cdp_id_2`,
   CAST(src.`phone` AS STRING) AS `_cdp_raw_2`,
-  CASE WHEN CAST(src.`phone` AS STRING) IS NULL OR CAST(src.`phone` AS STRING) = '' THEN NULL WHEN TRIM(CAST(src.`phone` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN CASE WHEN LENGTH(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'')) < 6 THEN NULL WHEN TRIM(CAST(src.`phone` AS STRING), ' ') LIKE '+%' THEN '+' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') WHEN REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '00%' THEN '+' || SUBSTR(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r''), 3) WHEN REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '0%' THEN '+33' || SUBSTR(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r''), 2) WHEN LENGTH(REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'')) >= 11 AND REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') LIKE '33%' THEN '+' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') ELSE '+33' || REGEXP_REPLACE(CAST(src.`phone` AS STRING), r'[^0-9]', r'') END IS NULL THEN 'fewer than 6 digits' END AS `_cdp_invalid_2`
-FROM `cdp`.`seed_pos_transactions` AS src;
+  'FR' AS `_cdp_region_2`
+FROM `cdp`.`seed_pos_transactions` AS src
+) AS v
+LEFT JOIN `cdp`.`customer_phone_map_pos_transactions_4bb521d638` AS pm_2 ON pm_2.raw = v.`_cdp_raw_2` AND pm_2.region = v.`_cdp_region_2`;
 
 -- node: source.web_events (models/sources.yml:68)
 -- view over the source with normalized identifiers
@@ -1820,7 +2320,7 @@ SELECT 'web_events' AS `source`, (SELECT COALESCE(MAX(v.`_cdp_ts`), TIMESTAMP '2
 BEGIN;
 DELETE FROM `cdp`.`customer_watermarks` WHERE TRUE;
 INSERT INTO `cdp`.`customer_watermarks` (`source`, `watermark`, `as_of`, `fingerprint`, `run_id`)
-SELECT `source`, `watermark`, TIMESTAMP '2026-11-01 00:00:00.000000+00:00', '555a27da36d9f2ab', 'compile' FROM `cdp`.`customer__wm_next`;
+SELECT `source`, `watermark`, TIMESTAMP '2026-11-01 00:00:00.000000+00:00', '899c1325784c9c35', 'compile' FROM `cdp`.`customer__wm_next`;
 COMMIT;
 -- drop scratch table
 DROP TABLE IF EXISTS `cdp`.`customer__wm_next`;

@@ -1,6 +1,164 @@
+-- before the first node of every run (idempotent)
+-- libphonenumber's metadata, once per version
+CREATE TABLE IF NOT EXISTS "CDP"."CDP_PHONE_REGIONS_4BB521D638" ("CHUNK" BIGINT, "ID" VARCHAR, "CC" VARCHAR, "ORD" BIGINT, "NREGIONS" BIGINT, "IDD" VARCHAR, "NPP" VARCHAR, "NPT" VARCHAR, "PROBE" VARCHAR, "GENERAL" VARCHAR, "LENGTHS" VARCHAR, "MIN_LENGTH" BIGINT, "MAX_LENGTH" BIGINT, "LOCAL_LENGTHS" VARCHAR, "LEADING_DIGITS" VARCHAR, "T0" VARCHAR, "T0_LENGTHS" VARCHAR, "T1" VARCHAR, "T1_LENGTHS" VARCHAR, "T2" VARCHAR, "T2_LENGTHS" VARCHAR, "T3" VARCHAR, "T3_LENGTHS" VARCHAR, "T4" VARCHAR, "T4_LENGTHS" VARCHAR, "T5" VARCHAR, "T5_LENGTHS" VARCHAR, "T6" VARCHAR, "T6_LENGTHS" VARCHAR, "T7" VARCHAR, "T7_LENGTHS" VARCHAR, "T8" VARCHAR, "T8_LENGTHS" VARCHAR, "T9" VARCHAR, "T9_LENGTHS" VARCHAR);
+INSERT INTO "CDP"."CDP_PHONE_REGIONS_4BB521D638" ("CHUNK", "ID", "CC", "ORD", "NREGIONS", "IDD", "NPP", "NPT", "PROBE", "GENERAL", "LENGTHS", "MIN_LENGTH", "MAX_LENGTH", "LOCAL_LENGTHS", "LEADING_DIGITS", "T0", "T0_LENGTHS", "T1", "T1_LENGTHS", "T2", "T2_LENGTHS", "T3", "T3_LENGTHS", "T4", "T4_LENGTHS", "T5", "T5_LENGTHS", "T6", "T6_LENGTHS", "T7", "T7_LENGTHS", "T8", "T8_LENGTHS", "T9", "T9_LENGTHS")
+-- … 45354 more bytes of literal rows
+INSERT INTO "CDP"."CDP_PHONE_REGIONS_4BB521D638" ("CHUNK", "ID", "CC", "ORD", "NREGIONS", "IDD", "NPP", "NPT", "PROBE", "GENERAL", "LENGTHS", "MIN_LENGTH", "MAX_LENGTH", "LOCAL_LENGTHS", "LEADING_DIGITS", "T0", "T0_LENGTHS", "T1", "T1_LENGTHS", "T2", "T2_LENGTHS", "T3", "T3_LENGTHS", "T4", "T4_LENGTHS", "T5", "T5_LENGTHS", "T6", "T6_LENGTHS", "T7", "T7_LENGTHS", "T8", "T8_LENGTHS", "T9", "T9_LENGTHS")
+-- … 51643 more bytes of literal rows
+INSERT INTO "CDP"."CDP_PHONE_REGIONS_4BB521D638" ("CHUNK", "ID", "CC", "ORD", "NREGIONS", "IDD", "NPP", "NPT", "PROBE", "GENERAL", "LENGTHS", "MIN_LENGTH", "MAX_LENGTH", "LOCAL_LENGTHS", "LEADING_DIGITS", "T0", "T0_LENGTHS", "T1", "T1_LENGTHS", "T2", "T2_LENGTHS", "T3", "T3_LENGTHS", "T4", "T4_LENGTHS", "T5", "T5_LENGTHS", "T6", "T6_LENGTHS", "T7", "T7_LENGTHS", "T8", "T8_LENGTHS", "T9", "T9_LENGTHS")
+-- … 30202 more bytes of literal rows
+INSERT INTO "CDP"."CDP_PHONE_REGIONS_4BB521D638" ("CHUNK", "ID", "CC", "ORD", "NREGIONS", "IDD", "NPP", "NPT", "PROBE", "GENERAL", "LENGTHS", "MIN_LENGTH", "MAX_LENGTH", "LOCAL_LENGTHS", "LEADING_DIGITS", "T0", "T0_LENGTHS", "T1", "T1_LENGTHS", "T2", "T2_LENGTHS", "T3", "T3_LENGTHS", "T4", "T4_LENGTHS", "T5", "T5_LENGTHS", "T6", "T6_LENGTHS", "T7", "T7_LENGTHS", "T8", "T8_LENGTHS", "T9", "T9_LENGTHS")
+-- … 33329 more bytes of literal rows
+INSERT INTO "CDP"."CDP_PHONE_REGIONS_4BB521D638" ("CHUNK", "ID", "CC", "ORD", "NREGIONS", "IDD", "NPP", "NPT", "PROBE", "GENERAL", "LENGTHS", "MIN_LENGTH", "MAX_LENGTH", "LOCAL_LENGTHS", "LEADING_DIGITS", "T0", "T0_LENGTHS", "T1", "T1_LENGTHS", "T2", "T2_LENGTHS", "T3", "T3_LENGTHS", "T4", "T4_LENGTHS", "T5", "T5_LENGTHS", "T6", "T6_LENGTHS", "T7", "T7_LENGTHS", "T8", "T8_LENGTHS", "T9", "T9_LENGTHS")
+-- … 33279 more bytes of literal rows
+INSERT INTO "CDP"."CDP_PHONE_REGIONS_4BB521D638" ("CHUNK", "ID", "CC", "ORD", "NREGIONS", "IDD", "NPP", "NPT", "PROBE", "GENERAL", "LENGTHS", "MIN_LENGTH", "MAX_LENGTH", "LOCAL_LENGTHS", "LEADING_DIGITS", "T0", "T0_LENGTHS", "T1", "T1_LENGTHS", "T2", "T2_LENGTHS", "T3", "T3_LENGTHS", "T4", "T4_LENGTHS", "T5", "T5_LENGTHS", "T6", "T6_LENGTHS", "T7", "T7_LENGTHS", "T8", "T8_LENGTHS", "T9", "T9_LENGTHS")
+-- … 33555 more bytes of literal rows
+INSERT INTO "CDP"."CDP_PHONE_REGIONS_4BB521D638" ("CHUNK", "ID", "CC", "ORD", "NREGIONS", "IDD", "NPP", "NPT", "PROBE", "GENERAL", "LENGTHS", "MIN_LENGTH", "MAX_LENGTH", "LOCAL_LENGTHS", "LEADING_DIGITS", "T0", "T0_LENGTHS", "T1", "T1_LENGTHS", "T2", "T2_LENGTHS", "T3", "T3_LENGTHS", "T4", "T4_LENGTHS", "T5", "T5_LENGTHS", "T6", "T6_LENGTHS", "T7", "T7_LENGTHS", "T8", "T8_LENGTHS", "T9", "T9_LENGTHS")
+-- … 13340 more bytes of literal rows
 -- node: source.crm_contacts (models/sources.yml:11)
+-- the phone map of the source: one row per (value, region)
+CREATE TABLE IF NOT EXISTS "CDP"."CUSTOMER_PHONE_MAP_CRM_CONTACTS_4BB521D638" (raw VARCHAR, region VARCHAR, e164 VARCHAR, reason VARCHAR);
+-- repeat: phone numbers of crm_contacts not in the map
+--   while (SELECT COUNT(*) FROM (
+SELECT DISTINCT raw, region FROM (
+SELECT CAST(src."PHONE" AS VARCHAR) AS raw, 'FR' AS region FROM "CDP"."SEED_CRM_CONTACTS" AS src
+) AS pairs
+WHERE raw IS NOT NULL AND TRIM(raw, '	
+                  　᠎​‌‍⁠﻿') <> ''
+  AND NOT EXISTS (SELECT 1 FROM "CDP"."CUSTOMER_PHONE_MAP_CRM_CONTACTS_4BB521D638" AS known WHERE known.raw = pairs.raw AND known.region = pairs.region)
+) AS n) > 0, at most 1 rounds
+--   -- normalize the new phone numbers (libphonenumber's parse, in SQL)
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_IN" AS SELECT raw, COALESCE(region, '') AS region, TRANSLATE(raw, '٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹０１２３４５６７８９', '012345678901234567890123456789') AS s
+FROM (
+SELECT DISTINCT raw, region FROM (
+SELECT CAST(src."PHONE" AS VARCHAR) AS raw, 'FR' AS region FROM "CDP"."SEED_CRM_CONTACTS" AS src
+) AS pairs
+WHERE raw IS NOT NULL AND TRIM(raw, '	
+                  　᠎​‌‍⁠﻿') <> ''
+  AND NOT EXISTS (SELECT 1 FROM "CDP"."CUSTOMER_PHONE_MAP_CRM_CONTACTS_4BB521D638" AS known WHERE known.raw = pairs.raw AND known.region = pairs.region)
+) AS fresh;
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_CTX" AS SELECT raw, region, s, STRPOS(s, ';phone-context=') AS pc, STRPOS(s, 'tel:') AS tel,
+  CASE WHEN STRPOS(s, ';phone-context=') > 0 THEN SUBSTR(s, STRPOS(s, ';phone-context=') + 15) END AS ctx_tail
+FROM "CDP"."CUSTOMER__PH_PH_IN";
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_CTX2" AS SELECT raw, region, s, pc, tel,
+  CASE WHEN STRPOS(ctx_tail, ';') > 0 THEN SUBSTR(ctx_tail, 1, STRPOS(ctx_tail, ';') - 1) ELSE ctx_tail END AS ctx
+FROM "CDP"."CUSTOMER__PH_PH_CTX";
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_NAT" AS SELECT raw, region,
+  (pc > 0 AND (ctx IS NULL OR ctx = '' OR NOT ((REGEXP_INSTR(ctx, '^\\+(?:[0-9]|[-.()])*[0-9](?:[0-9]|[-.()])*$') > 0) OR (REGEXP_INSTR(ctx, '^(?:[a-zA-Z0-9]+(?:-*[a-zA-Z0-9])*\\.)*[a-zA-Z]+(?:-*[a-zA-Z0-9])*\\.?$') > 0)))) AS bad_ctx,
+  CASE WHEN pc > 1 THEN CASE WHEN ctx LIKE '+%' THEN ctx ELSE '' END || SUBSTR(s, CASE WHEN tel > 0 AND tel < pc THEN tel + 4 ELSE 1 END, pc - (CASE WHEN tel > 0 AND tel < pc THEN tel + 4 ELSE 1 END))
+    ELSE CASE WHEN (REGEXP_INSTR(s, '[+＋0-9]') > 0) THEN REGEXP_REPLACE(REGEXP_REPLACE(s, '^[^+＋0-9]+', ''), '[\\\\/] *x(?:.|\\n)*$', '') ELSE '' END END AS nn0
+FROM "CDP"."CUSTOMER__PH_PH_CTX2";
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_NAT2" AS SELECT raw, region, bad_ctx,
+  CASE WHEN STRPOS(nn0, ';isub=') > 1 THEN SUBSTR(nn0, 1, STRPOS(nn0, ';isub=') - 1) ELSE nn0 END AS nn1
+FROM "CDP"."CUSTOMER__PH_PH_NAT";
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_EXT" AS SELECT raw, region, bad_ctx, nn1, (LENGTH(nn1) >= 2 AND (REGEXP_INSTR(LOWER(TRANSLATE(nn1, 'İΣ', 'iσ')), '^(?:[0-9]{2}|[+＋]*(?:[-x‐-―−ー－-／  ­​⁠　()（）［］.\\[\\]/~⁓∼～*]*[0-9]){3,}[-x‐-―−ー－-／  ­​⁠　()（）［］.\\[\\]/~⁓∼～*a-z0-9]*(?:;ext=[0-9]{1,20}|[  	,]*(?:e?xt(?:ensi(?:ó?|ó))?n?|ｅ?ｘｔｎ?|доб|anexo)[:.．]?[  	,-]*[0-9]{1,20}#?|[  	,]*(?:[xｘ#＃~～]|int|ｉｎｔ)[:.．]?[  	,-]*[0-9]{1,9}#?|[- ]+[0-9]{1,6}#|[  	]*(?:,{2}|;)[:.．]?[  	,-]*[0-9]{1,15}#?|[  	]*,+[:.．]?[  	,-]*[0-9]{1,9}#?)?)$') > 0)) AS viable,
+  LENGTH(REGEXP_REPLACE(LOWER(TRANSLATE(nn1, 'İΣ', 'iσ')), '(?:;ext=[0-9]{1,20}|[  	,]*(?:e?xt(?:ensi(?:ó?|ó))?n?|ｅ?ｘｔｎ?|доб|anexo)[:.．]?[  	,-]*[0-9]{1,20}#?|[  	,]*(?:[xｘ#＃~～]|int|ｉｎｔ)[:.．]?[  	,-]*[0-9]{1,9}#?|[- ]+[0-9]{1,6}#|[  	]*(?:,{2}|;)[:.．]?[  	,-]*[0-9]{1,15}#?|[  	]*,+[:.．]?[  	,-]*[0-9]{1,9}#?)$', '')) AS ext_at
+FROM "CDP"."CUSTOMER__PH_PH_NAT2";
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_NN" AS SELECT raw, region, bad_ctx, viable, (REGEXP_INSTR(nn1, '[+＋]') > 0) AS has_plus,
+  CASE WHEN ext_at < LENGTH(nn1) AND (LENGTH(SUBSTR(nn1, 1, ext_at)) >= 2 AND (REGEXP_INSTR(LOWER(TRANSLATE(SUBSTR(nn1, 1, ext_at), 'İΣ', 'iσ')), '^(?:[0-9]{2}|[+＋]*(?:[-x‐-―−ー－-／  ­​⁠　()（）［］.\\[\\]/~⁓∼～*]*[0-9]){3,}[-x‐-―−ー－-／  ­​⁠　()（）［］.\\[\\]/~⁓∼～*a-z0-9]*(?:;ext=[0-9]{1,20}|[  	,]*(?:e?xt(?:ensi(?:ó?|ó))?n?|ｅ?ｘｔｎ?|доб|anexo)[:.．]?[  	,-]*[0-9]{1,20}#?|[  	,]*(?:[xｘ#＃~～]|int|ｉｎｔ)[:.．]?[  	,-]*[0-9]{1,9}#?|[- ]+[0-9]{1,6}#|[  	]*(?:,{2}|;)[:.．]?[  	,-]*[0-9]{1,15}#?|[  	]*,+[:.．]?[  	,-]*[0-9]{1,9}#?)?)$') > 0)) THEN SUBSTR(nn1, 1, ext_at) ELSE nn1 END AS nn
+FROM "CDP"."CUSTOMER__PH_PH_EXT";
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_REST" AS SELECT raw, region, bad_ctx, viable, has_plus, (REGEXP_INSTR(nn, '^[+＋]') > 0) AS plus,
+  REGEXP_REPLACE(nn, '^[+＋]+', '') AS rest
+FROM "CDP"."CUSTOMER__PH_PH_NN";
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_D" AS SELECT raw, region, bad_ctx, viable, has_plus, plus,
+  REGEXP_REPLACE(CASE WHEN (STRPOS(rest, '
+') = 0 AND LENGTH(REGEXP_REPLACE(rest, '[^A-Za-z]', '')) >= 3) THEN TRANSLATE(rest, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', '2223334445556667777888999922233344455566677778889999') ELSE rest END, '[^0-9]', '') AS dg
+FROM "CDP"."CUSTOMER__PH_PH_REST";
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_IDD" AS SELECT k.raw, k.region, k.bad_ctx, k.viable, k.has_plus, k.plus, k.dg, r.cc AS region_cc,
+  CASE WHEN r.idd IS NOT NULL AND r.idd <> '' THEN LENGTH(dg) - LENGTH(REGEXP_REPLACE(dg, '^(?:' || r.idd || ')', '', 1, 1)) ELSE 0 END AS idd_len
+FROM "CDP"."CUSTOMER__PH_PH_D" k LEFT JOIN "CDP"."CDP_PHONE_REGIONS_4BB521D638" r ON r.id = k.region;
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_CC" AS SELECT raw, region, bad_ctx, viable, has_plus, plus, dg, region_cc,
+  (idd_len > 0 AND SUBSTR(dg, idd_len + 1, 1) <> '0') AS idd, SUBSTR(dg, idd_len + 1) AS after_idd,
+  CASE WHEN SUBSTR(dg, 1, 1) IN ('1', '7') THEN SUBSTR(dg, 1, 1) WHEN SUBSTR(dg, 1, 2) IN ('20', '27', '30', '31', '32', '33', '34', '36', '39', '40', '41', '43', '44', '45', '46', '47', '48', '49', '51', '52', '53', '54', '55', '56', '57', '58', '60', '61', '62', '63', '64', '65', '66', '81', '82', '84', '86', '90', '91', '92', '93', '94', '95', '98') THEN SUBSTR(dg, 1, 2) WHEN SUBSTR(dg, 1, 3) IN ('211', '212', '213', '216', '218', '220', '221', '222', '223', '224', '225', '226', '227', '228', '229', '230', '231', '232', '233', '234', '235', '236', '237', '238', '239', '240', '241', '242', '243', '244', '245', '246', '247', '248', '249', '250', '251', '252', '253', '254', '255', '256', '257', '258', '260', '261', '262', '263', '264', '265', '266', '267', '268', '269', '290', '291', '297', '298', '299', '350', '351', '352', '353', '354', '355', '356', '357', '358', '359', '370', '371', '372', '373', '374', '375', '376', '377', '378', '380', '381', '382', '383', '385', '386', '387', '389', '420', '421', '423', '500', '501', '502', '503', '504', '505', '506', '507', '508', '509', '590', '591', '592', '593', '594', '595', '596', '597', '598', '599', '670', '672', '673', '674', '675', '676', '677', '678', '679', '680', '681', '682', '683', '685', '686', '687', '688', '689', '690', '691', '692', '800', '808', '850', '852', '853', '855', '856', '870', '878', '880', '881', '882', '883', '886', '888', '960', '961', '962', '963', '964', '965', '966', '967', '968', '970', '971', '972', '973', '974', '975', '976', '977', '979', '992', '993', '994', '995', '996', '998') THEN SUBSTR(dg, 1, 3) END AS cc_plus, CASE WHEN SUBSTR(SUBSTR(dg, idd_len + 1), 1, 1) IN ('1', '7') THEN SUBSTR(SUBSTR(dg, idd_len + 1), 1, 1) WHEN SUBSTR(SUBSTR(dg, idd_len + 1), 1, 2) IN ('20', '27', '30', '31', '32', '33', '34', '36', '39', '40', '41', '43', '44', '45', '46', '47', '48', '49', '51', '52', '53', '54', '55', '56', '57', '58', '60', '61', '62', '63', '64', '65', '66', '81', '82', '84', '86', '90', '91', '92', '93', '94', '95', '98') THEN SUBSTR(SUBSTR(dg, idd_len + 1), 1, 2) WHEN SUBSTR(SUBSTR(dg, idd_len + 1), 1, 3) IN ('211', '212', '213', '216', '218', '220', '221', '222', '223', '224', '225', '226', '227', '228', '229', '230', '231', '232', '233', '234', '235', '236', '237', '238', '239', '240', '241', '242', '243', '244', '245', '246', '247', '248', '249', '250', '251', '252', '253', '254', '255', '256', '257', '258', '260', '261', '262', '263', '264', '265', '266', '267', '268', '269', '290', '291', '297', '298', '299', '350', '351', '352', '353', '354', '355', '356', '357', '358', '359', '370', '371', '372', '373', '374', '375', '376', '377', '378', '380', '381', '382', '383', '385', '386', '387', '389', '420', '421', '423', '500', '501', '502', '503', '504', '505', '506', '507', '508', '509', '590', '591', '592', '593', '594', '595', '596', '597', '598', '599', '670', '672', '673', '674', '675', '676', '677', '678', '679', '680', '681', '682', '683', '685', '686', '687', '688', '689', '690', '691', '692', '800', '808', '850', '852', '853', '855', '856', '870', '878', '880', '881', '882', '883', '886', '888', '960', '961', '962', '963', '964', '965', '966', '967', '968', '970', '971', '972', '973', '974', '975', '976', '977', '979', '992', '993', '994', '995', '996', '998') THEN SUBSTR(SUBSTR(dg, idd_len + 1), 1, 3) END AS cc_idd,
+  CASE WHEN region_cc IS NOT NULL AND SUBSTR(dg, 1, LENGTH(region_cc)) = region_cc THEN SUBSTR(dg, LENGTH(region_cc) + 1) END AS p0
+FROM "CDP"."CUSTOMER__PH_PH_IDD";
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_P1" AS SELECT k.*, CASE WHEN r.npp IS NULL OR r.npp = '' OR k.p0 = '' OR NOT (REGEXP_INSTR(k.p0, '^(?:' || r.npp || ')') > 0) THEN k.p0 WHEN r.npt <> '' AND (REGEXP_INSTR(k.p0, r.probe) > 0) THEN REGEXP_REPLACE(k.p0, '^(?:' || r.npp || ')', r.npt, 1, 1) ELSE SUBSTR(k.p0, LENGTH(k.p0) - LENGTH(REGEXP_REPLACE(k.p0, '^(?:' || r.npp || ')', '', 1, 1)) + 1) END AS p_cand
+FROM "CDP"."CUSTOMER__PH_PH_CC" k LEFT JOIN "CDP"."CDP_PHONE_REGIONS_4BB521D638" r ON r.id = k.region;
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_P2" AS SELECT k.*, CASE WHEN k.p0 IS NULL THEN NULL ELSE CASE WHEN r.npp IS NOT NULL AND (REGEXP_INSTR(k.p0, '^(?:' || r.general || ')$') > 0) AND NOT (REGEXP_INSTR(k.p_cand, '^(?:' || r.general || ')$') > 0) THEN k.p0 ELSE k.p_cand END END AS p1,
+  CASE WHEN k.p0 IS NULL THEN FALSE ELSE (NOT STRPOS(r.local_lengths, ',' || CAST(LENGTH(k.dg) AS VARCHAR) || ',') > 0 AND r.min_length <> -1 AND LENGTH(k.dg) > r.max_length) END AS dg_too_long,
+  CASE WHEN k.p0 IS NULL THEN FALSE ELSE (REGEXP_INSTR(k.dg, '^(?:' || r.general || ')$') > 0) END AS dg_valid
+FROM "CDP"."CUSTOMER__PH_PH_P1" k LEFT JOIN "CDP"."CDP_PHONE_REGIONS_4BB521D638" r ON r.id = k.region;
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_P3" AS SELECT k.*, CASE WHEN k.p1 IS NULL THEN FALSE ELSE (REGEXP_INSTR(k.p1, '^(?:' || r.general || ')$') > 0) END AS p1_valid
+FROM "CDP"."CUSTOMER__PH_PH_P2" k LEFT JOIN "CDP"."CDP_PHONE_REGIONS_4BB521D638" r ON r.id = k.region;
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_PICK" AS SELECT raw, region, CASE WHEN LENGTH(raw) > 250 THEN 'too long' WHEN bad_ctx OR NOT viable THEN 'not a phone number' WHEN region = '' AND NOT has_plus THEN 'invalid country code' WHEN plus AND LENGTH(dg) <= 2 THEN 'too short after the international prefix' WHEN plus AND cc_plus IS NOT NULL THEN NULL WHEN idd AND LENGTH(after_idd) <= 2 THEN 'too short after the international prefix' WHEN idd AND cc_idd IS NULL THEN 'invalid country code' WHEN plus AND (CASE WHEN idd THEN cc_idd WHEN p0 IS NOT NULL AND ((NOT dg_valid AND p1_valid) OR dg_too_long) THEN region_cc END) IS NULL THEN 'invalid country code' WHEN region = '' AND (CASE WHEN idd THEN cc_idd WHEN p0 IS NOT NULL AND ((NOT dg_valid AND p1_valid) OR dg_too_long) THEN region_cc END) IS NULL THEN 'invalid country code' END AS reason0,
+  CASE WHEN plus AND cc_plus IS NOT NULL THEN cc_plus ELSE COALESCE(CASE WHEN idd THEN cc_idd WHEN p0 IS NOT NULL AND ((NOT dg_valid AND p1_valid) OR dg_too_long) THEN region_cc END, region_cc) END AS cc,
+  CASE WHEN plus AND cc_plus IS NOT NULL THEN SUBSTR(dg, LENGTH(cc_plus) + 1) ELSE COALESCE(CASE WHEN idd THEN SUBSTR(after_idd, LENGTH(cc_idd) + 1) WHEN p0 IS NOT NULL AND ((NOT dg_valid AND p1_valid) OR dg_too_long) THEN p1 END, dg) END AS n0,
+  ((plus AND cc_plus IS NOT NULL) OR (CASE WHEN idd THEN cc_idd WHEN p0 IS NOT NULL AND ((NOT dg_valid AND p1_valid) OR dg_too_long) THEN region_cc END) IS NOT NULL) AS cc_found
+FROM "CDP"."CUSTOMER__PH_PH_P3";
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_M" AS SELECT k.raw, k.region, k.reason0, k.cc, k.n0, COALESCE(mc.id, mr.id) AS meta_id
+FROM "CDP"."CUSTOMER__PH_PH_PICK" k LEFT JOIN "CDP"."CDP_PHONE_REGIONS_4BB521D638" mc ON k.cc_found AND mc.cc = k.cc AND mc.ord = 0
+LEFT JOIN "CDP"."CDP_PHONE_REGIONS_4BB521D638" mr ON NOT k.cc_found AND mr.id = k.region;
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_S1" AS SELECT k.raw, k.region, k.reason0, k.cc, k.n0, k.meta_id, CASE WHEN r.npp IS NULL OR r.npp = '' OR k.n0 = '' OR NOT (REGEXP_INSTR(k.n0, '^(?:' || r.npp || ')') > 0) THEN k.n0 WHEN r.npt <> '' AND (REGEXP_INSTR(k.n0, r.probe) > 0) THEN REGEXP_REPLACE(k.n0, '^(?:' || r.npp || ')', r.npt, 1, 1) ELSE SUBSTR(k.n0, LENGTH(k.n0) - LENGTH(REGEXP_REPLACE(k.n0, '^(?:' || r.npp || ')', '', 1, 1)) + 1) END AS n_cand
+FROM "CDP"."CUSTOMER__PH_PH_M" k LEFT JOIN "CDP"."CDP_PHONE_REGIONS_4BB521D638" r ON r.id = k.meta_id;
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_S2" AS SELECT k.raw, k.region, k.reason0, k.cc, k.n0, CASE WHEN r.npp IS NOT NULL AND (REGEXP_INSTR(k.n0, '^(?:' || r.general || ')$') > 0) AND NOT (REGEXP_INSTR(k.n_cand, '^(?:' || r.general || ')$') > 0) THEN k.n0 ELSE k.n_cand END AS n_strip, k.meta_id
+FROM "CDP"."CUSTOMER__PH_PH_S1" k LEFT JOIN "CDP"."CDP_PHONE_REGIONS_4BB521D638" r ON r.id = k.meta_id;
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_N" AS SELECT k.raw, k.region, k.cc,
+  COALESCE(k.reason0, CASE WHEN LENGTH(k.n0) < 2 THEN 'too short' END) AS reason1,
+  CASE WHEN r.id IS NOT NULL AND (NOT STRPOS(r.local_lengths, ',' || CAST(LENGTH(k.n_strip) AS VARCHAR) || ',') > 0 AND r.min_length <> -1 AND (LENGTH(k.n_strip) > r.max_length OR STRPOS(r.lengths, ',' || CAST(LENGTH(k.n_strip) AS VARCHAR) || ',') > 0)) THEN k.n_strip ELSE k.n0 END AS nsn
+FROM "CDP"."CUSTOMER__PH_PH_S2" k LEFT JOIN "CDP"."CDP_PHONE_REGIONS_4BB521D638" r ON r.id = k.meta_id;
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_LEN" AS SELECT raw, region, cc, nsn, COALESCE(reason1,
+  CASE WHEN LENGTH(nsn) < 2 THEN 'too short' WHEN LENGTH(nsn) > 17 THEN 'too long' END) AS reason
+FROM "CDP"."CUSTOMER__PH_PH_N";
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_CAND" AS SELECT k.raw, k.region, k.cc, k.nsn, k.reason, c.ord, c.nregions, c.leading_digits,
+  (((c.lengths = '' OR STRPOS(c.lengths, ',' || CAST(LENGTH(k.nsn) AS VARCHAR) || ',') > 0) AND (REGEXP_INSTR(k.nsn, '^(?:' || c.general || ')$') > 0)) AND ((c.t0 <> '' AND (c.t0_lengths = '' OR STRPOS(c.t0_lengths, ',' || CAST(LENGTH(k.nsn) AS VARCHAR) || ',') > 0) AND (REGEXP_INSTR(k.nsn, '^(?:' || c.t0 || ')$') > 0))
+    OR (c.t1 <> '' AND (c.t1_lengths = '' OR STRPOS(c.t1_lengths, ',' || CAST(LENGTH(k.nsn) AS VARCHAR) || ',') > 0) AND (REGEXP_INSTR(k.nsn, '^(?:' || c.t1 || ')$') > 0))
+    OR (c.t2 <> '' AND (c.t2_lengths = '' OR STRPOS(c.t2_lengths, ',' || CAST(LENGTH(k.nsn) AS VARCHAR) || ',') > 0) AND (REGEXP_INSTR(k.nsn, '^(?:' || c.t2 || ')$') > 0))
+    OR (c.t3 <> '' AND (c.t3_lengths = '' OR STRPOS(c.t3_lengths, ',' || CAST(LENGTH(k.nsn) AS VARCHAR) || ',') > 0) AND (REGEXP_INSTR(k.nsn, '^(?:' || c.t3 || ')$') > 0))
+    OR (c.t4 <> '' AND (c.t4_lengths = '' OR STRPOS(c.t4_lengths, ',' || CAST(LENGTH(k.nsn) AS VARCHAR) || ',') > 0) AND (REGEXP_INSTR(k.nsn, '^(?:' || c.t4 || ')$') > 0))
+    OR (c.t5 <> '' AND (c.t5_lengths = '' OR STRPOS(c.t5_lengths, ',' || CAST(LENGTH(k.nsn) AS VARCHAR) || ',') > 0) AND (REGEXP_INSTR(k.nsn, '^(?:' || c.t5 || ')$') > 0))
+    OR (c.t6 <> '' AND (c.t6_lengths = '' OR STRPOS(c.t6_lengths, ',' || CAST(LENGTH(k.nsn) AS VARCHAR) || ',') > 0) AND (REGEXP_INSTR(k.nsn, '^(?:' || c.t6 || ')$') > 0))
+    OR (c.t7 <> '' AND (c.t7_lengths = '' OR STRPOS(c.t7_lengths, ',' || CAST(LENGTH(k.nsn) AS VARCHAR) || ',') > 0) AND (REGEXP_INSTR(k.nsn, '^(?:' || c.t7 || ')$') > 0))
+    OR (c.t8 <> '' AND (c.t8_lengths = '' OR STRPOS(c.t8_lengths, ',' || CAST(LENGTH(k.nsn) AS VARCHAR) || ',') > 0) AND (REGEXP_INSTR(k.nsn, '^(?:' || c.t8 || ')$') > 0))
+    OR (c.t9 <> '' AND (c.t9_lengths = '' OR STRPOS(c.t9_lengths, ',' || CAST(LENGTH(k.nsn) AS VARCHAR) || ',') > 0) AND (REGEXP_INSTR(k.nsn, '^(?:' || c.t9 || ')$') > 0)))) AS ok
+FROM "CDP"."CUSTOMER__PH_PH_LEN" k LEFT JOIN "CDP"."CDP_PHONE_REGIONS_4BB521D638" c ON c.cc = k.cc AND k.reason IS NULL;
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_CLAIM" AS SELECT k.raw, k.region, k.cc, k.nsn, k.reason, k.ord, CASE WHEN k.ok THEN 1 ELSE 0 END AS ok,
+  CASE WHEN k.nregions = 1 THEN 1 WHEN k.leading_digits <> '' THEN CASE WHEN (REGEXP_INSTR(k.nsn, '^(?:' || k.leading_digits || ')') > 0) THEN 1 ELSE 0 END WHEN k.ok THEN 1 ELSE 0 END AS claim
+FROM "CDP"."CUSTOMER__PH_PH_CAND" k;
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_VALID" AS SELECT raw, region, MIN(cc) AS cc, MIN(nsn) AS nsn, MIN(reason) AS reason,
+  MIN(CASE WHEN claim = 1 THEN ord END) AS chosen, MIN(CASE WHEN claim = 1 AND ok = 1 THEN ord END) AS chosen_ok
+FROM "CDP"."CUSTOMER__PH_PH_CLAIM"
+GROUP BY raw, region;
+--   -- store them in the phone map
+INSERT INTO "CDP"."CUSTOMER_PHONE_MAP_CRM_CONTACTS_4BB521D638" (raw, region, e164, reason)
+SELECT raw, region, e164, reason FROM (
+SELECT k.raw, k.region,
+  CASE WHEN k.reason IS NULL AND (k.chosen IS NOT NULL AND k.chosen = k.chosen_ok) THEN '+' || k.cc || k.nsn END AS e164,
+  CASE WHEN k.reason IS NOT NULL THEN k.reason WHEN (k.chosen IS NOT NULL AND k.chosen = k.chosen_ok) THEN NULL WHEN mc.id IS NULL THEN 'invalid country code' ELSE 'invalid number for ' || CASE WHEN mc.id LIKE '001:%' THEN '+' || k.cc ELSE mc.id END END AS reason
+FROM "CDP"."CUSTOMER__PH_PH_VALID" k LEFT JOIN "CDP"."CDP_PHONE_REGIONS_4BB521D638" mc ON mc.cc = k.cc AND mc.ord = 0
+) AS normalized;
+--   -- drop the scratch tables
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_IN";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_CTX";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_CTX2";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_NAT";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_NAT2";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_EXT";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_NN";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_REST";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_D";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_IDD";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_CC";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_P1";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_P2";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_P3";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_PICK";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_M";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_S1";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_S2";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_N";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_LEN";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_CAND";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_CLAIM";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_VALID";
+-- end repeat
 -- view over the source with normalized identifiers
 CREATE OR REPLACE VIEW "CDP"."CUSTOMER_SRC_CRM_CONTACTS" COPY GRANTS AS SELECT
+  v.*,
+  pm_1.e164 AS "_CDP_ID_1",
+  CASE WHEN v."_CDP_RAW_1" IS NULL OR v."_CDP_RAW_1" = '' THEN NULL WHEN TRIM(v."_CDP_RAW_1", '	
+                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN pm_1.raw IS NULL THEN 'not normalized yet: run the source node' WHEN pm_1.reason IN ('too short', 'too long', 'too short after the international prefix') AND v."_CDP_REGION_1" <> '' THEN pm_1.reason || ' for ' || v."_CDP_REGION_1" ELSE pm_1.reason END AS "_CDP_INVALID_1"
+FROM (
+SELECT
   src.*,
   CAST(src."UPDATED_AT" AS TIMESTAMP_NTZ) AS "_CDP_TS",
   CASE WHEN (REGEXP_INSTR(LOWER(TRANSLATE(TRIM(CAST(src."EMAIL" AS VARCHAR), '	
@@ -17,10 +175,8 @@ CREATE OR REPLACE VIEW "CDP"."CUSTOMER_SRC_CRM_CONTACTS" COPY GRANTS AS SELECT
                   　᠎​‌‍⁠﻿]+\\.[^@	
                   　᠎​‌‍⁠﻿]+$') > 0) THEN LOWER(TRANSLATE(TRIM(CAST(src."EMAIL" AS VARCHAR), '	
                   　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')) END IS NULL THEN 'not an email' END AS "_CDP_INVALID_0",
-  CASE WHEN LENGTH(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '')) < 6 THEN NULL WHEN TRIM(CAST(src."PHONE" AS VARCHAR)) LIKE '+%' THEN '+' || REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') WHEN REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') LIKE '00%' THEN '+' || SUBSTR(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', ''), 3) WHEN REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') LIKE '0%' THEN '+33' || SUBSTR(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', ''), 2) WHEN LENGTH(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '')) >= 11 AND REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') LIKE '33%' THEN '+' || REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') ELSE '+33' || REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') END AS "_CDP_ID_1",
   CAST(src."PHONE" AS VARCHAR) AS "_CDP_RAW_1",
-  CASE WHEN CAST(src."PHONE" AS VARCHAR) IS NULL OR CAST(src."PHONE" AS VARCHAR) = '' THEN NULL WHEN TRIM(CAST(src."PHONE" AS VARCHAR), '	
-                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN CASE WHEN LENGTH(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '')) < 6 THEN NULL WHEN TRIM(CAST(src."PHONE" AS VARCHAR)) LIKE '+%' THEN '+' || REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') WHEN REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') LIKE '00%' THEN '+' || SUBSTR(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', ''), 3) WHEN REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') LIKE '0%' THEN '+33' || SUBSTR(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', ''), 2) WHEN LENGTH(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '')) >= 11 AND REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') LIKE '33%' THEN '+' || REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') ELSE '+33' || REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') END IS NULL THEN 'fewer than 6 digits' END AS "_CDP_INVALID_1",
+  'FR' AS "_CDP_REGION_1",
   NULLIF(LOWER(TRANSLATE(TRIM(CAST(src."LOYALTY_CARD" AS VARCHAR), '	
                   　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')), '') AS "_CDP_ID_2",
   CAST(src."LOYALTY_CARD" AS VARCHAR) AS "_CDP_RAW_2",
@@ -33,11 +189,154 @@ CREATE OR REPLACE VIEW "CDP"."CUSTOMER_SRC_CRM_CONTACTS" COPY GRANTS AS SELECT
   CASE WHEN CAST(('crm-' || CAST(contact_id AS VARCHAR)) AS VARCHAR) IS NULL OR CAST(('crm-' || CAST(contact_id AS VARCHAR)) AS VARCHAR) = '' THEN NULL WHEN TRIM(CAST(('crm-' || CAST(contact_id AS VARCHAR)) AS VARCHAR), '	
                   　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN NULLIF(TRIM(CAST(('crm-' || CAST(contact_id AS VARCHAR)) AS VARCHAR), '	
                   　᠎​‌‍⁠﻿'), '') IS NULL THEN 'empty after trimming' END AS "_CDP_INVALID_3"
-FROM "CDP"."SEED_CRM_CONTACTS" AS src;
+FROM "CDP"."SEED_CRM_CONTACTS" AS src
+) AS v
+LEFT JOIN "CDP"."CUSTOMER_PHONE_MAP_CRM_CONTACTS_4BB521D638" AS pm_1 ON pm_1.raw = v."_CDP_RAW_1" AND pm_1.region = v."_CDP_REGION_1";
 
 -- node: source.shop_customers (models/sources.yml:24)
+-- the phone map of the source: one row per (value, region)
+CREATE TABLE IF NOT EXISTS "CDP"."CUSTOMER_PHONE_MAP_SHOP_CUSTOMERS_4BB521D638" (raw VARCHAR, region VARCHAR, e164 VARCHAR, reason VARCHAR);
+-- repeat: phone numbers of shop_customers not in the map
+--   while (SELECT COUNT(*) FROM (
+SELECT DISTINCT raw, region FROM (
+SELECT CAST(src."PHONE" AS VARCHAR) AS raw, 'FR' AS region FROM "CDP"."SEED_SHOP_CUSTOMERS" AS src
+) AS pairs
+WHERE raw IS NOT NULL AND TRIM(raw, '	
+                  　᠎​‌‍⁠﻿') <> ''
+  AND NOT EXISTS (SELECT 1 FROM "CDP"."CUSTOMER_PHONE_MAP_SHOP_CUSTOMERS_4BB521D638" AS known WHERE known.raw = pairs.raw AND known.region = pairs.region)
+) AS n) > 0, at most 1 rounds
+--   -- normalize the new phone numbers (libphonenumber's parse, in SQL)
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_IN" AS SELECT raw, COALESCE(region, '') AS region, TRANSLATE(raw, '٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹０１２３４５６７８９', '012345678901234567890123456789') AS s
+FROM (
+SELECT DISTINCT raw, region FROM (
+SELECT CAST(src."PHONE" AS VARCHAR) AS raw, 'FR' AS region FROM "CDP"."SEED_SHOP_CUSTOMERS" AS src
+) AS pairs
+WHERE raw IS NOT NULL AND TRIM(raw, '	
+                  　᠎​‌‍⁠﻿') <> ''
+  AND NOT EXISTS (SELECT 1 FROM "CDP"."CUSTOMER_PHONE_MAP_SHOP_CUSTOMERS_4BB521D638" AS known WHERE known.raw = pairs.raw AND known.region = pairs.region)
+) AS fresh;
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_CTX" AS SELECT raw, region, s, STRPOS(s, ';phone-context=') AS pc, STRPOS(s, 'tel:') AS tel,
+  CASE WHEN STRPOS(s, ';phone-context=') > 0 THEN SUBSTR(s, STRPOS(s, ';phone-context=') + 15) END AS ctx_tail
+FROM "CDP"."CUSTOMER__PH_PH_IN";
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_CTX2" AS SELECT raw, region, s, pc, tel,
+  CASE WHEN STRPOS(ctx_tail, ';') > 0 THEN SUBSTR(ctx_tail, 1, STRPOS(ctx_tail, ';') - 1) ELSE ctx_tail END AS ctx
+FROM "CDP"."CUSTOMER__PH_PH_CTX";
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_NAT" AS SELECT raw, region,
+  (pc > 0 AND (ctx IS NULL OR ctx = '' OR NOT ((REGEXP_INSTR(ctx, '^\\+(?:[0-9]|[-.()])*[0-9](?:[0-9]|[-.()])*$') > 0) OR (REGEXP_INSTR(ctx, '^(?:[a-zA-Z0-9]+(?:-*[a-zA-Z0-9])*\\.)*[a-zA-Z]+(?:-*[a-zA-Z0-9])*\\.?$') > 0)))) AS bad_ctx,
+  CASE WHEN pc > 1 THEN CASE WHEN ctx LIKE '+%' THEN ctx ELSE '' END || SUBSTR(s, CASE WHEN tel > 0 AND tel < pc THEN tel + 4 ELSE 1 END, pc - (CASE WHEN tel > 0 AND tel < pc THEN tel + 4 ELSE 1 END))
+    ELSE CASE WHEN (REGEXP_INSTR(s, '[+＋0-9]') > 0) THEN REGEXP_REPLACE(REGEXP_REPLACE(s, '^[^+＋0-9]+', ''), '[\\\\/] *x(?:.|\\n)*$', '') ELSE '' END END AS nn0
+FROM "CDP"."CUSTOMER__PH_PH_CTX2";
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_NAT2" AS SELECT raw, region, bad_ctx,
+  CASE WHEN STRPOS(nn0, ';isub=') > 1 THEN SUBSTR(nn0, 1, STRPOS(nn0, ';isub=') - 1) ELSE nn0 END AS nn1
+FROM "CDP"."CUSTOMER__PH_PH_NAT";
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_EXT" AS SELECT raw, region, bad_ctx, nn1, (LENGTH(nn1) >= 2 AND (REGEXP_INSTR(LOWER(TRANSLATE(nn1, 'İΣ', 'iσ')), '^(?:[0-9]{2}|[+＋]*(?:[-x‐-―−ー－-／  ­​⁠　()（）［］.\\[\\]/~⁓∼～*]*[0-9]){3,}[-x‐-―−ー－-／  ­​⁠　()（）［］.\\[\\]/~⁓∼～*a-z0-9]*(?:;ext=[0-9]{1,20}|[  	,]*(?:e?xt(?:ensi(?:ó?|ó))?n?|ｅ?ｘｔｎ?|доб|anexo)[:.．]?[  	,-]*[0-9]{1,20}#?|[  	,]*(?:[xｘ#＃~～]|int|ｉｎｔ)[:.．]?[  	,-]*[0-9]{1,9}#?|[- ]+[0-9]{1,6}#|[  	]*(?:,{2}|;)[:.．]?[  	,-]*[0-9]{1,15}#?|[  	]*,+[:.．]?[  	,-]*[0-9]{1,9}#?)?)$') > 0)) AS viable,
+  LENGTH(REGEXP_REPLACE(LOWER(TRANSLATE(nn1, 'İΣ', 'iσ')), '(?:;ext=[0-9]{1,20}|[  	,]*(?:e?xt(?:ensi(?:ó?|ó))?n?|ｅ?ｘｔｎ?|доб|anexo)[:.．]?[  	,-]*[0-9]{1,20}#?|[  	,]*(?:[xｘ#＃~～]|int|ｉｎｔ)[:.．]?[  	,-]*[0-9]{1,9}#?|[- ]+[0-9]{1,6}#|[  	]*(?:,{2}|;)[:.．]?[  	,-]*[0-9]{1,15}#?|[  	]*,+[:.．]?[  	,-]*[0-9]{1,9}#?)$', '')) AS ext_at
+FROM "CDP"."CUSTOMER__PH_PH_NAT2";
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_NN" AS SELECT raw, region, bad_ctx, viable, (REGEXP_INSTR(nn1, '[+＋]') > 0) AS has_plus,
+  CASE WHEN ext_at < LENGTH(nn1) AND (LENGTH(SUBSTR(nn1, 1, ext_at)) >= 2 AND (REGEXP_INSTR(LOWER(TRANSLATE(SUBSTR(nn1, 1, ext_at), 'İΣ', 'iσ')), '^(?:[0-9]{2}|[+＋]*(?:[-x‐-―−ー－-／  ­​⁠　()（）［］.\\[\\]/~⁓∼～*]*[0-9]){3,}[-x‐-―−ー－-／  ­​⁠　()（）［］.\\[\\]/~⁓∼～*a-z0-9]*(?:;ext=[0-9]{1,20}|[  	,]*(?:e?xt(?:ensi(?:ó?|ó))?n?|ｅ?ｘｔｎ?|доб|anexo)[:.．]?[  	,-]*[0-9]{1,20}#?|[  	,]*(?:[xｘ#＃~～]|int|ｉｎｔ)[:.．]?[  	,-]*[0-9]{1,9}#?|[- ]+[0-9]{1,6}#|[  	]*(?:,{2}|;)[:.．]?[  	,-]*[0-9]{1,15}#?|[  	]*,+[:.．]?[  	,-]*[0-9]{1,9}#?)?)$') > 0)) THEN SUBSTR(nn1, 1, ext_at) ELSE nn1 END AS nn
+FROM "CDP"."CUSTOMER__PH_PH_EXT";
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_REST" AS SELECT raw, region, bad_ctx, viable, has_plus, (REGEXP_INSTR(nn, '^[+＋]') > 0) AS plus,
+  REGEXP_REPLACE(nn, '^[+＋]+', '') AS rest
+FROM "CDP"."CUSTOMER__PH_PH_NN";
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_D" AS SELECT raw, region, bad_ctx, viable, has_plus, plus,
+  REGEXP_REPLACE(CASE WHEN (STRPOS(rest, '
+') = 0 AND LENGTH(REGEXP_REPLACE(rest, '[^A-Za-z]', '')) >= 3) THEN TRANSLATE(rest, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', '2223334445556667777888999922233344455566677778889999') ELSE rest END, '[^0-9]', '') AS dg
+FROM "CDP"."CUSTOMER__PH_PH_REST";
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_IDD" AS SELECT k.raw, k.region, k.bad_ctx, k.viable, k.has_plus, k.plus, k.dg, r.cc AS region_cc,
+  CASE WHEN r.idd IS NOT NULL AND r.idd <> '' THEN LENGTH(dg) - LENGTH(REGEXP_REPLACE(dg, '^(?:' || r.idd || ')', '', 1, 1)) ELSE 0 END AS idd_len
+FROM "CDP"."CUSTOMER__PH_PH_D" k LEFT JOIN "CDP"."CDP_PHONE_REGIONS_4BB521D638" r ON r.id = k.region;
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_CC" AS SELECT raw, region, bad_ctx, viable, has_plus, plus, dg, region_cc,
+  (idd_len > 0 AND SUBSTR(dg, idd_len + 1, 1) <> '0') AS idd, SUBSTR(dg, idd_len + 1) AS after_idd,
+  CASE WHEN SUBSTR(dg, 1, 1) IN ('1', '7') THEN SUBSTR(dg, 1, 1) WHEN SUBSTR(dg, 1, 2) IN ('20', '27', '30', '31', '32', '33', '34', '36', '39', '40', '41', '43', '44', '45', '46', '47', '48', '49', '51', '52', '53', '54', '55', '56', '57', '58', '60', '61', '62', '63', '64', '65', '66', '81', '82', '84', '86', '90', '91', '92', '93', '94', '95', '98') THEN SUBSTR(dg, 1, 2) WHEN SUBSTR(dg, 1, 3) IN ('211', '212', '213', '216', '218', '220', '221', '222', '223', '224', '225', '226', '227', '228', '229', '230', '231', '232', '233', '234', '235', '236', '237', '238', '239', '240', '241', '242', '243', '244', '245', '246', '247', '248', '249', '250', '251', '252', '253', '254', '255', '256', '257', '258', '260', '261', '262', '263', '264', '265', '266', '267', '268', '269', '290', '291', '297', '298', '299', '350', '351', '352', '353', '354', '355', '356', '357', '358', '359', '370', '371', '372', '373', '374', '375', '376', '377', '378', '380', '381', '382', '383', '385', '386', '387', '389', '420', '421', '423', '500', '501', '502', '503', '504', '505', '506', '507', '508', '509', '590', '591', '592', '593', '594', '595', '596', '597', '598', '599', '670', '672', '673', '674', '675', '676', '677', '678', '679', '680', '681', '682', '683', '685', '686', '687', '688', '689', '690', '691', '692', '800', '808', '850', '852', '853', '855', '856', '870', '878', '880', '881', '882', '883', '886', '888', '960', '961', '962', '963', '964', '965', '966', '967', '968', '970', '971', '972', '973', '974', '975', '976', '977', '979', '992', '993', '994', '995', '996', '998') THEN SUBSTR(dg, 1, 3) END AS cc_plus, CASE WHEN SUBSTR(SUBSTR(dg, idd_len + 1), 1, 1) IN ('1', '7') THEN SUBSTR(SUBSTR(dg, idd_len + 1), 1, 1) WHEN SUBSTR(SUBSTR(dg, idd_len + 1), 1, 2) IN ('20', '27', '30', '31', '32', '33', '34', '36', '39', '40', '41', '43', '44', '45', '46', '47', '48', '49', '51', '52', '53', '54', '55', '56', '57', '58', '60', '61', '62', '63', '64', '65', '66', '81', '82', '84', '86', '90', '91', '92', '93', '94', '95', '98') THEN SUBSTR(SUBSTR(dg, idd_len + 1), 1, 2) WHEN SUBSTR(SUBSTR(dg, idd_len + 1), 1, 3) IN ('211', '212', '213', '216', '218', '220', '221', '222', '223', '224', '225', '226', '227', '228', '229', '230', '231', '232', '233', '234', '235', '236', '237', '238', '239', '240', '241', '242', '243', '244', '245', '246', '247', '248', '249', '250', '251', '252', '253', '254', '255', '256', '257', '258', '260', '261', '262', '263', '264', '265', '266', '267', '268', '269', '290', '291', '297', '298', '299', '350', '351', '352', '353', '354', '355', '356', '357', '358', '359', '370', '371', '372', '373', '374', '375', '376', '377', '378', '380', '381', '382', '383', '385', '386', '387', '389', '420', '421', '423', '500', '501', '502', '503', '504', '505', '506', '507', '508', '509', '590', '591', '592', '593', '594', '595', '596', '597', '598', '599', '670', '672', '673', '674', '675', '676', '677', '678', '679', '680', '681', '682', '683', '685', '686', '687', '688', '689', '690', '691', '692', '800', '808', '850', '852', '853', '855', '856', '870', '878', '880', '881', '882', '883', '886', '888', '960', '961', '962', '963', '964', '965', '966', '967', '968', '970', '971', '972', '973', '974', '975', '976', '977', '979', '992', '993', '994', '995', '996', '998') THEN SUBSTR(SUBSTR(dg, idd_len + 1), 1, 3) END AS cc_idd,
+  CASE WHEN region_cc IS NOT NULL AND SUBSTR(dg, 1, LENGTH(region_cc)) = region_cc THEN SUBSTR(dg, LENGTH(region_cc) + 1) END AS p0
+FROM "CDP"."CUSTOMER__PH_PH_IDD";
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_P1" AS SELECT k.*, CASE WHEN r.npp IS NULL OR r.npp = '' OR k.p0 = '' OR NOT (REGEXP_INSTR(k.p0, '^(?:' || r.npp || ')') > 0) THEN k.p0 WHEN r.npt <> '' AND (REGEXP_INSTR(k.p0, r.probe) > 0) THEN REGEXP_REPLACE(k.p0, '^(?:' || r.npp || ')', r.npt, 1, 1) ELSE SUBSTR(k.p0, LENGTH(k.p0) - LENGTH(REGEXP_REPLACE(k.p0, '^(?:' || r.npp || ')', '', 1, 1)) + 1) END AS p_cand
+FROM "CDP"."CUSTOMER__PH_PH_CC" k LEFT JOIN "CDP"."CDP_PHONE_REGIONS_4BB521D638" r ON r.id = k.region;
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_P2" AS SELECT k.*, CASE WHEN k.p0 IS NULL THEN NULL ELSE CASE WHEN r.npp IS NOT NULL AND (REGEXP_INSTR(k.p0, '^(?:' || r.general || ')$') > 0) AND NOT (REGEXP_INSTR(k.p_cand, '^(?:' || r.general || ')$') > 0) THEN k.p0 ELSE k.p_cand END END AS p1,
+  CASE WHEN k.p0 IS NULL THEN FALSE ELSE (NOT STRPOS(r.local_lengths, ',' || CAST(LENGTH(k.dg) AS VARCHAR) || ',') > 0 AND r.min_length <> -1 AND LENGTH(k.dg) > r.max_length) END AS dg_too_long,
+  CASE WHEN k.p0 IS NULL THEN FALSE ELSE (REGEXP_INSTR(k.dg, '^(?:' || r.general || ')$') > 0) END AS dg_valid
+FROM "CDP"."CUSTOMER__PH_PH_P1" k LEFT JOIN "CDP"."CDP_PHONE_REGIONS_4BB521D638" r ON r.id = k.region;
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_P3" AS SELECT k.*, CASE WHEN k.p1 IS NULL THEN FALSE ELSE (REGEXP_INSTR(k.p1, '^(?:' || r.general || ')$') > 0) END AS p1_valid
+FROM "CDP"."CUSTOMER__PH_PH_P2" k LEFT JOIN "CDP"."CDP_PHONE_REGIONS_4BB521D638" r ON r.id = k.region;
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_PICK" AS SELECT raw, region, CASE WHEN LENGTH(raw) > 250 THEN 'too long' WHEN bad_ctx OR NOT viable THEN 'not a phone number' WHEN region = '' AND NOT has_plus THEN 'invalid country code' WHEN plus AND LENGTH(dg) <= 2 THEN 'too short after the international prefix' WHEN plus AND cc_plus IS NOT NULL THEN NULL WHEN idd AND LENGTH(after_idd) <= 2 THEN 'too short after the international prefix' WHEN idd AND cc_idd IS NULL THEN 'invalid country code' WHEN plus AND (CASE WHEN idd THEN cc_idd WHEN p0 IS NOT NULL AND ((NOT dg_valid AND p1_valid) OR dg_too_long) THEN region_cc END) IS NULL THEN 'invalid country code' WHEN region = '' AND (CASE WHEN idd THEN cc_idd WHEN p0 IS NOT NULL AND ((NOT dg_valid AND p1_valid) OR dg_too_long) THEN region_cc END) IS NULL THEN 'invalid country code' END AS reason0,
+  CASE WHEN plus AND cc_plus IS NOT NULL THEN cc_plus ELSE COALESCE(CASE WHEN idd THEN cc_idd WHEN p0 IS NOT NULL AND ((NOT dg_valid AND p1_valid) OR dg_too_long) THEN region_cc END, region_cc) END AS cc,
+  CASE WHEN plus AND cc_plus IS NOT NULL THEN SUBSTR(dg, LENGTH(cc_plus) + 1) ELSE COALESCE(CASE WHEN idd THEN SUBSTR(after_idd, LENGTH(cc_idd) + 1) WHEN p0 IS NOT NULL AND ((NOT dg_valid AND p1_valid) OR dg_too_long) THEN p1 END, dg) END AS n0,
+  ((plus AND cc_plus IS NOT NULL) OR (CASE WHEN idd THEN cc_idd WHEN p0 IS NOT NULL AND ((NOT dg_valid AND p1_valid) OR dg_too_long) THEN region_cc END) IS NOT NULL) AS cc_found
+FROM "CDP"."CUSTOMER__PH_PH_P3";
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_M" AS SELECT k.raw, k.region, k.reason0, k.cc, k.n0, COALESCE(mc.id, mr.id) AS meta_id
+FROM "CDP"."CUSTOMER__PH_PH_PICK" k LEFT JOIN "CDP"."CDP_PHONE_REGIONS_4BB521D638" mc ON k.cc_found AND mc.cc = k.cc AND mc.ord = 0
+LEFT JOIN "CDP"."CDP_PHONE_REGIONS_4BB521D638" mr ON NOT k.cc_found AND mr.id = k.region;
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_S1" AS SELECT k.raw, k.region, k.reason0, k.cc, k.n0, k.meta_id, CASE WHEN r.npp IS NULL OR r.npp = '' OR k.n0 = '' OR NOT (REGEXP_INSTR(k.n0, '^(?:' || r.npp || ')') > 0) THEN k.n0 WHEN r.npt <> '' AND (REGEXP_INSTR(k.n0, r.probe) > 0) THEN REGEXP_REPLACE(k.n0, '^(?:' || r.npp || ')', r.npt, 1, 1) ELSE SUBSTR(k.n0, LENGTH(k.n0) - LENGTH(REGEXP_REPLACE(k.n0, '^(?:' || r.npp || ')', '', 1, 1)) + 1) END AS n_cand
+FROM "CDP"."CUSTOMER__PH_PH_M" k LEFT JOIN "CDP"."CDP_PHONE_REGIONS_4BB521D638" r ON r.id = k.meta_id;
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_S2" AS SELECT k.raw, k.region, k.reason0, k.cc, k.n0, CASE WHEN r.npp IS NOT NULL AND (REGEXP_INSTR(k.n0, '^(?:' || r.general || ')$') > 0) AND NOT (REGEXP_INSTR(k.n_cand, '^(?:' || r.general || ')$') > 0) THEN k.n0 ELSE k.n_cand END AS n_strip, k.meta_id
+FROM "CDP"."CUSTOMER__PH_PH_S1" k LEFT JOIN "CDP"."CDP_PHONE_REGIONS_4BB521D638" r ON r.id = k.meta_id;
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_N" AS SELECT k.raw, k.region, k.cc,
+  COALESCE(k.reason0, CASE WHEN LENGTH(k.n0) < 2 THEN 'too short' END) AS reason1,
+  CASE WHEN r.id IS NOT NULL AND (NOT STRPOS(r.local_lengths, ',' || CAST(LENGTH(k.n_strip) AS VARCHAR) || ',') > 0 AND r.min_length <> -1 AND (LENGTH(k.n_strip) > r.max_length OR STRPOS(r.lengths, ',' || CAST(LENGTH(k.n_strip) AS VARCHAR) || ',') > 0)) THEN k.n_strip ELSE k.n0 END AS nsn
+FROM "CDP"."CUSTOMER__PH_PH_S2" k LEFT JOIN "CDP"."CDP_PHONE_REGIONS_4BB521D638" r ON r.id = k.meta_id;
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_LEN" AS SELECT raw, region, cc, nsn, COALESCE(reason1,
+  CASE WHEN LENGTH(nsn) < 2 THEN 'too short' WHEN LENGTH(nsn) > 17 THEN 'too long' END) AS reason
+FROM "CDP"."CUSTOMER__PH_PH_N";
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_CAND" AS SELECT k.raw, k.region, k.cc, k.nsn, k.reason, c.ord, c.nregions, c.leading_digits,
+  (((c.lengths = '' OR STRPOS(c.lengths, ',' || CAST(LENGTH(k.nsn) AS VARCHAR) || ',') > 0) AND (REGEXP_INSTR(k.nsn, '^(?:' || c.general || ')$') > 0)) AND ((c.t0 <> '' AND (c.t0_lengths = '' OR STRPOS(c.t0_lengths, ',' || CAST(LENGTH(k.nsn) AS VARCHAR) || ',') > 0) AND (REGEXP_INSTR(k.nsn, '^(?:' || c.t0 || ')$') > 0))
+    OR (c.t1 <> '' AND (c.t1_lengths = '' OR STRPOS(c.t1_lengths, ',' || CAST(LENGTH(k.nsn) AS VARCHAR) || ',') > 0) AND (REGEXP_INSTR(k.nsn, '^(?:' || c.t1 || ')$') > 0))
+    OR (c.t2 <> '' AND (c.t2_lengths = '' OR STRPOS(c.t2_lengths, ',' || CAST(LENGTH(k.nsn) AS VARCHAR) || ',') > 0) AND (REGEXP_INSTR(k.nsn, '^(?:' || c.t2 || ')$') > 0))
+    OR (c.t3 <> '' AND (c.t3_lengths = '' OR STRPOS(c.t3_lengths, ',' || CAST(LENGTH(k.nsn) AS VARCHAR) || ',') > 0) AND (REGEXP_INSTR(k.nsn, '^(?:' || c.t3 || ')$') > 0))
+    OR (c.t4 <> '' AND (c.t4_lengths = '' OR STRPOS(c.t4_lengths, ',' || CAST(LENGTH(k.nsn) AS VARCHAR) || ',') > 0) AND (REGEXP_INSTR(k.nsn, '^(?:' || c.t4 || ')$') > 0))
+    OR (c.t5 <> '' AND (c.t5_lengths = '' OR STRPOS(c.t5_lengths, ',' || CAST(LENGTH(k.nsn) AS VARCHAR) || ',') > 0) AND (REGEXP_INSTR(k.nsn, '^(?:' || c.t5 || ')$') > 0))
+    OR (c.t6 <> '' AND (c.t6_lengths = '' OR STRPOS(c.t6_lengths, ',' || CAST(LENGTH(k.nsn) AS VARCHAR) || ',') > 0) AND (REGEXP_INSTR(k.nsn, '^(?:' || c.t6 || ')$') > 0))
+    OR (c.t7 <> '' AND (c.t7_lengths = '' OR STRPOS(c.t7_lengths, ',' || CAST(LENGTH(k.nsn) AS VARCHAR) || ',') > 0) AND (REGEXP_INSTR(k.nsn, '^(?:' || c.t7 || ')$') > 0))
+    OR (c.t8 <> '' AND (c.t8_lengths = '' OR STRPOS(c.t8_lengths, ',' || CAST(LENGTH(k.nsn) AS VARCHAR) || ',') > 0) AND (REGEXP_INSTR(k.nsn, '^(?:' || c.t8 || ')$') > 0))
+    OR (c.t9 <> '' AND (c.t9_lengths = '' OR STRPOS(c.t9_lengths, ',' || CAST(LENGTH(k.nsn) AS VARCHAR) || ',') > 0) AND (REGEXP_INSTR(k.nsn, '^(?:' || c.t9 || ')$') > 0)))) AS ok
+FROM "CDP"."CUSTOMER__PH_PH_LEN" k LEFT JOIN "CDP"."CDP_PHONE_REGIONS_4BB521D638" c ON c.cc = k.cc AND k.reason IS NULL;
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_CLAIM" AS SELECT k.raw, k.region, k.cc, k.nsn, k.reason, k.ord, CASE WHEN k.ok THEN 1 ELSE 0 END AS ok,
+  CASE WHEN k.nregions = 1 THEN 1 WHEN k.leading_digits <> '' THEN CASE WHEN (REGEXP_INSTR(k.nsn, '^(?:' || k.leading_digits || ')') > 0) THEN 1 ELSE 0 END WHEN k.ok THEN 1 ELSE 0 END AS claim
+FROM "CDP"."CUSTOMER__PH_PH_CAND" k;
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_VALID" AS SELECT raw, region, MIN(cc) AS cc, MIN(nsn) AS nsn, MIN(reason) AS reason,
+  MIN(CASE WHEN claim = 1 THEN ord END) AS chosen, MIN(CASE WHEN claim = 1 AND ok = 1 THEN ord END) AS chosen_ok
+FROM "CDP"."CUSTOMER__PH_PH_CLAIM"
+GROUP BY raw, region;
+--   -- store them in the phone map
+INSERT INTO "CDP"."CUSTOMER_PHONE_MAP_SHOP_CUSTOMERS_4BB521D638" (raw, region, e164, reason)
+SELECT raw, region, e164, reason FROM (
+SELECT k.raw, k.region,
+  CASE WHEN k.reason IS NULL AND (k.chosen IS NOT NULL AND k.chosen = k.chosen_ok) THEN '+' || k.cc || k.nsn END AS e164,
+  CASE WHEN k.reason IS NOT NULL THEN k.reason WHEN (k.chosen IS NOT NULL AND k.chosen = k.chosen_ok) THEN NULL WHEN mc.id IS NULL THEN 'invalid country code' ELSE 'invalid number for ' || CASE WHEN mc.id LIKE '001:%' THEN '+' || k.cc ELSE mc.id END END AS reason
+FROM "CDP"."CUSTOMER__PH_PH_VALID" k LEFT JOIN "CDP"."CDP_PHONE_REGIONS_4BB521D638" mc ON mc.cc = k.cc AND mc.ord = 0
+) AS normalized;
+--   -- drop the scratch tables
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_IN";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_CTX";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_CTX2";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_NAT";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_NAT2";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_EXT";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_NN";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_REST";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_D";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_IDD";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_CC";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_P1";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_P2";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_P3";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_PICK";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_M";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_S1";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_S2";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_N";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_LEN";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_CAND";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_CLAIM";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_VALID";
+-- end repeat
 -- view over the source with normalized identifiers
 CREATE OR REPLACE VIEW "CDP"."CUSTOMER_SRC_SHOP_CUSTOMERS" COPY GRANTS AS SELECT
+  v.*,
+  pm_2.e164 AS "_CDP_ID_2",
+  CASE WHEN v."_CDP_RAW_2" IS NULL OR v."_CDP_RAW_2" = '' THEN NULL WHEN TRIM(v."_CDP_RAW_2", '	
+                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN pm_2.raw IS NULL THEN 'not normalized yet: run the source node' WHEN pm_2.reason IN ('too short', 'too long', 'too short after the international prefix') AND v."_CDP_REGION_2" <> '' THEN pm_2.reason || ' for ' || v."_CDP_REGION_2" ELSE pm_2.reason END AS "_CDP_INVALID_2"
+FROM (
+SELECT
   src.*,
   CAST(src."SIGNUP_AT" AS TIMESTAMP_NTZ) AS "_CDP_TS",
   NULLIF(TRIM(CAST(src."CUSTOMER_ID" AS VARCHAR), '	
@@ -60,11 +359,11 @@ CREATE OR REPLACE VIEW "CDP"."CUSTOMER_SRC_SHOP_CUSTOMERS" COPY GRANTS AS SELECT
                   　᠎​‌‍⁠﻿]+\\.[^@	
                   　᠎​‌‍⁠﻿]+$') > 0) THEN LOWER(TRANSLATE(TRIM(CAST(src."EMAIL" AS VARCHAR), '	
                   　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')) END IS NULL THEN 'not an email' END AS "_CDP_INVALID_1",
-  CASE WHEN LENGTH(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '')) < 6 THEN NULL WHEN TRIM(CAST(src."PHONE" AS VARCHAR)) LIKE '+%' THEN '+' || REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') WHEN REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') LIKE '00%' THEN '+' || SUBSTR(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', ''), 3) WHEN REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') LIKE '0%' THEN '+33' || SUBSTR(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', ''), 2) WHEN LENGTH(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '')) >= 11 AND REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') LIKE '33%' THEN '+' || REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') ELSE '+33' || REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') END AS "_CDP_ID_2",
   CAST(src."PHONE" AS VARCHAR) AS "_CDP_RAW_2",
-  CASE WHEN CAST(src."PHONE" AS VARCHAR) IS NULL OR CAST(src."PHONE" AS VARCHAR) = '' THEN NULL WHEN TRIM(CAST(src."PHONE" AS VARCHAR), '	
-                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN CASE WHEN LENGTH(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '')) < 6 THEN NULL WHEN TRIM(CAST(src."PHONE" AS VARCHAR)) LIKE '+%' THEN '+' || REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') WHEN REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') LIKE '00%' THEN '+' || SUBSTR(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', ''), 3) WHEN REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') LIKE '0%' THEN '+33' || SUBSTR(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', ''), 2) WHEN LENGTH(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '')) >= 11 AND REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') LIKE '33%' THEN '+' || REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') ELSE '+33' || REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') END IS NULL THEN 'fewer than 6 digits' END AS "_CDP_INVALID_2"
-FROM "CDP"."SEED_SHOP_CUSTOMERS" AS src;
+  'FR' AS "_CDP_REGION_2"
+FROM "CDP"."SEED_SHOP_CUSTOMERS" AS src
+) AS v
+LEFT JOIN "CDP"."CUSTOMER_PHONE_MAP_SHOP_CUSTOMERS_4BB521D638" AS pm_2 ON pm_2.raw = v."_CDP_RAW_2" AND pm_2.region = v."_CDP_REGION_2";
 
 -- node: source.orders (models/sources.yml:38)
 -- view over the source with normalized identifiers
@@ -102,8 +401,149 @@ from cdp.seed_orders
 ) AS src;
 
 -- node: source.pos_transactions (models/sources.yml:56)
+-- the phone map of the source: one row per (value, region)
+CREATE TABLE IF NOT EXISTS "CDP"."CUSTOMER_PHONE_MAP_POS_TRANSACTIONS_4BB521D638" (raw VARCHAR, region VARCHAR, e164 VARCHAR, reason VARCHAR);
+-- repeat: phone numbers of pos_transactions not in the map
+--   while (SELECT COUNT(*) FROM (
+SELECT DISTINCT raw, region FROM (
+SELECT CAST(src."PHONE" AS VARCHAR) AS raw, 'FR' AS region FROM "CDP"."SEED_POS_TRANSACTIONS" AS src
+) AS pairs
+WHERE raw IS NOT NULL AND TRIM(raw, '	
+                  　᠎​‌‍⁠﻿') <> ''
+  AND NOT EXISTS (SELECT 1 FROM "CDP"."CUSTOMER_PHONE_MAP_POS_TRANSACTIONS_4BB521D638" AS known WHERE known.raw = pairs.raw AND known.region = pairs.region)
+) AS n) > 0, at most 1 rounds
+--   -- normalize the new phone numbers (libphonenumber's parse, in SQL)
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_IN" AS SELECT raw, COALESCE(region, '') AS region, TRANSLATE(raw, '٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹０１２３４５６７８９', '012345678901234567890123456789') AS s
+FROM (
+SELECT DISTINCT raw, region FROM (
+SELECT CAST(src."PHONE" AS VARCHAR) AS raw, 'FR' AS region FROM "CDP"."SEED_POS_TRANSACTIONS" AS src
+) AS pairs
+WHERE raw IS NOT NULL AND TRIM(raw, '	
+                  　᠎​‌‍⁠﻿') <> ''
+  AND NOT EXISTS (SELECT 1 FROM "CDP"."CUSTOMER_PHONE_MAP_POS_TRANSACTIONS_4BB521D638" AS known WHERE known.raw = pairs.raw AND known.region = pairs.region)
+) AS fresh;
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_CTX" AS SELECT raw, region, s, STRPOS(s, ';phone-context=') AS pc, STRPOS(s, 'tel:') AS tel,
+  CASE WHEN STRPOS(s, ';phone-context=') > 0 THEN SUBSTR(s, STRPOS(s, ';phone-context=') + 15) END AS ctx_tail
+FROM "CDP"."CUSTOMER__PH_PH_IN";
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_CTX2" AS SELECT raw, region, s, pc, tel,
+  CASE WHEN STRPOS(ctx_tail, ';') > 0 THEN SUBSTR(ctx_tail, 1, STRPOS(ctx_tail, ';') - 1) ELSE ctx_tail END AS ctx
+FROM "CDP"."CUSTOMER__PH_PH_CTX";
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_NAT" AS SELECT raw, region,
+  (pc > 0 AND (ctx IS NULL OR ctx = '' OR NOT ((REGEXP_INSTR(ctx, '^\\+(?:[0-9]|[-.()])*[0-9](?:[0-9]|[-.()])*$') > 0) OR (REGEXP_INSTR(ctx, '^(?:[a-zA-Z0-9]+(?:-*[a-zA-Z0-9])*\\.)*[a-zA-Z]+(?:-*[a-zA-Z0-9])*\\.?$') > 0)))) AS bad_ctx,
+  CASE WHEN pc > 1 THEN CASE WHEN ctx LIKE '+%' THEN ctx ELSE '' END || SUBSTR(s, CASE WHEN tel > 0 AND tel < pc THEN tel + 4 ELSE 1 END, pc - (CASE WHEN tel > 0 AND tel < pc THEN tel + 4 ELSE 1 END))
+    ELSE CASE WHEN (REGEXP_INSTR(s, '[+＋0-9]') > 0) THEN REGEXP_REPLACE(REGEXP_REPLACE(s, '^[^+＋0-9]+', ''), '[\\\\/] *x(?:.|\\n)*$', '') ELSE '' END END AS nn0
+FROM "CDP"."CUSTOMER__PH_PH_CTX2";
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_NAT2" AS SELECT raw, region, bad_ctx,
+  CASE WHEN STRPOS(nn0, ';isub=') > 1 THEN SUBSTR(nn0, 1, STRPOS(nn0, ';isub=') - 1) ELSE nn0 END AS nn1
+FROM "CDP"."CUSTOMER__PH_PH_NAT";
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_EXT" AS SELECT raw, region, bad_ctx, nn1, (LENGTH(nn1) >= 2 AND (REGEXP_INSTR(LOWER(TRANSLATE(nn1, 'İΣ', 'iσ')), '^(?:[0-9]{2}|[+＋]*(?:[-x‐-―−ー－-／  ­​⁠　()（）［］.\\[\\]/~⁓∼～*]*[0-9]){3,}[-x‐-―−ー－-／  ­​⁠　()（）［］.\\[\\]/~⁓∼～*a-z0-9]*(?:;ext=[0-9]{1,20}|[  	,]*(?:e?xt(?:ensi(?:ó?|ó))?n?|ｅ?ｘｔｎ?|доб|anexo)[:.．]?[  	,-]*[0-9]{1,20}#?|[  	,]*(?:[xｘ#＃~～]|int|ｉｎｔ)[:.．]?[  	,-]*[0-9]{1,9}#?|[- ]+[0-9]{1,6}#|[  	]*(?:,{2}|;)[:.．]?[  	,-]*[0-9]{1,15}#?|[  	]*,+[:.．]?[  	,-]*[0-9]{1,9}#?)?)$') > 0)) AS viable,
+  LENGTH(REGEXP_REPLACE(LOWER(TRANSLATE(nn1, 'İΣ', 'iσ')), '(?:;ext=[0-9]{1,20}|[  	,]*(?:e?xt(?:ensi(?:ó?|ó))?n?|ｅ?ｘｔｎ?|доб|anexo)[:.．]?[  	,-]*[0-9]{1,20}#?|[  	,]*(?:[xｘ#＃~～]|int|ｉｎｔ)[:.．]?[  	,-]*[0-9]{1,9}#?|[- ]+[0-9]{1,6}#|[  	]*(?:,{2}|;)[:.．]?[  	,-]*[0-9]{1,15}#?|[  	]*,+[:.．]?[  	,-]*[0-9]{1,9}#?)$', '')) AS ext_at
+FROM "CDP"."CUSTOMER__PH_PH_NAT2";
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_NN" AS SELECT raw, region, bad_ctx, viable, (REGEXP_INSTR(nn1, '[+＋]') > 0) AS has_plus,
+  CASE WHEN ext_at < LENGTH(nn1) AND (LENGTH(SUBSTR(nn1, 1, ext_at)) >= 2 AND (REGEXP_INSTR(LOWER(TRANSLATE(SUBSTR(nn1, 1, ext_at), 'İΣ', 'iσ')), '^(?:[0-9]{2}|[+＋]*(?:[-x‐-―−ー－-／  ­​⁠　()（）［］.\\[\\]/~⁓∼～*]*[0-9]){3,}[-x‐-―−ー－-／  ­​⁠　()（）［］.\\[\\]/~⁓∼～*a-z0-9]*(?:;ext=[0-9]{1,20}|[  	,]*(?:e?xt(?:ensi(?:ó?|ó))?n?|ｅ?ｘｔｎ?|доб|anexo)[:.．]?[  	,-]*[0-9]{1,20}#?|[  	,]*(?:[xｘ#＃~～]|int|ｉｎｔ)[:.．]?[  	,-]*[0-9]{1,9}#?|[- ]+[0-9]{1,6}#|[  	]*(?:,{2}|;)[:.．]?[  	,-]*[0-9]{1,15}#?|[  	]*,+[:.．]?[  	,-]*[0-9]{1,9}#?)?)$') > 0)) THEN SUBSTR(nn1, 1, ext_at) ELSE nn1 END AS nn
+FROM "CDP"."CUSTOMER__PH_PH_EXT";
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_REST" AS SELECT raw, region, bad_ctx, viable, has_plus, (REGEXP_INSTR(nn, '^[+＋]') > 0) AS plus,
+  REGEXP_REPLACE(nn, '^[+＋]+', '') AS rest
+FROM "CDP"."CUSTOMER__PH_PH_NN";
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_D" AS SELECT raw, region, bad_ctx, viable, has_plus, plus,
+  REGEXP_REPLACE(CASE WHEN (STRPOS(rest, '
+') = 0 AND LENGTH(REGEXP_REPLACE(rest, '[^A-Za-z]', '')) >= 3) THEN TRANSLATE(rest, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', '2223334445556667777888999922233344455566677778889999') ELSE rest END, '[^0-9]', '') AS dg
+FROM "CDP"."CUSTOMER__PH_PH_REST";
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_IDD" AS SELECT k.raw, k.region, k.bad_ctx, k.viable, k.has_plus, k.plus, k.dg, r.cc AS region_cc,
+  CASE WHEN r.idd IS NOT NULL AND r.idd <> '' THEN LENGTH(dg) - LENGTH(REGEXP_REPLACE(dg, '^(?:' || r.idd || ')', '', 1, 1)) ELSE 0 END AS idd_len
+FROM "CDP"."CUSTOMER__PH_PH_D" k LEFT JOIN "CDP"."CDP_PHONE_REGIONS_4BB521D638" r ON r.id = k.region;
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_CC" AS SELECT raw, region, bad_ctx, viable, has_plus, plus, dg, region_cc,
+  (idd_len > 0 AND SUBSTR(dg, idd_len + 1, 1) <> '0') AS idd, SUBSTR(dg, idd_len + 1) AS after_idd,
+  CASE WHEN SUBSTR(dg, 1, 1) IN ('1', '7') THEN SUBSTR(dg, 1, 1) WHEN SUBSTR(dg, 1, 2) IN ('20', '27', '30', '31', '32', '33', '34', '36', '39', '40', '41', '43', '44', '45', '46', '47', '48', '49', '51', '52', '53', '54', '55', '56', '57', '58', '60', '61', '62', '63', '64', '65', '66', '81', '82', '84', '86', '90', '91', '92', '93', '94', '95', '98') THEN SUBSTR(dg, 1, 2) WHEN SUBSTR(dg, 1, 3) IN ('211', '212', '213', '216', '218', '220', '221', '222', '223', '224', '225', '226', '227', '228', '229', '230', '231', '232', '233', '234', '235', '236', '237', '238', '239', '240', '241', '242', '243', '244', '245', '246', '247', '248', '249', '250', '251', '252', '253', '254', '255', '256', '257', '258', '260', '261', '262', '263', '264', '265', '266', '267', '268', '269', '290', '291', '297', '298', '299', '350', '351', '352', '353', '354', '355', '356', '357', '358', '359', '370', '371', '372', '373', '374', '375', '376', '377', '378', '380', '381', '382', '383', '385', '386', '387', '389', '420', '421', '423', '500', '501', '502', '503', '504', '505', '506', '507', '508', '509', '590', '591', '592', '593', '594', '595', '596', '597', '598', '599', '670', '672', '673', '674', '675', '676', '677', '678', '679', '680', '681', '682', '683', '685', '686', '687', '688', '689', '690', '691', '692', '800', '808', '850', '852', '853', '855', '856', '870', '878', '880', '881', '882', '883', '886', '888', '960', '961', '962', '963', '964', '965', '966', '967', '968', '970', '971', '972', '973', '974', '975', '976', '977', '979', '992', '993', '994', '995', '996', '998') THEN SUBSTR(dg, 1, 3) END AS cc_plus, CASE WHEN SUBSTR(SUBSTR(dg, idd_len + 1), 1, 1) IN ('1', '7') THEN SUBSTR(SUBSTR(dg, idd_len + 1), 1, 1) WHEN SUBSTR(SUBSTR(dg, idd_len + 1), 1, 2) IN ('20', '27', '30', '31', '32', '33', '34', '36', '39', '40', '41', '43', '44', '45', '46', '47', '48', '49', '51', '52', '53', '54', '55', '56', '57', '58', '60', '61', '62', '63', '64', '65', '66', '81', '82', '84', '86', '90', '91', '92', '93', '94', '95', '98') THEN SUBSTR(SUBSTR(dg, idd_len + 1), 1, 2) WHEN SUBSTR(SUBSTR(dg, idd_len + 1), 1, 3) IN ('211', '212', '213', '216', '218', '220', '221', '222', '223', '224', '225', '226', '227', '228', '229', '230', '231', '232', '233', '234', '235', '236', '237', '238', '239', '240', '241', '242', '243', '244', '245', '246', '247', '248', '249', '250', '251', '252', '253', '254', '255', '256', '257', '258', '260', '261', '262', '263', '264', '265', '266', '267', '268', '269', '290', '291', '297', '298', '299', '350', '351', '352', '353', '354', '355', '356', '357', '358', '359', '370', '371', '372', '373', '374', '375', '376', '377', '378', '380', '381', '382', '383', '385', '386', '387', '389', '420', '421', '423', '500', '501', '502', '503', '504', '505', '506', '507', '508', '509', '590', '591', '592', '593', '594', '595', '596', '597', '598', '599', '670', '672', '673', '674', '675', '676', '677', '678', '679', '680', '681', '682', '683', '685', '686', '687', '688', '689', '690', '691', '692', '800', '808', '850', '852', '853', '855', '856', '870', '878', '880', '881', '882', '883', '886', '888', '960', '961', '962', '963', '964', '965', '966', '967', '968', '970', '971', '972', '973', '974', '975', '976', '977', '979', '992', '993', '994', '995', '996', '998') THEN SUBSTR(SUBSTR(dg, idd_len + 1), 1, 3) END AS cc_idd,
+  CASE WHEN region_cc IS NOT NULL AND SUBSTR(dg, 1, LENGTH(region_cc)) = region_cc THEN SUBSTR(dg, LENGTH(region_cc) + 1) END AS p0
+FROM "CDP"."CUSTOMER__PH_PH_IDD";
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_P1" AS SELECT k.*, CASE WHEN r.npp IS NULL OR r.npp = '' OR k.p0 = '' OR NOT (REGEXP_INSTR(k.p0, '^(?:' || r.npp || ')') > 0) THEN k.p0 WHEN r.npt <> '' AND (REGEXP_INSTR(k.p0, r.probe) > 0) THEN REGEXP_REPLACE(k.p0, '^(?:' || r.npp || ')', r.npt, 1, 1) ELSE SUBSTR(k.p0, LENGTH(k.p0) - LENGTH(REGEXP_REPLACE(k.p0, '^(?:' || r.npp || ')', '', 1, 1)) + 1) END AS p_cand
+FROM "CDP"."CUSTOMER__PH_PH_CC" k LEFT JOIN "CDP"."CDP_PHONE_REGIONS_4BB521D638" r ON r.id = k.region;
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_P2" AS SELECT k.*, CASE WHEN k.p0 IS NULL THEN NULL ELSE CASE WHEN r.npp IS NOT NULL AND (REGEXP_INSTR(k.p0, '^(?:' || r.general || ')$') > 0) AND NOT (REGEXP_INSTR(k.p_cand, '^(?:' || r.general || ')$') > 0) THEN k.p0 ELSE k.p_cand END END AS p1,
+  CASE WHEN k.p0 IS NULL THEN FALSE ELSE (NOT STRPOS(r.local_lengths, ',' || CAST(LENGTH(k.dg) AS VARCHAR) || ',') > 0 AND r.min_length <> -1 AND LENGTH(k.dg) > r.max_length) END AS dg_too_long,
+  CASE WHEN k.p0 IS NULL THEN FALSE ELSE (REGEXP_INSTR(k.dg, '^(?:' || r.general || ')$') > 0) END AS dg_valid
+FROM "CDP"."CUSTOMER__PH_PH_P1" k LEFT JOIN "CDP"."CDP_PHONE_REGIONS_4BB521D638" r ON r.id = k.region;
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_P3" AS SELECT k.*, CASE WHEN k.p1 IS NULL THEN FALSE ELSE (REGEXP_INSTR(k.p1, '^(?:' || r.general || ')$') > 0) END AS p1_valid
+FROM "CDP"."CUSTOMER__PH_PH_P2" k LEFT JOIN "CDP"."CDP_PHONE_REGIONS_4BB521D638" r ON r.id = k.region;
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_PICK" AS SELECT raw, region, CASE WHEN LENGTH(raw) > 250 THEN 'too long' WHEN bad_ctx OR NOT viable THEN 'not a phone number' WHEN region = '' AND NOT has_plus THEN 'invalid country code' WHEN plus AND LENGTH(dg) <= 2 THEN 'too short after the international prefix' WHEN plus AND cc_plus IS NOT NULL THEN NULL WHEN idd AND LENGTH(after_idd) <= 2 THEN 'too short after the international prefix' WHEN idd AND cc_idd IS NULL THEN 'invalid country code' WHEN plus AND (CASE WHEN idd THEN cc_idd WHEN p0 IS NOT NULL AND ((NOT dg_valid AND p1_valid) OR dg_too_long) THEN region_cc END) IS NULL THEN 'invalid country code' WHEN region = '' AND (CASE WHEN idd THEN cc_idd WHEN p0 IS NOT NULL AND ((NOT dg_valid AND p1_valid) OR dg_too_long) THEN region_cc END) IS NULL THEN 'invalid country code' END AS reason0,
+  CASE WHEN plus AND cc_plus IS NOT NULL THEN cc_plus ELSE COALESCE(CASE WHEN idd THEN cc_idd WHEN p0 IS NOT NULL AND ((NOT dg_valid AND p1_valid) OR dg_too_long) THEN region_cc END, region_cc) END AS cc,
+  CASE WHEN plus AND cc_plus IS NOT NULL THEN SUBSTR(dg, LENGTH(cc_plus) + 1) ELSE COALESCE(CASE WHEN idd THEN SUBSTR(after_idd, LENGTH(cc_idd) + 1) WHEN p0 IS NOT NULL AND ((NOT dg_valid AND p1_valid) OR dg_too_long) THEN p1 END, dg) END AS n0,
+  ((plus AND cc_plus IS NOT NULL) OR (CASE WHEN idd THEN cc_idd WHEN p0 IS NOT NULL AND ((NOT dg_valid AND p1_valid) OR dg_too_long) THEN region_cc END) IS NOT NULL) AS cc_found
+FROM "CDP"."CUSTOMER__PH_PH_P3";
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_M" AS SELECT k.raw, k.region, k.reason0, k.cc, k.n0, COALESCE(mc.id, mr.id) AS meta_id
+FROM "CDP"."CUSTOMER__PH_PH_PICK" k LEFT JOIN "CDP"."CDP_PHONE_REGIONS_4BB521D638" mc ON k.cc_found AND mc.cc = k.cc AND mc.ord = 0
+LEFT JOIN "CDP"."CDP_PHONE_REGIONS_4BB521D638" mr ON NOT k.cc_found AND mr.id = k.region;
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_S1" AS SELECT k.raw, k.region, k.reason0, k.cc, k.n0, k.meta_id, CASE WHEN r.npp IS NULL OR r.npp = '' OR k.n0 = '' OR NOT (REGEXP_INSTR(k.n0, '^(?:' || r.npp || ')') > 0) THEN k.n0 WHEN r.npt <> '' AND (REGEXP_INSTR(k.n0, r.probe) > 0) THEN REGEXP_REPLACE(k.n0, '^(?:' || r.npp || ')', r.npt, 1, 1) ELSE SUBSTR(k.n0, LENGTH(k.n0) - LENGTH(REGEXP_REPLACE(k.n0, '^(?:' || r.npp || ')', '', 1, 1)) + 1) END AS n_cand
+FROM "CDP"."CUSTOMER__PH_PH_M" k LEFT JOIN "CDP"."CDP_PHONE_REGIONS_4BB521D638" r ON r.id = k.meta_id;
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_S2" AS SELECT k.raw, k.region, k.reason0, k.cc, k.n0, CASE WHEN r.npp IS NOT NULL AND (REGEXP_INSTR(k.n0, '^(?:' || r.general || ')$') > 0) AND NOT (REGEXP_INSTR(k.n_cand, '^(?:' || r.general || ')$') > 0) THEN k.n0 ELSE k.n_cand END AS n_strip, k.meta_id
+FROM "CDP"."CUSTOMER__PH_PH_S1" k LEFT JOIN "CDP"."CDP_PHONE_REGIONS_4BB521D638" r ON r.id = k.meta_id;
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_N" AS SELECT k.raw, k.region, k.cc,
+  COALESCE(k.reason0, CASE WHEN LENGTH(k.n0) < 2 THEN 'too short' END) AS reason1,
+  CASE WHEN r.id IS NOT NULL AND (NOT STRPOS(r.local_lengths, ',' || CAST(LENGTH(k.n_strip) AS VARCHAR) || ',') > 0 AND r.min_length <> -1 AND (LENGTH(k.n_strip) > r.max_length OR STRPOS(r.lengths, ',' || CAST(LENGTH(k.n_strip) AS VARCHAR) || ',') > 0)) THEN k.n_strip ELSE k.n0 END AS nsn
+FROM "CDP"."CUSTOMER__PH_PH_S2" k LEFT JOIN "CDP"."CDP_PHONE_REGIONS_4BB521D638" r ON r.id = k.meta_id;
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_LEN" AS SELECT raw, region, cc, nsn, COALESCE(reason1,
+  CASE WHEN LENGTH(nsn) < 2 THEN 'too short' WHEN LENGTH(nsn) > 17 THEN 'too long' END) AS reason
+FROM "CDP"."CUSTOMER__PH_PH_N";
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_CAND" AS SELECT k.raw, k.region, k.cc, k.nsn, k.reason, c.ord, c.nregions, c.leading_digits,
+  (((c.lengths = '' OR STRPOS(c.lengths, ',' || CAST(LENGTH(k.nsn) AS VARCHAR) || ',') > 0) AND (REGEXP_INSTR(k.nsn, '^(?:' || c.general || ')$') > 0)) AND ((c.t0 <> '' AND (c.t0_lengths = '' OR STRPOS(c.t0_lengths, ',' || CAST(LENGTH(k.nsn) AS VARCHAR) || ',') > 0) AND (REGEXP_INSTR(k.nsn, '^(?:' || c.t0 || ')$') > 0))
+    OR (c.t1 <> '' AND (c.t1_lengths = '' OR STRPOS(c.t1_lengths, ',' || CAST(LENGTH(k.nsn) AS VARCHAR) || ',') > 0) AND (REGEXP_INSTR(k.nsn, '^(?:' || c.t1 || ')$') > 0))
+    OR (c.t2 <> '' AND (c.t2_lengths = '' OR STRPOS(c.t2_lengths, ',' || CAST(LENGTH(k.nsn) AS VARCHAR) || ',') > 0) AND (REGEXP_INSTR(k.nsn, '^(?:' || c.t2 || ')$') > 0))
+    OR (c.t3 <> '' AND (c.t3_lengths = '' OR STRPOS(c.t3_lengths, ',' || CAST(LENGTH(k.nsn) AS VARCHAR) || ',') > 0) AND (REGEXP_INSTR(k.nsn, '^(?:' || c.t3 || ')$') > 0))
+    OR (c.t4 <> '' AND (c.t4_lengths = '' OR STRPOS(c.t4_lengths, ',' || CAST(LENGTH(k.nsn) AS VARCHAR) || ',') > 0) AND (REGEXP_INSTR(k.nsn, '^(?:' || c.t4 || ')$') > 0))
+    OR (c.t5 <> '' AND (c.t5_lengths = '' OR STRPOS(c.t5_lengths, ',' || CAST(LENGTH(k.nsn) AS VARCHAR) || ',') > 0) AND (REGEXP_INSTR(k.nsn, '^(?:' || c.t5 || ')$') > 0))
+    OR (c.t6 <> '' AND (c.t6_lengths = '' OR STRPOS(c.t6_lengths, ',' || CAST(LENGTH(k.nsn) AS VARCHAR) || ',') > 0) AND (REGEXP_INSTR(k.nsn, '^(?:' || c.t6 || ')$') > 0))
+    OR (c.t7 <> '' AND (c.t7_lengths = '' OR STRPOS(c.t7_lengths, ',' || CAST(LENGTH(k.nsn) AS VARCHAR) || ',') > 0) AND (REGEXP_INSTR(k.nsn, '^(?:' || c.t7 || ')$') > 0))
+    OR (c.t8 <> '' AND (c.t8_lengths = '' OR STRPOS(c.t8_lengths, ',' || CAST(LENGTH(k.nsn) AS VARCHAR) || ',') > 0) AND (REGEXP_INSTR(k.nsn, '^(?:' || c.t8 || ')$') > 0))
+    OR (c.t9 <> '' AND (c.t9_lengths = '' OR STRPOS(c.t9_lengths, ',' || CAST(LENGTH(k.nsn) AS VARCHAR) || ',') > 0) AND (REGEXP_INSTR(k.nsn, '^(?:' || c.t9 || ')$') > 0)))) AS ok
+FROM "CDP"."CUSTOMER__PH_PH_LEN" k LEFT JOIN "CDP"."CDP_PHONE_REGIONS_4BB521D638" c ON c.cc = k.cc AND k.reason IS NULL;
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_CLAIM" AS SELECT k.raw, k.region, k.cc, k.nsn, k.reason, k.ord, CASE WHEN k.ok THEN 1 ELSE 0 END AS ok,
+  CASE WHEN k.nregions = 1 THEN 1 WHEN k.leading_digits <> '' THEN CASE WHEN (REGEXP_INSTR(k.nsn, '^(?:' || k.leading_digits || ')') > 0) THEN 1 ELSE 0 END WHEN k.ok THEN 1 ELSE 0 END AS claim
+FROM "CDP"."CUSTOMER__PH_PH_CAND" k;
+CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_VALID" AS SELECT raw, region, MIN(cc) AS cc, MIN(nsn) AS nsn, MIN(reason) AS reason,
+  MIN(CASE WHEN claim = 1 THEN ord END) AS chosen, MIN(CASE WHEN claim = 1 AND ok = 1 THEN ord END) AS chosen_ok
+FROM "CDP"."CUSTOMER__PH_PH_CLAIM"
+GROUP BY raw, region;
+--   -- store them in the phone map
+INSERT INTO "CDP"."CUSTOMER_PHONE_MAP_POS_TRANSACTIONS_4BB521D638" (raw, region, e164, reason)
+SELECT raw, region, e164, reason FROM (
+SELECT k.raw, k.region,
+  CASE WHEN k.reason IS NULL AND (k.chosen IS NOT NULL AND k.chosen = k.chosen_ok) THEN '+' || k.cc || k.nsn END AS e164,
+  CASE WHEN k.reason IS NOT NULL THEN k.reason WHEN (k.chosen IS NOT NULL AND k.chosen = k.chosen_ok) THEN NULL WHEN mc.id IS NULL THEN 'invalid country code' ELSE 'invalid number for ' || CASE WHEN mc.id LIKE '001:%' THEN '+' || k.cc ELSE mc.id END END AS reason
+FROM "CDP"."CUSTOMER__PH_PH_VALID" k LEFT JOIN "CDP"."CDP_PHONE_REGIONS_4BB521D638" mc ON mc.cc = k.cc AND mc.ord = 0
+) AS normalized;
+--   -- drop the scratch tables
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_IN";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_CTX";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_CTX2";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_NAT";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_NAT2";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_EXT";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_NN";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_REST";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_D";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_IDD";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_CC";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_P1";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_P2";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_P3";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_PICK";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_M";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_S1";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_S2";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_N";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_LEN";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_CAND";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_CLAIM";
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__PH_PH_VALID";
+-- end repeat
 -- view over the source with normalized identifiers
 CREATE OR REPLACE VIEW "CDP"."CUSTOMER_SRC_POS_TRANSACTIONS" COPY GRANTS AS SELECT
+  v.*,
+  pm_2.e164 AS "_CDP_ID_2",
+  CASE WHEN v."_CDP_RAW_2" IS NULL OR v."_CDP_RAW_2" = '' THEN NULL WHEN TRIM(v."_CDP_RAW_2", '	
+                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN pm_2.raw IS NULL THEN 'not normalized yet: run the source node' WHEN pm_2.reason IN ('too short', 'too long', 'too short after the international prefix') AND v."_CDP_REGION_2" <> '' THEN pm_2.reason || ' for ' || v."_CDP_REGION_2" ELSE pm_2.reason END AS "_CDP_INVALID_2"
+FROM (
+SELECT
   src.*,
   CAST(src."OCCURRED_AT" AS TIMESTAMP_NTZ) AS "_CDP_TS",
   NULLIF(LOWER(TRANSLATE(TRIM(CAST(src."LOYALTY_CARD" AS VARCHAR), '	
@@ -126,11 +566,11 @@ CREATE OR REPLACE VIEW "CDP"."CUSTOMER_SRC_POS_TRANSACTIONS" COPY GRANTS AS SELE
                   　᠎​‌‍⁠﻿]+\\.[^@	
                   　᠎​‌‍⁠﻿]+$') > 0) THEN LOWER(TRANSLATE(TRIM(CAST(src."EMAIL" AS VARCHAR), '	
                   　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')) END IS NULL THEN 'not an email' END AS "_CDP_INVALID_1",
-  CASE WHEN LENGTH(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '')) < 6 THEN NULL WHEN TRIM(CAST(src."PHONE" AS VARCHAR)) LIKE '+%' THEN '+' || REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') WHEN REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') LIKE '00%' THEN '+' || SUBSTR(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', ''), 3) WHEN REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') LIKE '0%' THEN '+33' || SUBSTR(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', ''), 2) WHEN LENGTH(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '')) >= 11 AND REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') LIKE '33%' THEN '+' || REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') ELSE '+33' || REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') END AS "_CDP_ID_2",
   CAST(src."PHONE" AS VARCHAR) AS "_CDP_RAW_2",
-  CASE WHEN CAST(src."PHONE" AS VARCHAR) IS NULL OR CAST(src."PHONE" AS VARCHAR) = '' THEN NULL WHEN TRIM(CAST(src."PHONE" AS VARCHAR), '	
-                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN CASE WHEN LENGTH(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '')) < 6 THEN NULL WHEN TRIM(CAST(src."PHONE" AS VARCHAR)) LIKE '+%' THEN '+' || REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') WHEN REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') LIKE '00%' THEN '+' || SUBSTR(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', ''), 3) WHEN REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') LIKE '0%' THEN '+33' || SUBSTR(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', ''), 2) WHEN LENGTH(REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '')) >= 11 AND REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') LIKE '33%' THEN '+' || REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') ELSE '+33' || REGEXP_REPLACE(CAST(src."PHONE" AS VARCHAR), '[^0-9]', '') END IS NULL THEN 'fewer than 6 digits' END AS "_CDP_INVALID_2"
-FROM "CDP"."SEED_POS_TRANSACTIONS" AS src;
+  'FR' AS "_CDP_REGION_2"
+FROM "CDP"."SEED_POS_TRANSACTIONS" AS src
+) AS v
+LEFT JOIN "CDP"."CUSTOMER_PHONE_MAP_POS_TRANSACTIONS_4BB521D638" AS pm_2 ON pm_2.raw = v."_CDP_RAW_2" AND pm_2.region = v."_CDP_REGION_2";
 
 -- node: source.web_events (models/sources.yml:68)
 -- view over the source with normalized identifiers
@@ -1596,7 +2036,7 @@ SELECT 'web_events' AS "SOURCE", (SELECT MAX(v."_CDP_TS") FROM "CDP"."CUSTOMER_S
 BEGIN;
 DELETE FROM "CDP"."CUSTOMER_WATERMARKS" WHERE TRUE;
 INSERT INTO "CDP"."CUSTOMER_WATERMARKS" ("SOURCE", "WATERMARK", "AS_OF", "FINGERPRINT", "RUN_ID")
-SELECT "SOURCE", "WATERMARK", CAST('2026-11-01 00:00:00.000000' AS TIMESTAMP_NTZ), 'd8bf2eef238ecb83', 'compile' FROM "CDP"."CUSTOMER__WM_NEXT";
+SELECT "SOURCE", "WATERMARK", CAST('2026-11-01 00:00:00.000000' AS TIMESTAMP_NTZ), '19bf5305176d2921', 'compile' FROM "CDP"."CUSTOMER__WM_NEXT";
 COMMIT;
 -- drop scratch table
 DROP TABLE IF EXISTS "CDP"."CUSTOMER__WM_NEXT";

@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"time"
+
+	"github.com/nyaruka/phonenumbers"
 )
 
 const day = 24 * time.Hour
@@ -215,7 +217,8 @@ func (g *gen) digits(n int) string {
 	return string(b)
 }
 
-// newPhone draws a unique, plausible mobile number for a country.
+// newPhone draws a unique mobile number for a country, valid for
+// libphonenumber.
 func (g *gen) newPhone(country string) phone {
 	for {
 		var nsn string
@@ -233,11 +236,36 @@ func (g *gen) newPhone(country string) phone {
 		default:
 			nsn = fmt.Sprint(g.intn(700)+201) + fmt.Sprint(g.intn(700)+201) + g.digits(4)
 		}
-		p := phone{cc: callingCodes[country], nsn: nsn}
+		p := phone{cc: callingCodes[country], nsn: allocated(callingCodes[country], nsn)}
 		if g.unique("phone:" + p.e164()) {
 			return p
 		}
 	}
+}
+
+// allocated moves a drawn number into its country's allocated mobile
+// ranges (libphonenumber's metadata) without drawing again, so the rest of
+// the generated data does not change: the digits after the first are
+// stepped, lowest position first, until the number is valid. A number that
+// cannot be fixed this way is returned as drawn.
+func allocated(cc, nsn string) string {
+	valid := func(s string) bool {
+		n, err := phonenumbers.Parse("+"+cc+s, "")
+		return err == nil && phonenumbers.IsValidNumber(n)
+	}
+	if valid(nsn) {
+		return nsn
+	}
+	for pos := 1; pos < len(nsn); pos++ {
+		b := []byte(nsn)
+		for k := 1; k < 10; k++ {
+			b[pos] = '0' + (nsn[pos]-'0'+byte(k))%10
+			if valid(string(b)) {
+				return string(b)
+			}
+		}
+	}
+	return nsn
 }
 
 func (p phone) e164() string { return "+" + p.cc + p.nsn }

@@ -35,7 +35,9 @@
 //   - Messy formats: emails in mixed case with stray spaces; French phones as
 //     "06 12 34 56 78", "+33 6 12 34 56 78", "0033612345678", "06.12.34.56.78"…
 //     Phones of other countries always carry their country code, so the
-//     default_country FR never misreads them.
+//     default_country FR never misreads them (and the CRM's phone identifier
+//     also reads the contact's country). Every drawn number lies in its
+//     country's allocated mobile ranges, so libphonenumber accepts it.
 //   - Junk star: till staff type the placeholder phone "0000000000" or the
 //     email "noemail@example.com" for customers who refuse to give one; the
 //     CRM holds "n/a", "test@example.com" and "noreply@example.com" rows too.
