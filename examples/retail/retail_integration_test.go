@@ -122,6 +122,9 @@ func neutral(v any) string {
 	return fmt.Sprint(v)
 }
 
+// TestRetailIdenticalOnDuckDBAndPostgres builds the example on DuckDB and on
+// PostgreSQL with its default (ICU) collation and in the C locale, and
+// expects the same identifiers, profiles, segments and audit on each.
 func TestRetailIdenticalOnDuckDBAndPostgres(t *testing.T) {
 	p := loadProject(t)
 	ctx := context.Background()
@@ -130,28 +133,35 @@ func TestRetailIdenticalOnDuckDBAndPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer dw.Close()
-	pw, err := postgres.Open(ctx, pgtest.DSN(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pw.Close()
-	dg, pg := build(t, dw, p), build(t, pw, p)
-
-	dq, pq := outputQueries(dg), outputQueries(pg)
-	for _, name := range []string{"identifiers", "profiles", "segments", "audit"} {
-		a, b := snapshot(t, dw, dq[name]), snapshot(t, pw, pq[name])
-		if len(a) == 0 {
-			t.Fatalf("%s is empty", name)
-		}
-		if len(a) != len(b) {
-			t.Fatalf("%s: duckdb has %d rows, postgres %d", name, len(a), len(b))
-		}
-		for i := range a {
-			if a[i] != b[i] {
-				t.Fatalf("%s differ at row %d:\nduckdb:   %s\npostgres: %s", name, i, a[i], b[i])
+	dg := build(t, dw, p)
+	dq := outputQueries(dg)
+	for _, pgc := range []struct {
+		name string
+		dsn  func(testing.TB) string
+	}{{"postgres", pgtest.DSN}, {"postgres-c", pgtest.CLocaleDSN}} {
+		t.Run(pgc.name, func(t *testing.T) {
+			pw, err := postgres.Open(ctx, pgc.dsn(t))
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
-		t.Logf("%s: %d identical rows", name, len(a))
+			defer pw.Close()
+			pq := outputQueries(build(t, pw, p))
+			for _, name := range []string{"identifiers", "profiles", "segments", "audit"} {
+				a, b := snapshot(t, dw, dq[name]), snapshot(t, pw, pq[name])
+				if len(a) == 0 {
+					t.Fatalf("%s is empty", name)
+				}
+				if len(a) != len(b) {
+					t.Fatalf("%s: duckdb has %d rows, %s %d", name, len(a), pgc.name, len(b))
+				}
+				for i := range a {
+					if a[i] != b[i] {
+						t.Fatalf("%s differ at row %d:\nduckdb: %s\n%s: %s", name, i, a[i], pgc.name, b[i])
+					}
+				}
+				t.Logf("%s: %d identical rows", name, len(a))
+			}
+		})
 	}
 
 	checkOracle(t, dw, dg, p)
