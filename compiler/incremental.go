@@ -214,10 +214,7 @@ func dirtyRows(p *models.Project, t layout.Tables, s *models.Source, cond string
 func crossing(t layout.Tables, hours int, asOf time.Time, wm *identity.Watermarks) string {
 	d, q := t.D, t.D.QuoteIdent
 	ts := "v." + q(layout.SourceTSColumn)
-	prev := "(SELECT MAX(w." + q("as_of") + ") FROM " + t.Q(t.Watermarks()) + " AS w)"
-	if wm != nil {
-		prev = d.TimestampLiteral(wm.PrevAsOf)
-	}
+	prev := prevAsOf(t, wm)
 	in := func(at string) string {
 		return "(" + ts + " >= " + d.SubtractHours(at, hours) + " AND " + ts + " <= " + at + ")"
 	}
@@ -236,12 +233,16 @@ func usesAsOf(p *models.Project) bool {
 
 // asOfMoved is true when this run's as-of differs from the previous run's.
 func asOfMoved(t layout.Tables, asOf time.Time, wm *identity.Watermarks) string {
-	d := t.D
-	prev := "(SELECT MAX(w." + d.QuoteIdent("as_of") + ") FROM " + t.Q(t.Watermarks()) + " AS w)"
+	return "COALESCE(" + prevAsOf(t, wm) + " <> " + t.D.TimestampLiteral(asOf) + ", TRUE)"
+}
+
+// prevAsOf is the previous run's as-of: the one the watermarks were read
+// with, or the latest recorded when they are not known at compile time.
+func prevAsOf(t layout.Tables, wm *identity.Watermarks) string {
 	if wm != nil {
-		prev = d.TimestampLiteral(wm.PrevAsOf)
+		return t.D.TimestampLiteral(wm.PrevAsOf)
 	}
-	return "COALESCE(" + prev + " <> " + d.TimestampLiteral(asOf) + ", TRUE)"
+	return "(SELECT MAX(w." + t.D.QuoteIdent("as_of") + ") FROM " + t.Q(t.Watermarks()) + " AS w)"
 }
 
 // traitSources lists the sources that source-based traits read, in project order.

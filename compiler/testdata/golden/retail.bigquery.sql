@@ -1,27 +1,14 @@
 -- before the first node of every run (idempotent)
 -- libphonenumber's metadata, once per version
 CREATE TABLE IF NOT EXISTS `cdp`.`cdp_phone_regions_4bb521d638` (`chunk` INT64, `id` STRING, `cc` STRING, `ord` INT64, `nregions` INT64, `idd` STRING, `npp` STRING, `npt` STRING, `probe` STRING, `general` STRING, `lengths` STRING, `min_length` INT64, `max_length` INT64, `local_lengths` STRING, `leading_digits` STRING, `t0` STRING, `t0_lengths` STRING, `t1` STRING, `t1_lengths` STRING, `t2` STRING, `t2_lengths` STRING, `t3` STRING, `t3_lengths` STRING, `t4` STRING, `t4_lengths` STRING, `t5` STRING, `t5_lengths` STRING, `t6` STRING, `t6_lengths` STRING, `t7` STRING, `t7_lengths` STRING, `t8` STRING, `t8_lengths` STRING, `t9` STRING, `t9_lengths` STRING);
-INSERT INTO `cdp`.`cdp_phone_regions_4bb521d638` (`chunk`, `id`, `cc`, `ord`, `nregions`, `idd`, `npp`, `npt`, `probe`, `general`, `lengths`, `min_length`, `max_length`, `local_lengths`, `leading_digits`, `t0`, `t0_lengths`, `t1`, `t1_lengths`, `t2`, `t2_lengths`, `t3`, `t3_lengths`, `t4`, `t4_lengths`, `t5`, `t5_lengths`, `t6`, `t6_lengths`, `t7`, `t7_lengths`, `t8`, `t8_lengths`, `t9`, `t9_lengths`)
--- … 45354 more bytes of literal rows
-INSERT INTO `cdp`.`cdp_phone_regions_4bb521d638` (`chunk`, `id`, `cc`, `ord`, `nregions`, `idd`, `npp`, `npt`, `probe`, `general`, `lengths`, `min_length`, `max_length`, `local_lengths`, `leading_digits`, `t0`, `t0_lengths`, `t1`, `t1_lengths`, `t2`, `t2_lengths`, `t3`, `t3_lengths`, `t4`, `t4_lengths`, `t5`, `t5_lengths`, `t6`, `t6_lengths`, `t7`, `t7_lengths`, `t8`, `t8_lengths`, `t9`, `t9_lengths`)
--- … 51643 more bytes of literal rows
-INSERT INTO `cdp`.`cdp_phone_regions_4bb521d638` (`chunk`, `id`, `cc`, `ord`, `nregions`, `idd`, `npp`, `npt`, `probe`, `general`, `lengths`, `min_length`, `max_length`, `local_lengths`, `leading_digits`, `t0`, `t0_lengths`, `t1`, `t1_lengths`, `t2`, `t2_lengths`, `t3`, `t3_lengths`, `t4`, `t4_lengths`, `t5`, `t5_lengths`, `t6`, `t6_lengths`, `t7`, `t7_lengths`, `t8`, `t8_lengths`, `t9`, `t9_lengths`)
--- … 30202 more bytes of literal rows
-INSERT INTO `cdp`.`cdp_phone_regions_4bb521d638` (`chunk`, `id`, `cc`, `ord`, `nregions`, `idd`, `npp`, `npt`, `probe`, `general`, `lengths`, `min_length`, `max_length`, `local_lengths`, `leading_digits`, `t0`, `t0_lengths`, `t1`, `t1_lengths`, `t2`, `t2_lengths`, `t3`, `t3_lengths`, `t4`, `t4_lengths`, `t5`, `t5_lengths`, `t6`, `t6_lengths`, `t7`, `t7_lengths`, `t8`, `t8_lengths`, `t9`, `t9_lengths`)
--- … 33329 more bytes of literal rows
-INSERT INTO `cdp`.`cdp_phone_regions_4bb521d638` (`chunk`, `id`, `cc`, `ord`, `nregions`, `idd`, `npp`, `npt`, `probe`, `general`, `lengths`, `min_length`, `max_length`, `local_lengths`, `leading_digits`, `t0`, `t0_lengths`, `t1`, `t1_lengths`, `t2`, `t2_lengths`, `t3`, `t3_lengths`, `t4`, `t4_lengths`, `t5`, `t5_lengths`, `t6`, `t6_lengths`, `t7`, `t7_lengths`, `t8`, `t8_lengths`, `t9`, `t9_lengths`)
--- … 33279 more bytes of literal rows
-INSERT INTO `cdp`.`cdp_phone_regions_4bb521d638` (`chunk`, `id`, `cc`, `ord`, `nregions`, `idd`, `npp`, `npt`, `probe`, `general`, `lengths`, `min_length`, `max_length`, `local_lengths`, `leading_digits`, `t0`, `t0_lengths`, `t1`, `t1_lengths`, `t2`, `t2_lengths`, `t3`, `t3_lengths`, `t4`, `t4_lengths`, `t5`, `t5_lengths`, `t6`, `t6_lengths`, `t7`, `t7_lengths`, `t8`, `t8_lengths`, `t9`, `t9_lengths`)
--- … 33555 more bytes of literal rows
-INSERT INTO `cdp`.`cdp_phone_regions_4bb521d638` (`chunk`, `id`, `cc`, `ord`, `nregions`, `idd`, `npp`, `npt`, `probe`, `general`, `lengths`, `min_length`, `max_length`, `local_lengths`, `leading_digits`, `t0`, `t0_lengths`, `t1`, `t1_lengths`, `t2`, `t2_lengths`, `t3`, `t3_lengths`, `t4`, `t4_lengths`, `t5`, `t5_lengths`, `t6`, `t6_lengths`, `t7`, `t7_lengths`, `t8`, `t8_lengths`, `t9`, `t9_lengths`)
--- … 13340 more bytes of literal rows
+-- … 243543 more bytes of literal rows
 -- node: source.crm_contacts (models/sources.yml:11)
 -- the phone map of the source: one row per (value, region)
 CREATE TABLE IF NOT EXISTS `cdp`.`customer_phone_map_crm_contacts_4bb521d638` (raw STRING, region STRING, e164 STRING, reason STRING);
 -- repeat: phone numbers of crm_contacts not in the map
 --   while (SELECT COUNT(*) FROM (
 SELECT DISTINCT raw, region FROM (
-SELECT CAST(src.`phone` AS STRING) AS raw, 'FR' AS region FROM `cdp`.`seed_crm_contacts` AS src
+SELECT CAST(src.`phone` AS STRING) AS raw, COALESCE(NULLIF(TRANSLATE(TRIM(CAST(src.`country` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'), ''), 'FR') AS region FROM `cdp`.`seed_crm_contacts` AS src
 ) AS pairs
 WHERE raw IS NOT NULL AND TRIM(raw, '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿') <> ''
   AND NOT EXISTS (SELECT 1 FROM `cdp`.`customer_phone_map_crm_contacts_4bb521d638` AS known WHERE known.raw = pairs.raw AND known.region = pairs.region)
@@ -31,7 +18,7 @@ DROP TABLE IF EXISTS `cdp`.`customer__ph_ph_in`;
 CREATE TABLE `cdp`.`customer__ph_ph_in` AS SELECT raw, COALESCE(region, '') AS region, TRANSLATE(raw, '٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹０１２３４５６７８９', '012345678901234567890123456789') AS s
 FROM (
 SELECT DISTINCT raw, region FROM (
-SELECT CAST(src.`phone` AS STRING) AS raw, 'FR' AS region FROM `cdp`.`seed_crm_contacts` AS src
+SELECT CAST(src.`phone` AS STRING) AS raw, COALESCE(NULLIF(TRANSLATE(TRIM(CAST(src.`country` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'), ''), 'FR') AS region FROM `cdp`.`seed_crm_contacts` AS src
 ) AS pairs
 WHERE raw IS NOT NULL AND TRIM(raw, '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿') <> ''
   AND NOT EXISTS (SELECT 1 FROM `cdp`.`customer_phone_map_crm_contacts_4bb521d638` AS known WHERE known.raw = pairs.raw AND known.region = pairs.region)
@@ -185,7 +172,7 @@ SELECT
   CAST(src.`email` AS STRING) AS `_cdp_raw_0`,
   CASE WHEN CAST(src.`email` AS STRING) IS NULL OR CAST(src.`email` AS STRING) = '' THEN NULL WHEN TRIM(CAST(src.`email` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN CASE WHEN REGEXP_CONTAINS(LOWER(TRANSLATE(TRIM(CAST(src.`email` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')), '^[^@\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿]+@[^@\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿]+\\.[^@\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿]+$') THEN LOWER(TRANSLATE(TRIM(CAST(src.`email` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')) END IS NULL THEN 'not an email' END AS `_cdp_invalid_0`,
   CAST(src.`phone` AS STRING) AS `_cdp_raw_1`,
-  'FR' AS `_cdp_region_1`,
+  COALESCE(NULLIF(TRANSLATE(TRIM(CAST(src.`country` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'), ''), 'FR') AS `_cdp_region_1`,
   NULLIF(LOWER(TRANSLATE(TRIM(CAST(src.`loyalty_card` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')), '') AS `_cdp_id_2`,
   CAST(src.`loyalty_card` AS STRING) AS `_cdp_raw_2`,
   CASE WHEN CAST(src.`loyalty_card` AS STRING) IS NULL OR CAST(src.`loyalty_card` AS STRING) = '' THEN NULL WHEN TRIM(CAST(src.`loyalty_card` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN NULLIF(LOWER(TRANSLATE(TRIM(CAST(src.`loyalty_card` AS STRING), '\t\n\x0b\x0c\r                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')), '') IS NULL THEN 'empty after trimming' END AS `_cdp_invalid_2`,
@@ -196,7 +183,7 @@ FROM `cdp`.`seed_crm_contacts` AS src
 ) AS v
 LEFT JOIN `cdp`.`customer_phone_map_crm_contacts_4bb521d638` AS pm_1 ON pm_1.raw = v.`_cdp_raw_1` AND pm_1.region = v.`_cdp_region_1`;
 
--- node: source.shop_customers (models/sources.yml:24)
+-- node: source.shop_customers (models/sources.yml:26)
 -- the phone map of the source: one row per (value, region)
 CREATE TABLE IF NOT EXISTS `cdp`.`customer_phone_map_shop_customers_4bb521d638` (raw STRING, region STRING, e164 STRING, reason STRING);
 -- repeat: phone numbers of shop_customers not in the map
@@ -374,7 +361,7 @@ FROM `cdp`.`seed_shop_customers` AS src
 ) AS v
 LEFT JOIN `cdp`.`customer_phone_map_shop_customers_4bb521d638` AS pm_2 ON pm_2.raw = v.`_cdp_raw_2` AND pm_2.region = v.`_cdp_region_2`;
 
--- node: source.orders (models/sources.yml:38)
+-- node: source.orders (models/sources.yml:40)
 -- view over the source with normalized identifiers
 DROP VIEW IF EXISTS `cdp`.`customer_src_orders`;
 CREATE VIEW `cdp`.`customer_src_orders` AS SELECT
@@ -396,7 +383,7 @@ select order_id, customer_id, email, amount, currency, status, ordered_at,
 from cdp.seed_orders
 ) AS src;
 
--- node: source.pos_transactions (models/sources.yml:56)
+-- node: source.pos_transactions (models/sources.yml:58)
 -- the phone map of the source: one row per (value, region)
 CREATE TABLE IF NOT EXISTS `cdp`.`customer_phone_map_pos_transactions_4bb521d638` (raw STRING, region STRING, e164 STRING, reason STRING);
 -- repeat: phone numbers of pos_transactions not in the map
@@ -574,7 +561,7 @@ FROM `cdp`.`seed_pos_transactions` AS src
 ) AS v
 LEFT JOIN `cdp`.`customer_phone_map_pos_transactions_4bb521d638` AS pm_2 ON pm_2.raw = v.`_cdp_raw_2` AND pm_2.region = v.`_cdp_region_2`;
 
--- node: source.web_events (models/sources.yml:68)
+-- node: source.web_events (models/sources.yml:70)
 -- view over the source with normalized identifiers
 DROP VIEW IF EXISTS `cdp`.`customer_src_web_events`;
 CREATE VIEW `cdp`.`customer_src_web_events` AS SELECT
@@ -2086,7 +2073,7 @@ SELECT 'web_events' AS `source`, (SELECT MAX(v.`_cdp_ts`) FROM `cdp`.`customer_s
 BEGIN;
 DELETE FROM `cdp`.`customer_watermarks` WHERE TRUE;
 INSERT INTO `cdp`.`customer_watermarks` (`source`, `watermark`, `as_of`, `fingerprint`, `run_id`)
-SELECT `source`, `watermark`, TIMESTAMP '2026-11-01 00:00:00.000000+00:00', '899c1325784c9c35', 'compile' FROM `cdp`.`customer__wm_next`;
+SELECT `source`, `watermark`, TIMESTAMP '2026-11-01 00:00:00.000000+00:00', 'c7d76ca43ba91dac', 'compile' FROM `cdp`.`customer__wm_next`;
 COMMIT;
 -- drop scratch table
 DROP TABLE IF EXISTS `cdp`.`customer__wm_next`;

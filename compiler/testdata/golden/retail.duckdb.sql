@@ -21,7 +21,8 @@ CREATE TABLE IF NOT EXISTS "cdp"."customer_phone_map_crm_contacts_4bb521d638" (r
 -- repeat: phone numbers of crm_contacts not in the map
 --   while (SELECT COUNT(*) FROM (
 SELECT DISTINCT raw, region FROM (
-SELECT CAST(src."phone" AS VARCHAR) AS raw, 'FR' AS region FROM "cdp"."seed_crm_contacts" AS src
+SELECT CAST(src."phone" AS VARCHAR) AS raw, COALESCE(NULLIF(TRANSLATE(trim(CAST(src."country" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'), ''), 'FR') AS region FROM "cdp"."seed_crm_contacts" AS src
 ) AS pairs
 WHERE raw IS NOT NULL AND trim(raw, '	
                   　᠎​‌‍⁠﻿') <> ''
@@ -34,7 +35,8 @@ WITH ph_in AS MATERIALIZED (
 SELECT raw, COALESCE(region, '') AS region, TRANSLATE(raw, '٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹０１２３４５６７８９', '012345678901234567890123456789') AS s
 FROM (
 SELECT DISTINCT raw, region FROM (
-SELECT CAST(src."phone" AS VARCHAR) AS raw, 'FR' AS region FROM "cdp"."seed_crm_contacts" AS src
+SELECT CAST(src."phone" AS VARCHAR) AS raw, COALESCE(NULLIF(TRANSLATE(trim(CAST(src."country" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'), ''), 'FR') AS region FROM "cdp"."seed_crm_contacts" AS src
 ) AS pairs
 WHERE raw IS NOT NULL AND trim(raw, '	
                   　᠎​‌‍⁠﻿') <> ''
@@ -197,7 +199,8 @@ SELECT
                   　᠎​‌‍⁠﻿]+$') THEN lower(trim(CAST(src."email" AS VARCHAR), '	
                   　᠎​‌‍⁠﻿')) END IS NULL THEN 'not an email' END AS "_cdp_invalid_0",
   CAST(src."phone" AS VARCHAR) AS "_cdp_raw_1",
-  'FR' AS "_cdp_region_1",
+  COALESCE(NULLIF(TRANSLATE(trim(CAST(src."country" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'), ''), 'FR') AS "_cdp_region_1",
   NULLIF(lower(trim(CAST(src."loyalty_card" AS VARCHAR), '	
                   　᠎​‌‍⁠﻿')), '') AS "_cdp_id_2",
   CAST(src."loyalty_card" AS VARCHAR) AS "_cdp_raw_2",
@@ -214,7 +217,7 @@ FROM "cdp"."seed_crm_contacts" AS src
 ) AS v
 LEFT JOIN "cdp"."customer_phone_map_crm_contacts_4bb521d638" AS pm_1 ON pm_1.raw = v."_cdp_raw_1" AND pm_1.region = v."_cdp_region_1";
 
--- node: source.shop_customers (models/sources.yml:24)
+-- node: source.shop_customers (models/sources.yml:26)
 -- the phone map of the source: one row per (value, region)
 CREATE TABLE IF NOT EXISTS "cdp"."customer_phone_map_shop_customers_4bb521d638" (raw VARCHAR, region VARCHAR, e164 VARCHAR, reason VARCHAR);
 -- repeat: phone numbers of shop_customers not in the map
@@ -407,7 +410,7 @@ FROM "cdp"."seed_shop_customers" AS src
 ) AS v
 LEFT JOIN "cdp"."customer_phone_map_shop_customers_4bb521d638" AS pm_2 ON pm_2.raw = v."_cdp_raw_2" AND pm_2.region = v."_cdp_region_2";
 
--- node: source.orders (models/sources.yml:38)
+-- node: source.orders (models/sources.yml:40)
 -- view over the source with normalized identifiers
 CREATE OR REPLACE VIEW "cdp"."customer_src_orders" AS SELECT
   src.*,
@@ -442,7 +445,7 @@ select order_id, customer_id, email, amount, currency, status, ordered_at,
 from cdp.seed_orders
 ) AS src;
 
--- node: source.pos_transactions (models/sources.yml:56)
+-- node: source.pos_transactions (models/sources.yml:58)
 -- the phone map of the source: one row per (value, region)
 CREATE TABLE IF NOT EXISTS "cdp"."customer_phone_map_pos_transactions_4bb521d638" (raw VARCHAR, region VARCHAR, e164 VARCHAR, reason VARCHAR);
 -- repeat: phone numbers of pos_transactions not in the map
@@ -635,7 +638,7 @@ FROM "cdp"."seed_pos_transactions" AS src
 ) AS v
 LEFT JOIN "cdp"."customer_phone_map_pos_transactions_4bb521d638" AS pm_2 ON pm_2.raw = v."_cdp_raw_2" AND pm_2.region = v."_cdp_region_2";
 
--- node: source.web_events (models/sources.yml:68)
+-- node: source.web_events (models/sources.yml:70)
 -- view over the source with normalized identifiers
 CREATE OR REPLACE VIEW "cdp"."customer_src_web_events" AS SELECT
   src.*,
@@ -2099,7 +2102,7 @@ SELECT 'web_events' AS "source", (SELECT MAX(v."_cdp_ts") FROM "cdp"."customer_s
 BEGIN;
 DELETE FROM "cdp"."customer_watermarks" WHERE TRUE;
 INSERT INTO "cdp"."customer_watermarks" ("source", "watermark", "as_of", "fingerprint", "run_id")
-SELECT "source", "watermark", TIMESTAMP '2026-11-01 00:00:00.000000', '19bf5305176d2921', 'compile' FROM "cdp"."customer__wm_next";
+SELECT "source", "watermark", TIMESTAMP '2026-11-01 00:00:00.000000', '0aa3409ff0c2a355', 'compile' FROM "cdp"."customer__wm_next";
 COMMIT;
 -- drop scratch table
 DROP TABLE IF EXISTS "cdp"."customer__wm_next";

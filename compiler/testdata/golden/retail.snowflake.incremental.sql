@@ -21,7 +21,8 @@ CREATE TABLE IF NOT EXISTS "CDP"."CUSTOMER_PHONE_MAP_CRM_CONTACTS_4BB521D638" (r
 -- repeat: phone numbers of crm_contacts not in the map
 --   while (SELECT COUNT(*) FROM (
 SELECT DISTINCT raw, region FROM (
-SELECT CAST(src."PHONE" AS VARCHAR) AS raw, 'FR' AS region FROM "CDP"."SEED_CRM_CONTACTS" AS src
+SELECT CAST(src."PHONE" AS VARCHAR) AS raw, COALESCE(NULLIF(TRANSLATE(TRIM(CAST(src."COUNTRY" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'), ''), 'FR') AS region FROM "CDP"."SEED_CRM_CONTACTS" AS src
 ) AS pairs
 WHERE raw IS NOT NULL AND TRIM(raw, '	
                   　᠎​‌‍⁠﻿') <> ''
@@ -31,7 +32,8 @@ WHERE raw IS NOT NULL AND TRIM(raw, '
 CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__PH_PH_IN" AS SELECT raw, COALESCE(region, '') AS region, TRANSLATE(raw, '٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹０１２３４５６７８９', '012345678901234567890123456789') AS s
 FROM (
 SELECT DISTINCT raw, region FROM (
-SELECT CAST(src."PHONE" AS VARCHAR) AS raw, 'FR' AS region FROM "CDP"."SEED_CRM_CONTACTS" AS src
+SELECT CAST(src."PHONE" AS VARCHAR) AS raw, COALESCE(NULLIF(TRANSLATE(TRIM(CAST(src."COUNTRY" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'), ''), 'FR') AS region FROM "CDP"."SEED_CRM_CONTACTS" AS src
 ) AS pairs
 WHERE raw IS NOT NULL AND TRIM(raw, '	
                   　᠎​‌‍⁠﻿') <> ''
@@ -176,7 +178,8 @@ SELECT
                   　᠎​‌‍⁠﻿]+$') > 0) THEN LOWER(TRANSLATE(TRIM(CAST(src."EMAIL" AS VARCHAR), '	
                   　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')) END IS NULL THEN 'not an email' END AS "_CDP_INVALID_0",
   CAST(src."PHONE" AS VARCHAR) AS "_CDP_RAW_1",
-  'FR' AS "_CDP_REGION_1",
+  COALESCE(NULLIF(TRANSLATE(TRIM(CAST(src."COUNTRY" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'), ''), 'FR') AS "_CDP_REGION_1",
   NULLIF(LOWER(TRANSLATE(TRIM(CAST(src."LOYALTY_CARD" AS VARCHAR), '	
                   　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')), '') AS "_CDP_ID_2",
   CAST(src."LOYALTY_CARD" AS VARCHAR) AS "_CDP_RAW_2",
@@ -193,7 +196,7 @@ FROM "CDP"."SEED_CRM_CONTACTS" AS src
 ) AS v
 LEFT JOIN "CDP"."CUSTOMER_PHONE_MAP_CRM_CONTACTS_4BB521D638" AS pm_1 ON pm_1.raw = v."_CDP_RAW_1" AND pm_1.region = v."_CDP_REGION_1";
 
--- node: source.shop_customers (models/sources.yml:24)
+-- node: source.shop_customers (models/sources.yml:26)
 -- the phone map of the source: one row per (value, region)
 CREATE TABLE IF NOT EXISTS "CDP"."CUSTOMER_PHONE_MAP_SHOP_CUSTOMERS_4BB521D638" (raw VARCHAR, region VARCHAR, e164 VARCHAR, reason VARCHAR);
 -- repeat: phone numbers of shop_customers not in the map
@@ -365,7 +368,7 @@ FROM "CDP"."SEED_SHOP_CUSTOMERS" AS src
 ) AS v
 LEFT JOIN "CDP"."CUSTOMER_PHONE_MAP_SHOP_CUSTOMERS_4BB521D638" AS pm_2 ON pm_2.raw = v."_CDP_RAW_2" AND pm_2.region = v."_CDP_REGION_2";
 
--- node: source.orders (models/sources.yml:38)
+-- node: source.orders (models/sources.yml:40)
 -- view over the source with normalized identifiers
 CREATE OR REPLACE VIEW "CDP"."CUSTOMER_SRC_ORDERS" COPY GRANTS AS SELECT
   src.*,
@@ -400,7 +403,7 @@ select order_id, customer_id, email, amount, currency, status, ordered_at,
 from cdp.seed_orders
 ) AS src;
 
--- node: source.pos_transactions (models/sources.yml:56)
+-- node: source.pos_transactions (models/sources.yml:58)
 -- the phone map of the source: one row per (value, region)
 CREATE TABLE IF NOT EXISTS "CDP"."CUSTOMER_PHONE_MAP_POS_TRANSACTIONS_4BB521D638" (raw VARCHAR, region VARCHAR, e164 VARCHAR, reason VARCHAR);
 -- repeat: phone numbers of pos_transactions not in the map
@@ -572,7 +575,7 @@ FROM "CDP"."SEED_POS_TRANSACTIONS" AS src
 ) AS v
 LEFT JOIN "CDP"."CUSTOMER_PHONE_MAP_POS_TRANSACTIONS_4BB521D638" AS pm_2 ON pm_2.raw = v."_CDP_RAW_2" AND pm_2.region = v."_CDP_REGION_2";
 
--- node: source.web_events (models/sources.yml:68)
+-- node: source.web_events (models/sources.yml:70)
 -- view over the source with normalized identifiers
 CREATE OR REPLACE VIEW "CDP"."CUSTOMER_SRC_WEB_EVENTS" COPY GRANTS AS SELECT
   src.*,
@@ -2258,7 +2261,7 @@ SELECT 'web_events' AS "SOURCE", (SELECT COALESCE(MAX(v."_CDP_TS"), CAST('2026-1
 BEGIN;
 DELETE FROM "CDP"."CUSTOMER_WATERMARKS" WHERE TRUE;
 INSERT INTO "CDP"."CUSTOMER_WATERMARKS" ("SOURCE", "WATERMARK", "AS_OF", "FINGERPRINT", "RUN_ID")
-SELECT "SOURCE", "WATERMARK", CAST('2026-11-01 00:00:00.000000' AS TIMESTAMP_NTZ), '19bf5305176d2921', 'compile' FROM "CDP"."CUSTOMER__WM_NEXT";
+SELECT "SOURCE", "WATERMARK", CAST('2026-11-01 00:00:00.000000' AS TIMESTAMP_NTZ), '0aa3409ff0c2a355', 'compile' FROM "CDP"."CUSTOMER__WM_NEXT";
 COMMIT;
 -- drop scratch table
 DROP TABLE IF EXISTS "CDP"."CUSTOMER__WM_NEXT";
