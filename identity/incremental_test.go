@@ -322,9 +322,14 @@ func TestIncrementalScenarios(t *testing.T) {
 			if len(readDropped(t, ctx, inc)) != 1 {
 				t.Fatalf("want one link dropped by the user_id limit, got %v", readDropped(t, ctx, inc))
 			}
+			// on a small engine the phone type is text (textPhones): 000 is kept
+			want, which := int64(3), "n/a, 000, NBSP"
+			if e.small {
+				want, which = 2, "n/a, NBSP"
+			}
 			n, err := runner.Count(ctx, inc, "SELECT COUNT(*) FROM "+inc.Dialect().Table("cdp", "customer_identity_audit")+" WHERE kind = 'invalid'")
-			if err != nil || n != 3 {
-				t.Fatalf("want 3 invalid values audited once each (n/a, 000, NBSP), got %d (%v)", n, err)
+			if err != nil || n != want {
+				t.Fatalf("want %d invalid values audited once each (%s), got %d (%v)", want, which, n, err)
 			}
 		})
 	}
