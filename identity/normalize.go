@@ -36,8 +36,9 @@ const (
 
 // NormalizeSQL renders the SQL that normalizes expr for an identifier type:
 // the result is text, or NULL when the value is empty or invalid. Phone
-// numbers are not an expression: source views join their PhoneMap (see
-// PhoneMapSQL); for a phone type NormalizeSQL gives NULL.
+// numbers are not an expression: source views join the source's phone map
+// (layout.Tables.PhoneMap, filled by the compiler's source node); for a
+// phone type NormalizeSQL gives NULL.
 func NormalizeSQL(d warehouse.Dialect, t *models.IDType, expr string) string {
 	text := d.CastText(expr)
 	switch t.Normalize {
@@ -79,9 +80,15 @@ func InvalidSQL(d warehouse.Dialect, t *models.IDType, expr string) string {
 	if t.Normalize == "email" {
 		reason = ReasonNotEmail
 	}
+	return blankCasesSQL(d, text) + " WHEN " + NormalizeSQL(d, t, expr) + " IS NULL THEN " + d.QuoteString(reason) + " END"
+}
+
+// blankCasesSQL opens the CASE of an audit reason with the cases every
+// normalizer shares: NULL for a missing value (NULL or ”), ReasonEmpty for
+// one of only whitespace or zero-width characters.
+func blankCasesSQL(d warehouse.Dialect, text string) string {
 	return "CASE WHEN " + text + " IS NULL OR " + text + " = '' THEN NULL" +
-		" WHEN " + d.TrimSpace(text) + " = '' THEN " + d.QuoteString(ReasonEmpty) +
-		" WHEN " + NormalizeSQL(d, t, expr) + " IS NULL THEN " + d.QuoteString(reason) + " END"
+		" WHEN " + d.TrimSpace(text) + " = '' THEN " + d.QuoteString(ReasonEmpty)
 }
 
 // InvalidGo is the reference implementation of InvalidSQL (and, for phone

@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/cdpkit/cdp/identity/phone"
@@ -55,10 +56,14 @@ func PhoneRegionSQL(d warehouse.Dialect, t *models.IDType, country string) strin
 	return "COALESCE(NULLIF(" + c + ", ''), " + def + ")"
 }
 
+// regionalReasons are the phone reasons that name the region they were
+// judged in ("too short for FR").
+var regionalReasons = []string{phone.ReasonTooShort, phone.ReasonTooLong, phone.ReasonShortIDD}
+
 // phoneReason is the audit reason of a phone value the normalizer rejected
-// with reason in region: lengths name the region ("too short for FR").
+// with reason in region (PhoneInvalidSQL's Go twin).
 func phoneReason(reason, region string) string {
-	if (reason == phone.ReasonTooShort || reason == phone.ReasonTooLong || reason == phone.ReasonShortIDD) && region != "" {
+	if slices.Contains(regionalReasons, reason) && region != "" {
 		return reason + " for " + region
 	}
 	return reason
@@ -69,11 +74,12 @@ func phoneReason(reason, region string) string {
 // PhoneMap row's reason column and its raw column (NULL when the map has no
 // row for the value). NULL when the value is kept or missing.
 func PhoneInvalidSQL(d warehouse.Dialect, raw, region, reason, mapped string) string {
-	q := d.QuoteString
-	lengths := q(phone.ReasonTooShort) + ", " + q(phone.ReasonTooLong) + ", " + q(phone.ReasonShortIDD)
-	return "CASE WHEN " + raw + " IS NULL OR " + raw + " = '' THEN NULL" +
-		" WHEN " + d.TrimSpace(raw) + " = '' THEN " + q(ReasonEmpty) +
-		" WHEN " + mapped + " IS NULL THEN " + q(ReasonNotNormalized) +
-		" WHEN " + reason + " IN (" + lengths + ") AND " + region + " <> '' THEN " + reason + " || ' for ' || " + region +
-		" ELSE " + reason + " END"
+	quoted := make([]string, len(regionalReasons))
+	for i, r := range regionalReasons {
+		quoted[i] = d.QuoteString(r)
+	}
+	return blankCasesSQL(d, raw) +
+		" WHEN " + mapped + " IS NULL THEN " + d.QuoteString(ReasonNotNormalized) +
+		" WHEN " + reason + " IN (" + strings.Join(quoted, ", ") + ") AND " + region + " <> '' THEN " +
+		reason + " || ' for ' || " + region + " ELSE " + reason + " END"
 }
