@@ -22,6 +22,16 @@ const (
 	OpAdd    Op = "add"    // the record is new to the audience
 	OpChange Op = "change" // the record's fields changed
 	OpRemove Op = "remove" // the record left the audience (mirror mode)
+	// OpUnsubscribe: the person withdrew a consent the sync requires; the
+	// destination sends its unsubscribe or suppression primitive instead of
+	// a plain removal (sync `on_withdrawal: unsubscribe`). Fields are the
+	// last delivered fields.
+	OpUnsubscribe Op = "unsubscribe"
+	// OpErase: the person asked to be forgotten (`cdp forget`); the
+	// destination sends its permanent-deletion primitive and reports the
+	// vendor's request or job ID as Result.Receipt. Fields are the last
+	// delivered fields.
+	OpErase Op = "erase"
 )
 
 // Record is one record to deliver.
@@ -55,6 +65,11 @@ type Result struct {
 	// record ID, a Salesforce Id, a Klaviyo profile ID); the engine stores it
 	// with the record's state and hands it back as Record.RemoteID.
 	RemoteID string
+	// Receipt is the vendor's proof of a confirmed OpErase (or
+	// OpUnsubscribe): its request, job or deletion ID, or a description of
+	// the answer when the vendor returns none (e.g. "HTTP 204"). The engine
+	// records it in the erasure ledger.
+	Receipt string
 }
 
 // Capabilities declares what a destination can do.

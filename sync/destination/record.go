@@ -6,10 +6,11 @@ import (
 	"time"
 )
 
-// CheckOp returns an error for an operation other than add, change or remove.
+// CheckOp returns an error for an operation that is not one of the Op
+// constants.
 func CheckOp(op Op) error {
 	switch op {
-	case OpAdd, OpChange, OpRemove:
+	case OpAdd, OpChange, OpRemove, OpUnsubscribe, OpErase:
 		return nil
 	}
 	return fmt.Errorf("unknown operation %q", op)

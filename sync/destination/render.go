@@ -13,6 +13,27 @@ var modeOps = map[string][]Op{
 	"update": {OpChange},
 }
 
+// privacyOps are the operations of consent and erasure, with when the
+// engine sends them.
+var privacyOps = []struct {
+	op   Op
+	when string
+}{
+	{OpUnsubscribe, "a member withdrew a consent the sync requires (`on_withdrawal: unsubscribe`)"},
+	{OpErase, "`cdp forget`: the person asked to be erased"},
+}
+
+// privacySends is what a privacy operation sends, or why nothing is.
+func (s *Spec) privacySends(op Op) string {
+	if sends := s.opSends("", op); sends != "" {
+		return sends
+	}
+	if op == OpUnsubscribe {
+		return "no unsubscribe primitive: a withdrawn member is removed (mirror) or no longer sent (upsert, insert)"
+	}
+	return "no erase primitive: the person must be deleted in the tool by hand; `cdp forget --status` lists it as manual"
+}
+
 // settingDefault renders a setting's default for docs.
 func settingDefault(st Setting) string {
 	switch {
@@ -80,6 +101,10 @@ func (s *Spec) Markdown() string {
 			fmt.Fprintf(&b, "| `%s` | %s | %s |\n", m, op, s.opSends(m, op))
 		}
 	}
+	b.WriteString("\n## Privacy\n\n| operation | when | sends |\n|---|---|---|\n")
+	for _, op := range privacyOps {
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", op.op, op.when, s.privacySends(op.op))
+	}
 	if len(s.Limits) > 0 {
 		b.WriteString("\n## Limits\n\n")
 		for _, l := range s.Limits {
@@ -118,6 +143,10 @@ func (s *Spec) Describe() string {
 		for _, op := range modeOps[m] {
 			fmt.Fprintf(&b, "  %-7s %-7s %s\n", m, op, s.opSends(m, op))
 		}
+	}
+	b.WriteString("\nprivacy:\n")
+	for _, op := range privacyOps {
+		fmt.Fprintf(&b, "  %-11s %s\n", op.op, s.privacySends(op.op))
 	}
 	if len(s.Limits) > 0 {
 		b.WriteString("\nlimits:\n")

@@ -65,6 +65,10 @@ type Operation struct {
 type Spec struct {
 	Type  string
 	Title string // product name, e.g. "HubSpot"
+	// Category is what kind of tool the destination is; marketing
+	// categories (CategoryEmail, CategoryMessaging, CategoryAds) make
+	// `cdp validate` warn about a sync that requires no consent.
+	Category Category
 	// Summary is one line; Doc is the reference page's body (Markdown).
 	Summary string
 	Doc     string
@@ -86,6 +90,35 @@ type Spec struct {
 	CheckSync func(v Values, s SyncInfo) []Problem
 	// New opens a destination for one sync run.
 	New Factory
+}
+
+// Category is what kind of tool a destination is.
+type Category string
+
+// Destination categories.
+const (
+	CategoryCRM       Category = "crm"       // HubSpot, Salesforce
+	CategoryEmail     Category = "email"     // Klaviyo, Mailchimp
+	CategoryMessaging Category = "messaging" // Braze, Iterable, Customer.io, Intercom
+	CategoryAds       Category = "ads"       // Meta, Google
+	CategoryData      Category = "data"      // webhooks, files, database tables
+)
+
+// Marketing reports whether the category reaches people with marketing
+// (email, messaging, ads), where a sync should require consent.
+func (c Category) Marketing() bool {
+	return c == CategoryEmail || c == CategoryMessaging || c == CategoryAds
+}
+
+// Supports reports whether the spec documents an operation for op (in any
+// mode): how a destination declares OpUnsubscribe and OpErase.
+func (s *Spec) Supports(op Op) bool {
+	for _, o := range s.Operations {
+		if o.Op == op {
+			return true
+		}
+	}
+	return false
 }
 
 // SyncInfo is what CheckSync sees of a sync.

@@ -51,7 +51,7 @@ func init() { destination.Register(Spec()) }
 // Spec returns the braze destination's spec.
 func Spec() *destination.Spec {
 	return &destination.Spec{
-		Type: Type, Title: "Braze",
+		Type: Type, Title: "Braze", Category: destination.CategoryMessaging,
 		Summary: "updates Braze user profiles through /users/track; mirror mode also keeps a subscription group's members",
 		Doc:     specDoc,
 		References: []string{

@@ -45,7 +45,7 @@ func init() { destination.Register(Spec()) }
 // Spec returns the destination's spec.
 func Spec() *destination.Spec {
 	return &destination.Spec{
-		Type: Type, Title: "Customer.io",
+		Type: Type, Title: "Customer.io", Category: destination.CategoryMessaging,
 		Summary:    "identifies people through the Track API v2 batch endpoint; mirror keeps a manual segment's members",
 		Doc:        specDoc,
 		References: References,

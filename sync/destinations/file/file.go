@@ -22,7 +22,7 @@ const MaxBatch = 1000
 
 func init() {
 	destination.Register(&destination.Spec{
-		Type: Type, Title: "File export",
+		Type: Type, Title: "File export", Category: destination.CategoryData,
 		Summary: "appends each run's records to a JSON Lines or CSV file in a folder",
 		Settings: []destination.Setting{
 			{Name: "path", Kind: destination.KindString, Required: true, Example: "exports/vip",

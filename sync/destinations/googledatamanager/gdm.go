@@ -32,7 +32,7 @@ var idRe = regexp.MustCompile(`^[0-9]+$`)
 
 func init() {
 	destination.Register(&destination.Spec{
-		Type: Type, Title: "Google Data Manager",
+		Type: Type, Title: "Google Data Manager", Category: destination.CategoryAds,
 		Summary: "adds and removes hashed people in a Google Ads (or Display & Video 360) Customer Match list through the Data Manager API",
 		Doc:     specDoc,
 		References: []string{

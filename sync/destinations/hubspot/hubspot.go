@@ -37,7 +37,7 @@ var modes = []string{"upsert", "update", "mirror"}
 
 func init() {
 	destination.Register(&destination.Spec{
-		Type: Type, Title: "HubSpot",
+		Type: Type, Title: "HubSpot", Category: destination.CategoryCRM,
 		Summary:    "upserts CRM contacts by email (or another unique property) and mirrors the audience into a static contact list",
 		Doc:        specDoc,
 		References: references,

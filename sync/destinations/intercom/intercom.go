@@ -106,7 +106,7 @@ func Spec() *destination.Spec {
 		MaxConcurrency: MaxConcurrency, Timeout: DefaultTimeout,
 	})...)
 	return &destination.Spec{
-		Type: Type, Title: "Intercom",
+		Type: Type, Title: "Intercom", Category: destination.CategoryMessaging,
 		Summary:    "creates or updates Intercom contacts (search, then create or update), optionally tagging the audience",
 		Doc:        specDoc,
 		References: References,

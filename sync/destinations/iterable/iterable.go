@@ -43,8 +43,8 @@ var reservedFields = []string{"emailListIds", "profileUpdatedAt", "signupDate", 
 
 func init() {
 	destination.Register(&destination.Spec{
-		Type:       Type,
-		Title:      "Iterable",
+		Type:  Type,
+		Title: "Iterable", Category: destination.CategoryMessaging,
 		Summary:    "upserts Iterable user profiles (users/bulkUpdate) and mirrors an audience into a static list",
 		Doc:        specDoc,
 		References: references,

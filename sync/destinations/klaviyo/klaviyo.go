@@ -46,7 +46,7 @@ var revisionRe = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$`)
 
 func init() {
 	destination.Register(&destination.Spec{
-		Type: Type, Title: "Klaviyo",
+		Type: Type, Title: "Klaviyo", Category: destination.CategoryEmail,
 		Summary: "upserts profiles with bulk import jobs (JSON:API), optionally mirrored into a list",
 		Doc:     specDoc,
 		References: []string{

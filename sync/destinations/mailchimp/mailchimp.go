@@ -76,7 +76,7 @@ var dcRe = regexp.MustCompile(`-([a-z]+[0-9]+)$`)
 
 func init() {
 	destination.Register(&destination.Spec{
-		Type: Type, Title: "Mailchimp",
+		Type: Type, Title: "Mailchimp", Category: destination.CategoryEmail,
 		Summary:    "subscribes, updates and archives members of a Mailchimp audience (batch subscribe, merge fields, tags)",
 		Doc:        specDoc,
 		References: References,

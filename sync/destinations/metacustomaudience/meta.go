@@ -34,7 +34,7 @@ var (
 
 func init() {
 	destination.Register(&destination.Spec{
-		Type: Type, Title: "Meta custom audience",
+		Type: Type, Title: "Meta custom audience", Category: destination.CategoryAds,
 		Summary: "adds and removes hashed people in a Meta (Facebook, Instagram) customer-file custom audience",
 		Doc:     specDoc,
 		References: []string{

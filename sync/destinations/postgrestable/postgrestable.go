@@ -34,7 +34,7 @@ const (
 
 func init() {
 	destination.Register(&destination.Spec{
-		Type: Type, Title: "PostgreSQL table",
+		Type: Type, Title: "PostgreSQL table", Category: destination.CategoryData,
 		Summary: "upserts records into a PostgreSQL table keyed by the sync key (created when missing)",
 		Settings: []destination.Setting{
 			{Name: "dsn", Kind: destination.KindSecret, Required: true, Doc: "connection string, e.g. postgres://user:pass@host/db"},

@@ -71,7 +71,7 @@ func init() {
 		Concurrency: 2, MaxConcurrency: 25, Timeout: 60 * time.Second,
 	})...)
 	destination.Register(&destination.Spec{
-		Type: Type, Title: "Salesforce",
+		Type: Type, Title: "Salesforce", Category: destination.CategoryCRM,
 		Summary:    "upserts records (Contacts by default) by an External ID field; mirror deletes removed ones",
 		Doc:        specDoc,
 		References: References,

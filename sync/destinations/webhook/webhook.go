@@ -26,7 +26,7 @@ const (
 
 func init() {
 	destination.Register(&destination.Spec{
-		Type: Type, Title: "Webhook",
+		Type: Type, Title: "Webhook", Category: destination.CategoryData,
 		Summary:    "POSTs batches of records as JSON, signed per Standard Webhooks",
 		References: []string{"https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md"},
 		Settings: []destination.Setting{
