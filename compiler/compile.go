@@ -49,7 +49,8 @@ func (g *Graph) Node(id string) *Node {
 }
 
 // Compile builds the DAG of a validated project for a dialect:
-// sources → identity → profiles → segments, each node with deterministic SQL.
+// sources → identity → profiles → segments (→ consent), each node with
+// deterministic SQL.
 func Compile(p *models.Project, d warehouse.Dialect, o Options) (*Graph, error) {
 	if p.Identity == nil {
 		return nil, fmt.Errorf("the project has no identity block: declare identity.id_types to build profiles")
@@ -92,6 +93,13 @@ func Compile(p *models.Project, d warehouse.Dialect, o Options) (*Graph, error) 
 		}
 		n.Steps = SegmentSQL(p, t, s, o.AsOf)
 		g.Nodes = append(g.Nodes, n)
+	}
+	cn, err := consentNode(p, t, o.AsOf, append([]string{idNode.ID}, srcIDs...))
+	if err != nil {
+		return nil, err
+	}
+	if cn != nil {
+		g.Nodes = append(g.Nodes, cn)
 	}
 	return g, nil
 }
@@ -168,7 +176,7 @@ func (g *Graph) Select(selectors []string) ([]*Node, error) {
 	}
 	for _, sel := range selectors {
 		if !nodeIDPattern.MatchString(sel) {
-			return nil, fmt.Errorf("bad node selector %q: use kind.name (source.x, identity.x, profiles.x, segment.x), optionally prefixed with +", sel)
+			return nil, fmt.Errorf("bad node selector %q: use kind.name (source.x, identity.x, profiles.x, segment.x, consent.x), optionally prefixed with +", sel)
 		}
 		id := strings.TrimPrefix(sel, "+")
 		if g.Node(id) == nil {

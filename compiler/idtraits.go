@@ -6,6 +6,7 @@ import (
 
 	"github.com/cdpkit/cdp/layout"
 	"github.com/cdpkit/cdp/models"
+	"github.com/cdpkit/cdp/warehouse"
 )
 
 // Column names private to the compiled identifier traits.
@@ -54,7 +55,7 @@ func (b *profileBuilder) idOccurrences(idType string) string {
 	}
 	if len(parts) == 0 { // no source maps the type (rejected by validation): no row
 		parts = append(parts, "SELECT "+d.CastText("NULL")+" AS "+q(colValue)+", "+d.Cast("NULL", models.TypeTimestamp)+
-			" AS "+q(layout.SourceTSColumn)+", "+d.CastText("NULL")+" AS "+q(colSource)+" WHERE 1 = 0")
+			" AS "+q(layout.SourceTSColumn)+", "+d.CastText("NULL")+" AS "+q(colSource)+warehouse.NoRows)
 	}
 	body := "SELECT i." + q("profile_id") + " AS " + q(layout.ProfileIDColumn) + ", o." + q(colValue) +
 		", o." + q(layout.SourceTSColumn) + ", o." + q(colSource) + "\n" +

@@ -13,6 +13,7 @@ import (
 	"github.com/cdpkit/cdp/layout"
 	"github.com/cdpkit/cdp/models"
 	"github.com/cdpkit/cdp/program"
+	"github.com/cdpkit/cdp/warehouse"
 )
 
 // Mode says how a run builds the models: full (every row) or incremental
@@ -125,7 +126,7 @@ func finishSteps(p *models.Project, t layout.Tables, o Options) []Step {
 	}
 	if len(parts) == 0 {
 		parts = append(parts, "SELECT "+d.CastText("NULL")+" AS "+q("source")+", "+
-			d.Cast("NULL", models.TypeTimestamp)+" AS "+q("watermark")+" WHERE 1 = 0")
+			d.Cast("NULL", models.TypeTimestamp)+" AS "+q("watermark")+warehouse.NoRows)
 	}
 	cols := q("source") + ", " + q("watermark") + ", " + q("as_of") + ", " + q("fingerprint") + ", " + q("run_id")
 	var steps []Step

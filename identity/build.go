@@ -104,7 +104,7 @@ func (b *builder) occurrencesSQL() string {
 	}
 	if len(parts) == 0 {
 		return "SELECT " + b.d.CastText("NULL") + " AS id_type, " + b.d.CastText("NULL") + " AS id_value, " +
-			b.d.Cast("NULL", models.TypeTimestamp) + " AS ts, " + b.d.CastText("NULL") + " AS source WHERE 1 = 0"
+			b.d.Cast("NULL", models.TypeTimestamp) + " AS ts, " + b.d.CastText("NULL") + " AS source" + warehouse.NoRows
 	}
 	return strings.Join(parts, "\nUNION ALL\n")
 }
@@ -122,7 +122,7 @@ func (b *builder) invalidSQL() string {
 	}
 	if len(parts) == 0 {
 		t := b.d.CastText("NULL")
-		return "SELECT " + t + " AS id_type, " + t + " AS id_value, " + t + " AS reason WHERE 1 = 0"
+		return "SELECT " + t + " AS id_type, " + t + " AS id_value, " + t + " AS reason" + warehouse.NoRows
 	}
 	return "SELECT DISTINCT id_type, id_value, reason FROM (\n" + indent(strings.Join(parts, "\nUNION ALL\n")) + "\n) i"
 }
@@ -144,7 +144,7 @@ func (b *builder) pairsSQL() string {
 	}
 	if len(parts) == 0 {
 		t := b.d.CastText("NULL")
-		return fmt.Sprintf("SELECT %s AS ta, %s AS va, %s AS tb, %s AS vb, %s AS ts WHERE 1 = 0",
+		return fmt.Sprintf("SELECT %s AS ta, %s AS va, %s AS tb, %s AS vb, %s AS ts"+warehouse.NoRows,
 			t, t, t, t, b.d.Cast("NULL", models.TypeTimestamp))
 	}
 	return strings.Join(parts, "\nUNION ALL\n")

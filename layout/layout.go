@@ -92,6 +92,25 @@ const SourceTSColumn = "_cdp_ts"
 // ProfileIDColumn is the column that carries a row's profile in mapped sources.
 const ProfileIDColumn = "_cdp_profile_id"
 
+// Consent is `<e>_consent`: one row per (profile, consent purpose) with
+// its state, when and where it was decided, and whether syncs may use it.
+func (t Tables) Consent() string { return t.Entity + "_consent" }
+
+// ConsentRejected is `<e>_consent_rejected`: consent statements whose value
+// reads as neither granted nor denied.
+func (t Tables) ConsentRejected() string { return t.Entity + "_consent_rejected" }
+
+// ConsentWork is `<e>__consent_statements`, the consent node's scratch table.
+func (t Tables) ConsentWork() string { return t.Entity + "__consent_statements" }
+
+// Suppressed is `<e>_suppressed`: one row per (profile, suppression list,
+// id type) that no sync may deliver to.
+func (t Tables) Suppressed() string { return t.Entity + "_suppressed" }
+
+// SuppressList is `<e>_suppress_<name>`: a suppression file's identifiers,
+// normalized, loaded by every run.
+func (t Tables) SuppressList(name string) string { return t.Entity + "_suppress_" + name }
+
 // SyncState is `cdp_sync_state`: one row per (sync, key) delivered.
 func (t Tables) SyncState() string { return "cdp_sync_state" }
 

@@ -42,7 +42,7 @@ func TestFullProjectPositions(t *testing.T) {
 		{p.Segment("vip_buyers").Pos, "models/marketing/segments.yaml:2:5"},
 		{p.Segment("vip_buyers").Where.Children[2].Pos, "models/marketing/segments.yaml:8:11"},
 		{p.Destination("ads").Pos, "models/marketing/syncs.yml:11:5"},
-		{p.Sync("everyone_to_ads").Pos, "models/marketing/syncs.yml:28:5"},
+		{p.Sync("everyone_to_ads").Pos, "models/marketing/syncs.yml:29:5"},
 		{p.Serve.Pos, "cdp.yml:21:3"},
 		{p.Alerts[0].Pos, "cdp.yml:27:5"},
 		{p.Alerts[2].Pos, "cdp.yml:36:5"},
@@ -71,6 +71,8 @@ func TestFullProjectModel(t *testing.T) {
 		{"segments", p.Segments, want.Segments},
 		{"destinations", p.Destinations, want.Destinations},
 		{"syncs", p.Syncs, want.Syncs},
+		{"consent", p.Consent, want.Consent},
+		{"suppress", p.Suppressions, want.Suppressions},
 		{"serve", p.Serve, want.Serve},
 		{"alerts", p.Alerts, want.Alerts},
 	} {
@@ -116,6 +118,21 @@ func clearPositions(p *Project) {
 	}
 	for _, t := range p.Traits {
 		t.Pos = Pos{}
+	}
+	if p.Consent != nil {
+		p.Consent.Pos = Pos{}
+		for _, u := range p.Consent.Purposes {
+			u.Pos = Pos{}
+			for _, f := range u.From {
+				f.Pos = Pos{}
+			}
+		}
+	}
+	for _, s := range p.Suppressions {
+		s.Pos = Pos{}
+		for _, id := range s.Identifiers {
+			id.Pos = Pos{}
+		}
 	}
 	var clearCond func(c *Condition)
 	clearCond = func(c *Condition) {
@@ -231,12 +248,18 @@ func fullProjectWant() *Project {
 		Syncs: []*Sync{
 			{Name: "vip_to_crm", Segment: "vip_buyers", Destination: "crm_hook", Mode: "mirror", Key: "email",
 				Fields:   []FieldMap{{Field: "email", Trait: "email"}, {Field: "first_name", Trait: "first_name"}, {Field: "ltv", Trait: "lifetime_value"}},
-				Schedule: "*/30 * * * *", MaxRemovals: "10%", NullValues: "skip", Options: map[string]any{}, DependsOnRun: false},
+				Schedule: "*/30 * * * *", MaxRemovals: "10%", NullValues: "skip", Options: map[string]any{}, DependsOnRun: false,
+				RequiresConsent: []string{"email_marketing"}, OnWithdrawal: WithdrawalRemove},
 			{Name: "everyone_to_ads", AllProfiles: true, Destination: "ads", Mode: "upsert", Key: "email",
 				Fields: []FieldMap{{Field: "Email", Trait: "email"}, {Field: "id", Trait: "profile_id"}}, Schedule: "*/30 * * * *", MaxRemovals: "500", NullValues: "send",
 				Options:      map[string]any{"list_id": int64(42), "nested": map[string]any{"flag": true, "ratio": 0.5, "tags": []any{"a", "cdp"}, "none": nil}},
-				DependsOnRun: true},
+				DependsOnRun: true, OnWithdrawal: WithdrawalRemove},
 		},
+		Consent: &Consent{Purposes: []*Purpose{
+			{Name: "email_marketing", Default: ConsentDenied, From: []*ConsentFrom{{Source: "crm_contacts", Column: "email_opt_in"}}},
+			{Name: "analytics", Default: ConsentGranted, From: []*ConsentFrom{{Source: "web_events", Column: "consent_state", PurposeColumn: "consent_purpose", PurposeValue: "analytics"}}},
+		}},
+		Suppressions: []*Suppression{{Name: "legal_dnc", Table: "raw.do_not_contact", Identifiers: []*SourceIdentifier{{Column: "email", Type: "email"}}}},
 		Serve: &ServeConfig{Address: "0.0.0.0:9500", MaxConcurrent: 4, GracePeriod: 2 * time.Minute, TimeZone: "Europe/Paris",
 			ModelsSchedule: "CRON_TZ=America/New_York 0 */6 * * *"},
 		Alerts: []*Alert{

@@ -8,7 +8,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-var modelKeys = []string{"sources", "identity", "traits", "segments", "destinations", "syncs"}
+var modelKeys = []string{"sources", "identity", "traits", "segments", "consent", "suppress", "destinations", "syncs"}
 
 // parseModelFile decodes the sections of one model file. Cross-file references
 // are checked later, once every file has been read.
@@ -26,6 +26,10 @@ func (l *loader) parseModelFile(root *yaml.Node) {
 	}
 	l.eachItem(m.get("traits"), "`traits`", l.parseTrait)
 	l.eachItem(m.get("segments"), "`segments`", l.parseSegment)
+	if n := m.get("consent"); n != nil && !isNull(n) {
+		l.parseConsent(n)
+	}
+	l.eachItem(m.get("suppress"), "`suppress`", l.parseSuppression)
 	l.eachItem(m.get("destinations"), "`destinations`", l.parseDestination)
 	l.eachItem(m.get("syncs"), "`syncs`", l.parseSync)
 }

@@ -7,6 +7,7 @@ const kindIDType = "identifier type"
 var sections = map[string]string{
 	"source": "sources", "trait": "traits", "segment": "segments",
 	"destination": "destinations", kindIDType: "identity.id_types",
+	kindPurpose: "consent.purposes", kindSuppression: "suppress",
 }
 
 // unknown reports a reference to an undeclared name, suggesting the closest

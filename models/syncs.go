@@ -12,7 +12,7 @@ import (
 
 var (
 	destinationKeys = []string{"name", "type", "rate_limit", "paused"}
-	syncKeys        = []string{"name", "segment", "all_profiles", "destination", "mode", "key", "fields", "schedule", "max_removals", "null_values", "options", "paused", "depends_on_run"}
+	syncKeys        = []string{"name", "segment", "all_profiles", "destination", "mode", "key", "fields", "schedule", "max_removals", "null_values", "options", "paused", "depends_on_run", "requires_consent", "on_withdrawal"}
 	syncModes       = []string{"upsert", "mirror", "insert", "update"}
 	nullValueModes  = []string{"skip", "send"}
 	rateLimitRe     = regexp.MustCompile(`^([0-9]+)/(s|m|h)$`)
@@ -131,10 +131,53 @@ func (l *loader) parseSync(n *yaml.Node) {
 			s.Options = v.(map[string]any)
 		}
 	}
+	s.OnWithdrawal = l.optEnum(m, "on_withdrawal", "on_withdrawal", []string{WithdrawalRemove, WithdrawalUnsubscribe}, WithdrawalRemove)
+	var purposeAt []Pos
+	if n := m.get("requires_consent"); n != nil && !isNull(n) {
+		s.RequiresConsent, purposeAt = l.purposeList(n)
+	}
+	if s.OnWithdrawal == WithdrawalUnsubscribe && len(s.RequiresConsent) == 0 {
+		l.errorf(l.valuePos(m, "on_withdrawal"), "add `requires_consent: [<purpose>]`: a withdrawal is of a required consent",
+			"%s sets `on_withdrawal: unsubscribe` but requires no consent", m.what)
+	}
+	l.later = append(l.later, func() {
+		for i, name := range s.RequiresConsent {
+			if l.p.Purpose(name) == nil {
+				l.unknown(kindPurpose, name, purposeAt[i])
+			}
+		}
+	})
 	l.deferSyncChecks(s, m, fields)
 	if l.declare("sync", name, namePos) {
 		l.p.Syncs = append(l.p.Syncs, s)
 	}
+}
+
+// purposeList decodes `requires_consent`: a list of purpose names (one
+// name alone is taken as a list of one).
+func (l *loader) purposeList(n *yaml.Node) ([]string, []Pos) {
+	items := []*yaml.Node{deref(n)}
+	if deref(n).Kind == yaml.SequenceNode {
+		var ok bool
+		if items, ok = l.list(n, "`requires_consent`"); !ok {
+			return nil, nil
+		}
+	}
+	var names []string
+	var at []Pos
+	for _, item := range items {
+		s, ok := l.text(item, "a purpose in `requires_consent`")
+		if !ok {
+			continue
+		}
+		if contains(names, s) {
+			l.errorf(l.pos(item), "list each purpose once", "purpose `%s` is listed twice in `requires_consent`", s)
+			continue
+		}
+		names = append(names, s)
+		at = append(at, l.pos(item))
+	}
+	return names, at
 }
 
 // fieldRef is a destination field mapped to a trait, with the trait's position.

@@ -26,6 +26,10 @@ type Project struct {
 	Segments     []*Segment
 	Destinations []*Destination
 	Syncs        []*Sync
+	// Consent is the `consent:` section (nil when the models declare none).
+	Consent *Consent
+	// Suppressions are the `suppress:` lists: their people are in no sync.
+	Suppressions []*Suppression
 
 	// Serve configures `cdp serve` (cdp.yml `serve:`); nil means defaults.
 	Serve *ServeConfig
@@ -336,8 +340,23 @@ type Sync struct {
 	// DependsOnRun (default true): under `cdp serve`, a run waits for — or
 	// triggers — a model run that started after its last delivery.
 	DependsOnRun bool
+	// RequiresConsent lists consent purposes: only members who granted
+	// every one of them (or whose unknown state defaults to granted) are
+	// in the sync's snapshot.
+	RequiresConsent []string
+	// OnWithdrawal is what a delivered member who withdrew a required
+	// consent receives: WithdrawalRemove (the plain removal of mirror
+	// syncs; upsert and insert syncs just stop sending them) or
+	// WithdrawalUnsubscribe (the destination's unsubscribe primitive).
+	OnWithdrawal string
 	Pos          Pos
 }
+
+// Sync `on_withdrawal` values.
+const (
+	WithdrawalRemove      = "remove"
+	WithdrawalUnsubscribe = "unsubscribe"
+)
 
 // FieldMap maps a destination field to a trait.
 type FieldMap struct {

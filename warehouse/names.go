@@ -44,3 +44,8 @@ func SplitDottedName(name string, fold func(string) string) ([]string, error) {
 	}
 	return parts, nil
 }
+
+// NoRows ends a FROM-less SELECT of literals so that it returns no row on
+// every warehouse (BigQuery refuses a WHERE without a FROM): the typed,
+// empty relation of a query with nothing to read.
+const NoRows = " FROM (SELECT 1 AS one) AS no_rows WHERE 1 = 0"

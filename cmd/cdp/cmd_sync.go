@@ -182,7 +182,7 @@ func printPlan(w io.Writer, p *engine.Plan) {
 	c := p.Counts
 	fmt.Fprintf(w, "sync %s (%s → %s)\n", p.Sync, p.Mode, p.Destination)
 	for _, s := range p.Samples {
-		sym := map[string]string{"add": "+", "change": "~", "remove": "-"}[string(s.Op)]
+		sym := map[string]string{"add": "+", "change": "~", "remove": "-", "unsubscribe": "!"}[string(s.Op)]
 		fmt.Fprintf(w, "  %s %s %s\n", sym, s.Key, fieldsText(s.Fields))
 	}
 	more := c.Total() - int64(len(p.Samples))
@@ -190,13 +190,26 @@ func printPlan(w io.Writer, p *engine.Plan) {
 		fmt.Fprintf(w, "  … and %d more\n", more)
 	}
 	fmt.Fprintf(w, "  %d to add, %d to change, %d to remove", c.Add, c.Change, c.Remove)
+	if c.Unsubscribe > 0 {
+		fmt.Fprintf(w, ", %d to unsubscribe", c.Unsubscribe)
+	}
 	if c.Skipped > 0 {
-		fmt.Fprintf(w, "; %d skipped (holdout %d, null key %d, duplicate key %d, not in mode %d)",
-			c.Skipped, c.Holdout, c.NullKey, c.DuplicateKey, c.NotInMode)
+		privacy := ""
+		if c.Suppressed > 0 {
+			privacy += fmt.Sprintf(", suppressed %d", c.Suppressed)
+		}
+		if c.NoConsent > 0 {
+			privacy += fmt.Sprintf(", no consent %d", c.NoConsent)
+		}
+		fmt.Fprintf(w, "; %d skipped (holdout %d%s, null key %d, duplicate key %d, not in mode %d)",
+			c.Skipped, c.Holdout, privacy, c.NullKey, c.DuplicateKey, c.NotInMode)
 	}
 	fmt.Fprintln(w)
+	if c.NoConsent > 0 {
+		fmt.Fprintf(w, "  skipped: no consent %d\n", c.NoConsent)
+	}
 	if c.RemovalBlocked {
-		fmt.Fprintf(w, "  ! a run would stop: %d removals exceed max_removals (%d of %d delivered)\n", c.Remove, c.MaxRemovals, c.Delivered)
+		fmt.Fprintf(w, "  ! a run would stop: %d removals exceed max_removals (%d of %d delivered)\n", c.Remove+c.Unsubscribe, c.MaxRemovals, c.Delivered)
 	}
 }
 
@@ -344,6 +357,12 @@ func printResult(w io.Writer, r *engine.Result) {
 		fmt.Fprintf(w, " (%d requests, %d retries, %d throttled)", r.Stats.Requests, r.Stats.Retries, r.Stats.Throttled)
 	}
 	fmt.Fprintln(w)
+	if r.Unsubscribed > 0 {
+		fmt.Fprintf(w, "  %d of the removed withdrew a required consent and were unsubscribed\n", r.Unsubscribed)
+	}
+	if r.Plan.NoConsent > 0 || r.Plan.Suppressed > 0 {
+		fmt.Fprintf(w, "  not sent: %d without a required consent, %d suppressed\n", r.Plan.NoConsent, r.Plan.Suppressed)
+	}
 	if r.Match != nil {
 		fmt.Fprintf(w, "  the platform reports: %s\n", r.Match)
 	}

@@ -78,6 +78,7 @@ func Check(p *models.Project) models.Diagnostics {
 				Hint:    "use one of " + strings.Join(spec.Modes, ", ") + " (`cdp destinations " + spec.Type + "` says what each sends)"})
 			continue
 		}
+		ds = append(ds, consentProblems(spec, s)...)
 		if spec.CheckSync == nil {
 			continue
 		}
@@ -86,6 +87,25 @@ func Check(p *models.Project) models.Diagnostics {
 			ds = append(ds, models.Diagnostic{Pos: s.Pos, Severity: sev, Hint: pr.Hint,
 				Message: fmt.Sprintf("sync `%s` to %s destination `%s`: %s%s", s.Name, spec.Type, s.Destination, pr.Message, note)})
 		}
+	}
+	return ds
+}
+
+// consentProblems checks a sync's consent against its destination: a
+// marketing destination (email, messaging, ads) should require a consent
+// purpose (a warning), and `on_withdrawal: unsubscribe` needs a destination
+// with an unsubscribe primitive (an error).
+func consentProblems(spec *Spec, s *models.Sync) models.Diagnostics {
+	var ds models.Diagnostics
+	if spec.Category.Marketing() && len(s.RequiresConsent) == 0 {
+		ds = append(ds, models.Diagnostic{Pos: s.Pos, Severity: models.SeverityWarning,
+			Message: fmt.Sprintf("sync `%s` sends to %s (%s, a marketing destination) but declares no consent purpose", s.Name, spec.Title, spec.Category),
+			Hint:    "add `requires_consent: [<purpose>]` with a purpose of the models' `consent:` section, e.g. email_marketing (docs/privacy.md)"})
+	}
+	if s.OnWithdrawal == models.WithdrawalUnsubscribe && !spec.Supports(OpUnsubscribe) {
+		ds = append(ds, models.Diagnostic{Pos: s.Pos, Severity: models.SeverityError,
+			Message: fmt.Sprintf("sync `%s` sets `on_withdrawal: unsubscribe`, but a %s destination has no unsubscribe primitive", s.Name, spec.Type),
+			Hint:    "remove `on_withdrawal` (a withdrawn member is then removed, in mirror mode, or no longer sent)"})
 	}
 	return ds
 }

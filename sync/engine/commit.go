@@ -54,7 +54,7 @@ func (c *committer) commit(ctx context.Context, outs []delivery.Outcome, res *Re
 	sync := d.QuoteString(c.s.Name)
 	var del, rej, stale, keys []string
 	var ins [][]string
-	var added, changed, removed, failed, refused int64
+	var added, changed, removed, unsubscribed, failed, refused int64
 	c.mu.Lock()
 	for _, o := range outs {
 		key := d.QuoteString(o.Record.Key)
@@ -69,7 +69,7 @@ func (c *committer) commit(ctx context.Context, outs []delivery.Outcome, res *Re
 			refused++
 			rej = append(rej, rejectionRow(d, c.runID, sync, key, string(o.Record.Op), o.Err.Error(), false, now))
 			del = append(del, key)
-			if o.Record.Op != destination.OpRemove {
+			if !removesState(o.Record.Op) {
 				ins = append(ins, stateRow(d, sync, key, p.hash, p.fields, now, p.remoteID))
 			}
 			continue
@@ -99,8 +99,13 @@ func (c *committer) commit(ctx context.Context, outs []delivery.Outcome, res *Re
 		}
 		// only this run (holding the lock) writes this sync's state
 		switch o.Record.Op {
-		case destination.OpRemove:
+		case destination.OpRemove, destination.OpUnsubscribe, destination.OpErase:
+			// counted as removed in cdp_sync_runs (Result.Unsubscribed
+			// tells unsubscribes apart)
 			removed++
+			if o.Record.Op == destination.OpUnsubscribe {
+				unsubscribed++
+			}
 			del = append(del, key)
 			continue
 		case destination.OpAdd:
@@ -147,6 +152,7 @@ func (c *committer) commit(ctx context.Context, outs []delivery.Outcome, res *Re
 	res.Removed += removed
 	res.Failed += failed
 	res.Refused += refused
+	res.Unsubscribed += unsubscribed
 	return nil
 }
 

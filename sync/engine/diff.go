@@ -11,20 +11,33 @@ import (
 )
 
 // allOps is every diff operation (a baseline commits them all).
-var allOps = []destination.Op{destination.OpAdd, destination.OpChange, destination.OpRemove}
+var allOps = []destination.Op{destination.OpAdd, destination.OpChange, destination.OpRemove, destination.OpUnsubscribe}
 
-// opsOf lists the operations a sync mode delivers.
-func opsOf(mode string) []destination.Op {
-	switch mode {
+// opsOf lists the operations a sync delivers: those of its mode, plus
+// unsubscribes when it sets `on_withdrawal: unsubscribe` (in every mode).
+func opsOf(s *models.Sync) []destination.Op {
+	var ops []destination.Op
+	switch s.Mode {
 	case "mirror":
-		return []destination.Op{destination.OpAdd, destination.OpChange, destination.OpRemove}
+		ops = []destination.Op{destination.OpAdd, destination.OpChange, destination.OpRemove}
 	case "insert":
-		return []destination.Op{destination.OpAdd}
+		ops = []destination.Op{destination.OpAdd}
 	case "update":
-		return []destination.Op{destination.OpChange}
+		ops = []destination.Op{destination.OpChange}
 	default: // upsert
-		return []destination.Op{destination.OpAdd, destination.OpChange}
+		ops = []destination.Op{destination.OpAdd, destination.OpChange}
 	}
+	if s.OnWithdrawal == models.WithdrawalUnsubscribe {
+		ops = append(ops, destination.OpUnsubscribe)
+	}
+	return ops
+}
+
+// removesState reports whether a confirmed op ends the record's delivery:
+// its state row is deleted, and the record carries the last delivered
+// fields.
+func removesState(op destination.Op) bool {
+	return op == destination.OpRemove || op == destination.OpUnsubscribe || op == destination.OpErase
 }
 
 // unconfirmed is the fields_hash of a state row kept for an add that failed
@@ -35,16 +48,48 @@ const unconfirmed = "unconfirmed"
 // fieldCol names the diff column of the i-th mapped field.
 func fieldCol(i int) string { return fmt.Sprintf("f_%d", i) }
 
-// membersSQL selects the sync's audience: every profile in the segment (or
-// every profile) with its key; holdout members are excluded here.
-func membersSQL(t layout.Tables, s *models.Sync) string {
+// audience is how a sync reads its members: the FROM clause over the
+// profiles (alias p) with the joins of the segment (m), the required
+// consents (cs) and the suppression lists (sup), and the conditions those
+// joins decide.
+type audience struct {
+	from string
+	// hold, suppressed and consented are SQL conditions on one row of from.
+	hold, suppressed, consented string
+}
+
+// eligible is the condition of a member that is delivered: not in the
+// holdout, not suppressed, and with every required consent.
+func (a audience) eligible() string {
+	return "NOT (" + a.hold + ") AND NOT (" + a.suppressed + ") AND (" + a.consented + ")"
+}
+
+// audienceOf builds the audience of a sync. Holdout members are in from
+// (the condition hold tells them); a profile is suppressed when it is in
+// <e>_suppressed (any suppression list: the lists apply to every sync), and
+// consented when <e>_consent allows every purpose of requires_consent.
+func audienceOf(t layout.Tables, p *models.Project, s *models.Sync) audience {
 	d := t.D
-	from := t.Q(t.Profiles()) + " AS p"
+	a := audience{from: t.Q(t.Profiles()) + " AS p", hold: "FALSE", suppressed: "FALSE", consented: "TRUE"}
 	if !s.AllProfiles {
-		from += fmt.Sprintf("\n  JOIN %s AS m ON m.profile_id = p.profile_id AND m.segment = %s AND NOT m.in_holdout",
+		a.from += fmt.Sprintf("\n  JOIN %s AS m ON m.profile_id = p.profile_id AND m.segment = %s",
 			t.Q(t.Segments()), d.QuoteString(s.Segment))
+		a.hold = "m.in_holdout"
 	}
-	return from
+	if p != nil && len(p.Suppressions) > 0 {
+		a.from += "\n  LEFT JOIN (SELECT DISTINCT profile_id FROM " + t.Q(t.Suppressed()) + ") AS sup ON sup.profile_id = p.profile_id"
+		a.suppressed = "sup.profile_id IS NOT NULL"
+	}
+	if len(s.RequiresConsent) > 0 {
+		purposes := make([]string, len(s.RequiresConsent))
+		for i, u := range s.RequiresConsent {
+			purposes[i] = d.QuoteString(u)
+		}
+		a.from += "\n  LEFT JOIN (SELECT profile_id, COUNT(*) AS n FROM " + t.Q(t.Consent()) +
+			" WHERE allowed AND purpose IN (" + strings.Join(purposes, ", ") + ") GROUP BY profile_id) AS cs ON cs.profile_id = p.profile_id"
+		a.consented = fmt.Sprintf("COALESCE(cs.n, 0) = %d", len(s.RequiresConsent))
+	}
+	return a
 }
 
 // fieldSQL is the value of a mapped field: the trait, or with a hash
@@ -83,7 +128,11 @@ func hashSQL(t layout.Tables, s *models.Sync) string {
 // for removals). With full, every member counts as changed. (A LEFT JOIN
 // plus NOT EXISTS rather than a FULL OUTER JOIN, which the BigQuery
 // emulator gets wrong when one side is empty.)
-func diffSQL(t layout.Tables, s *models.Sync, full bool) string {
+//
+// With `on_withdrawal: unsubscribe`, a delivered key whose profile lacks a
+// required consent (whether or not it is still in the segment) is an
+// unsubscribe rather than a removal.
+func diffSQL(t layout.Tables, p *models.Project, s *models.Sync, full bool) string {
 	d := t.D
 	key := d.CastText("p." + d.QuoteIdent(s.Key))
 	var cols, snapCols []string
@@ -95,49 +144,54 @@ func diffSQL(t layout.Tables, s *models.Sync, full bool) string {
 	if full {
 		changed = "1 = 1"
 	}
+	a := audienceOf(t, p, s)
+	removeOp, withdrawn, withdrawnJoin := "'remove'", "", ""
+	if s.OnWithdrawal == models.WithdrawalUnsubscribe {
+		w := audienceOf(t, p, &models.Sync{AllProfiles: true, RequiresConsent: s.RequiresConsent})
+		withdrawn = fmt.Sprintf(`, withdrawn AS (
+  SELECT DISTINCT %s AS k FROM %s
+  WHERE p.%s IS NOT NULL AND NOT (%s)
+)`, key, w.from, d.QuoteIdent(s.Key), w.consented)
+		removeOp = "CASE WHEN w.k IS NULL THEN 'remove' ELSE 'unsubscribe' END"
+		withdrawnJoin = " LEFT JOIN withdrawn AS w ON w.k = st.key"
+	}
 	return fmt.Sprintf(`WITH members AS (
   SELECT p.profile_id, %[1]s AS k, %[2]s AS row_hash%[3]s,
     ROW_NUMBER() OVER (PARTITION BY %[1]s ORDER BY %[4]s) AS dup
   FROM %[5]s
-  WHERE p.%[6]s IS NOT NULL
+  WHERE p.%[6]s IS NOT NULL AND %[13]s
 ), snap AS (
   SELECT * FROM members WHERE dup = 1
 ), st AS (
   SELECT key, fields_hash, fields, remote_id FROM %[7]s WHERE sync = %[8]s
-)
+)%[14]s
 SELECT
   CASE WHEN st.key IS NULL OR st.fields_hash = '`+unconfirmed+`' THEN 'add' ELSE 'change' END AS op,
   snap.k AS key, snap.row_hash, snap.profile_id%[9]s, %[12]s AS prev_fields, st.remote_id
 FROM snap LEFT JOIN st ON st.key = snap.k
 WHERE st.key IS NULL OR %[10]s
 UNION ALL
-SELECT 'remove' AS op, st.key, NULL, NULL%[11]s, %[12]s, st.remote_id
-FROM st WHERE NOT EXISTS (SELECT 1 FROM snap WHERE snap.k = st.key)`,
-		key, hashSQL(t, s), prefixComma(snapCols), d.ByteOrder("p.profile_id"), membersSQL(t, s),
+SELECT %[15]s AS op, st.key, NULL, NULL%[11]s, %[12]s, st.remote_id
+FROM st%[16]s WHERE NOT EXISTS (SELECT 1 FROM snap WHERE snap.k = st.key)`,
+		key, hashSQL(t, s), prefixComma(snapCols), d.ByteOrder("p.profile_id"), a.from,
 		d.QuoteIdent(s.Key), t.Q(t.SyncState()), d.QuoteString(s.Name), prefixComma(cols), changed,
-		strings.Repeat(", NULL", len(cols)), d.CastText("st.fields"))
+		strings.Repeat(", NULL", len(cols)), d.CastText("st.fields"), a.eligible(), withdrawn, removeOp, withdrawnJoin)
 }
 
-// skippedSQL counts members that are never delivered: holdout, null key, and
-// duplicate keys (only one profile per key is synced).
-func skippedSQL(t layout.Tables, s *models.Sync) string {
+// skippedSQL counts members that are never delivered: holdout, suppressed,
+// without a required consent, null key, and duplicate keys (only one
+// profile per key is synced), each member counted once in that order.
+func skippedSQL(t layout.Tables, p *models.Project, s *models.Sync) string {
 	d := t.D
-	key := "p." + d.QuoteIdent(s.Key)
-	holdout := "0"
-	from := t.Q(t.Profiles()) + " AS p"
-	if !s.AllProfiles {
-		from += fmt.Sprintf(" JOIN %s AS m ON m.profile_id = p.profile_id AND m.segment = %s",
-			t.Q(t.Segments()), d.QuoteString(s.Segment))
-		holdout = "COUNT(CASE WHEN m.in_holdout THEN 1 END)"
-		key = "CASE WHEN m.in_holdout THEN NULL ELSE " + key + " END"
-		return fmt.Sprintf(`SELECT %s AS holdout,
-  COUNT(CASE WHEN NOT m.in_holdout AND p.%s IS NULL THEN 1 END) AS null_key,
-  COUNT(%s) - COUNT(DISTINCT %s) AS duplicate_key
-FROM %s`, holdout, d.QuoteIdent(s.Key), d.CastText(key), d.CastText(key), from)
-	}
-	return fmt.Sprintf(`SELECT %s AS holdout, COUNT(CASE WHEN %s IS NULL THEN 1 END) AS null_key,
-  COUNT(%s) - COUNT(DISTINCT %s) AS duplicate_key
-FROM %s`, holdout, key, d.CastText(key), d.CastText(key), from)
+	a := audienceOf(t, p, s)
+	key := d.CastText("p." + d.QuoteIdent(s.Key))
+	elig := a.eligible()
+	return fmt.Sprintf(`SELECT COUNT(CASE WHEN %[1]s THEN 1 END) AS holdout,
+  COUNT(CASE WHEN NOT (%[1]s) AND %[2]s THEN 1 END) AS suppressed,
+  COUNT(CASE WHEN NOT (%[1]s) AND NOT (%[2]s) AND NOT (%[3]s) THEN 1 END) AS no_consent,
+  COUNT(CASE WHEN %[4]s AND %[5]s IS NULL THEN 1 END) AS null_key,
+  COUNT(CASE WHEN %[4]s THEN %[5]s END) - COUNT(DISTINCT CASE WHEN %[4]s THEN %[5]s END) AS duplicate_key
+FROM %[6]s`, a.hold, a.suppressed, a.consented, elig, key, a.from)
 }
 
 // streamSQL reads the diff rows of the given operations, in key order.

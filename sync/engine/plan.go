@@ -37,10 +37,18 @@ type Counts struct {
 	Add    int64 `json:"add"`
 	Change int64 `json:"change"`
 	Remove int64 `json:"remove"`
-	// Skipped: members never delivered (holdout, null key, duplicate key) and
-	// diff rows the mode does not deliver (e.g. removals in upsert mode).
-	Skipped        int64 `json:"skipped"`
-	Holdout        int64 `json:"holdout"`
+	// Unsubscribe: delivered members who withdrew a required consent, sent
+	// the destination's unsubscribe (`on_withdrawal: unsubscribe`).
+	Unsubscribe int64 `json:"unsubscribe"`
+	// Skipped: members never delivered (holdout, suppressed, no consent,
+	// null key, duplicate key) and diff rows the mode does not deliver (e.g.
+	// removals in upsert mode).
+	Skipped int64 `json:"skipped"`
+	Holdout int64 `json:"holdout"`
+	// Suppressed: members on a suppression list (`suppress:`).
+	Suppressed int64 `json:"suppressed"`
+	// NoConsent: members without every purpose of requires_consent granted.
+	NoConsent      int64 `json:"no_consent"`
 	NullKey        int64 `json:"null_key"`
 	DuplicateKey   int64 `json:"duplicate_key"`
 	NotInMode      int64 `json:"not_in_mode"`
@@ -50,7 +58,7 @@ type Counts struct {
 }
 
 // Total is the number of records the plan delivers.
-func (c Counts) Total() int64 { return c.Add + c.Change + c.Remove }
+func (c Counts) Total() int64 { return c.Add + c.Change + c.Remove + c.Unsubscribe }
 
 // Sample is one planned record.
 type Sample struct {
@@ -78,7 +86,7 @@ func (e *Engine) prepare(ctx context.Context, s *models.Sync, table string, full
 			return c, fmt.Errorf("sync %s: field %s: unknown hash profile %q", s.Name, f.Field, f.Hash)
 		}
 	}
-	for _, q := range warehouse.CreateScratchTableAs(d, t.Q(table), diffSQL(t, s, full)) {
+	for _, q := range warehouse.CreateScratchTableAs(d, t.Q(table), diffSQL(t, e.Project, s, full)) {
 		if _, err := e.W.Exec(ctx, q); err != nil {
 			return c, fmt.Errorf("sync %s: diff: %w", s.Name, err)
 		}
@@ -87,19 +95,19 @@ func (e *Engine) prepare(ctx context.Context, s *models.Sync, table string, full
 	if err != nil {
 		return c, err
 	}
-	var add, change, remove int64
+	var add, change, remove, unsub int64
 	if rows.Next() {
-		err = rows.Scan(&add, &change, &remove)
+		err = rows.Scan(&add, &change, &remove, &unsub)
 	}
 	rows.Close()
 	if err != nil {
 		return c, err
 	}
 	in := map[destination.Op]bool{}
-	for _, op := range opsOf(s.Mode) {
+	for _, op := range opsOf(s) {
 		in[op] = true
 	}
-	for op, n := range map[destination.Op]int64{destination.OpAdd: add, destination.OpChange: change, destination.OpRemove: remove} {
+	for op, n := range map[destination.Op]int64{destination.OpAdd: add, destination.OpChange: change, destination.OpRemove: remove, destination.OpUnsubscribe: unsub} {
 		if !in[op] {
 			c.NotInMode += n
 			continue
@@ -111,27 +119,31 @@ func (e *Engine) prepare(ctx context.Context, s *models.Sync, table string, full
 			c.Change = n
 		case destination.OpRemove:
 			c.Remove = n
+		case destination.OpUnsubscribe:
+			c.Unsubscribe = n
 		}
 	}
-	rows, err = e.W.Query(ctx, skippedSQL(t, s))
+	rows, err = e.W.Query(ctx, skippedSQL(t, e.Project, s))
 	if err != nil {
 		return c, err
 	}
 	if rows.Next() {
-		err = rows.Scan(&c.Holdout, &c.NullKey, &c.DuplicateKey)
+		err = rows.Scan(&c.Holdout, &c.Suppressed, &c.NoConsent, &c.NullKey, &c.DuplicateKey)
 	}
 	rows.Close()
 	if err != nil {
 		return c, err
 	}
-	c.Skipped = c.Holdout + c.NullKey + c.DuplicateKey + c.NotInMode
+	c.Skipped = c.Holdout + c.Suppressed + c.NoConsent + c.NullKey + c.DuplicateKey + c.NotInMode
 	if c.Delivered, err = runner.Count(ctx, e.W, deliveredSQL(t, s.Name)); err != nil {
 		return c, err
 	}
 	if c.MaxRemovals, err = removalLimit(s.MaxRemovals, c.Delivered); err != nil {
 		return c, err
 	}
-	c.RemovalBlocked = c.MaxRemovals >= 0 && c.Remove > c.MaxRemovals
+	// an unsubscribe ends a delivery like a removal: a consent source that
+	// suddenly reads denied for everyone trips the same guard
+	c.RemovalBlocked = c.MaxRemovals >= 0 && c.Remove+c.Unsubscribe > c.MaxRemovals
 	return c, nil
 }
 
@@ -157,12 +169,12 @@ func (e *Engine) Plan(ctx context.Context, s *models.Sync, o PlanOptions) (*Plan
 	}
 	p := &Plan{Sync: s.Name, Mode: s.Mode, Destination: s.Destination, Counts: c, Samples: []Sample{}}
 	perOp := map[destination.Op]int{}
-	err = e.stream(ctx, s, table, opsOf(s.Mode), func(r destination.Record, _ string) (bool, error) {
+	err = e.stream(ctx, s, table, opsOf(s), func(r destination.Record, _ string) (bool, error) {
 		if perOp[r.Op] < o.Samples {
 			perOp[r.Op]++
 			p.Samples = append(p.Samples, Sample{Op: r.Op, Key: r.Key, Fields: r.Fields})
 		}
-		return len(p.Samples) < o.Samples*len(opsOf(s.Mode)), nil
+		return len(p.Samples) < o.Samples*len(opsOf(s)), nil
 	})
 	return p, err
 }
@@ -170,7 +182,8 @@ func (e *Engine) Plan(ctx context.Context, s *models.Sync, o PlanOptions) (*Plan
 // countsSQL counts the diff table's rows per operation.
 func countsSQL(t layout.Tables, table string) string {
 	return fmt.Sprintf(
-		"SELECT COUNT(CASE WHEN op = 'add' THEN 1 END), COUNT(CASE WHEN op = 'change' THEN 1 END), COUNT(CASE WHEN op = 'remove' THEN 1 END) FROM %s",
+		"SELECT COUNT(CASE WHEN op = 'add' THEN 1 END), COUNT(CASE WHEN op = 'change' THEN 1 END), COUNT(CASE WHEN op = 'remove' THEN 1 END), "+
+			"COUNT(CASE WHEN op = 'unsubscribe' THEN 1 END) FROM %s",
 		t.Q(table))
 }
 

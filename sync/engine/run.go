@@ -56,7 +56,10 @@ type Result struct {
 	// Refused counts the failed records the destination refuses for good
 	// (destination.Result.Permanent): not sent again until they change.
 	Refused int64 `json:"refused,omitempty"`
-	Skipped int64 `json:"skipped"`
+	// Unsubscribed counts the confirmed unsubscribes (`on_withdrawal:
+	// unsubscribe`), which Removed includes.
+	Unsubscribed int64 `json:"unsubscribed,omitempty"`
+	Skipped      int64 `json:"skipped"`
 	// Resumed counts records of an earlier run's asynchronous jobs that
 	// this run saw through (their outcomes are in the counts above).
 	Resumed int64          `json:"resumed,omitempty"`
@@ -169,7 +172,7 @@ func (e *Engine) run(ctx context.Context, s *models.Sync, o RunOptions, l *lease
 	if c.RemovalBlocked && !o.Baseline {
 		res.Status = "aborted"
 		return fmt.Errorf("sync %s: %w: the run would remove %d of %d delivered records, above max_removals %s (%d); nothing was sent. If the audience really shrank, raise max_removals or fix the segment",
-			s.Name, ErrRemovalGuard, c.Remove, c.Delivered, s.MaxRemovals, c.MaxRemovals)
+			s.Name, ErrRemovalGuard, c.Remove+c.Unsubscribe, c.Delivered, s.MaxRemovals, c.MaxRemovals)
 	}
 	if o.Baseline {
 		res.Status = "baseline"
@@ -277,7 +280,7 @@ func (e *Engine) pull(ctx context.Context, s *models.Sync, table string, cm *com
 	quit := make(chan struct{})
 	go func() {
 		defer close(ch)
-		err := e.stream(ctx, s, table, opsOf(s.Mode), func(r destination.Record, hash string) (bool, error) {
+		err := e.stream(ctx, s, table, opsOf(s), func(r destination.Record, hash string) (bool, error) {
 			cm.remember(r, hash)
 			select {
 			case ch <- item{r: payload(s, r)}:

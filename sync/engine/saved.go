@@ -50,6 +50,14 @@ type Definition struct {
 	NullValues      string   `json:"null_values"`
 	Destination     string   `json:"destination"`
 	DestinationType string   `json:"destination_type"`
+	// RequiresConsent and OnWithdrawal change who is in the snapshot and
+	// what a withdrawal sends (empty and omitted when the sync sets none,
+	// so plans saved before consent existed keep their fingerprint).
+	RequiresConsent []string `json:"requires_consent,omitempty"`
+	OnWithdrawal    string   `json:"on_withdrawal,omitempty"`
+	// Suppressions lists the project's suppression lists, which apply to
+	// every sync.
+	Suppressions []string `json:"suppressions,omitempty"`
 }
 
 // Fingerprint is the SHA-256 of the definition's JSON.
@@ -93,7 +101,14 @@ const PlanFormat = 1
 
 // DefinitionOf returns the parts of the sync's definition a plan depends on.
 func (e *Engine) DefinitionOf(s *models.Sync) Definition {
-	d := Definition{Mode: s.Mode, Key: s.Key, NullValues: s.NullValues, Destination: s.Destination, Fields: []string{}}
+	d := Definition{Mode: s.Mode, Key: s.Key, NullValues: s.NullValues, Destination: s.Destination, Fields: []string{},
+		RequiresConsent: s.RequiresConsent}
+	if s.OnWithdrawal != models.WithdrawalRemove {
+		d.OnWithdrawal = s.OnWithdrawal
+	}
+	for _, l := range e.Project.Suppressions {
+		d.Suppressions = append(d.Suppressions, l.Name)
+	}
 	for _, f := range s.Fields {
 		ref := f.Field + "=" + f.Trait
 		if f.Hash != "" {
@@ -128,7 +143,7 @@ func (e *Engine) Save(ctx context.Context, s *models.Sync, o PlanOptions) (*Save
 		}
 		out := &SavedSync{Sync: s.Name, Definition: def, Fingerprint: def.Fingerprint(), State: before,
 			Full: o.Full, Counts: c, Records: []PlannedRecord{}}
-		err = e.stream(ctx, s, table, opsOf(s.Mode), func(r destination.Record, hash string) (bool, error) {
+		err = e.stream(ctx, s, table, opsOf(s), func(r destination.Record, hash string) (bool, error) {
 			out.Records = append(out.Records, PlannedRecord{Op: r.Op, Key: r.Key, Fields: r.Fields, FieldsHash: hash, RemoteID: r.RemoteID})
 			return true, nil
 		})
@@ -252,6 +267,9 @@ func definitionChange(was, now Definition) string {
 	add("null_values", was.NullValues, now.NullValues)
 	add("destination", was.Destination, now.Destination)
 	add("destination type", was.DestinationType, now.DestinationType)
+	add("requires_consent", strings.Join(was.RequiresConsent, ","), strings.Join(now.RequiresConsent, ","))
+	add("on_withdrawal", was.OnWithdrawal, now.OnWithdrawal)
+	add("suppress", strings.Join(was.Suppressions, ","), strings.Join(now.Suppressions, ","))
 	if len(out) == 0 {
 		return "fingerprint differs"
 	}
@@ -301,7 +319,7 @@ func savedCounts(s *models.Sync, p *SavedSync) (Counts, error) {
 	if c.MaxRemovals, err = removalLimit(s.MaxRemovals, c.Delivered); err != nil {
 		return c, err
 	}
-	c.RemovalBlocked = c.MaxRemovals >= 0 && c.Remove > c.MaxRemovals
+	c.RemovalBlocked = c.MaxRemovals >= 0 && c.Remove+c.Unsubscribe > c.MaxRemovals
 	return c, nil
 }
 

@@ -88,10 +88,10 @@ func engineStatements(t layout.Tables, syncs []*models.Sync) []sqlcheck.Statemen
 	for _, s := range syncs {
 		name := "sync " + s.Name + ": "
 		diff := t.SyncDiff(s.Name)
-		add(name+"diff", warehouse.CreateScratchTableAs(d, t.Q(diff), diffSQL(t, s, false))...)
-		add(name+"full diff", warehouse.CreateScratchTableAs(d, t.Q(diff), diffSQL(t, s, true))...)
-		add(name+"counts", countsSQL(t, diff), skippedSQL(t, s), deliveredSQL(t, s.Name))
-		add(name+"stream", streamSQL(t, s, t.Q(diff), opsOf(s.Mode)), streamSQL(t, s, t.Q(diff), allOps))
+		add(name+"diff", warehouse.CreateScratchTableAs(d, t.Q(diff), diffSQL(t, nil, s, false))...)
+		add(name+"full diff", warehouse.CreateScratchTableAs(d, t.Q(diff), diffSQL(t, nil, s, true))...)
+		add(name+"counts", countsSQL(t, diff), skippedSQL(t, nil, s), deliveredSQL(t, s.Name))
+		add(name+"stream", streamSQL(t, s, t.Q(diff), opsOf(s)), streamSQL(t, s, t.Q(diff), allOps))
 		add(name+"drop diff", d.DropTable(t.Q(diff)))
 		add(name+"lock", lockRowSQL(t, s.Name), lockClaimSQL(t, s.Name, "host:1:run", "run-1", ts, time.Minute),
 			lockHolderSQL(t, s.Name), lockRenewSQL(t, s.Name, "host:1:run", ts), lockReleaseSQL(t, s.Name, "host:1:run"))

@@ -50,7 +50,7 @@ func toRecord(s *models.Sync, vals []any) (destination.Record, string, error) {
 	hash := str(vals[2])
 	r := destination.Record{Op: destination.Op(str(vals[0])), Key: str(vals[1]), Fields: map[string]any{},
 		RemoteID: str(vals[4]), Hash: hash}
-	if r.Op == destination.OpRemove {
+	if removesState(r.Op) {
 		if prev := str(vals[3]); prev != "" {
 			if err := json.Unmarshal([]byte(prev), &r.Fields); err != nil {
 				return r, "", fmt.Errorf("sync %s: state of key %q holds bad JSON: %w", s.Name, r.Key, err)
@@ -78,7 +78,7 @@ func str(v any) string {
 
 // payload applies null_values: skip drops NULL fields from what is sent.
 func payload(s *models.Sync, r destination.Record) destination.Record {
-	if s.NullValues != "skip" || r.Op == destination.OpRemove {
+	if s.NullValues != "skip" || removesState(r.Op) {
 		return r
 	}
 	out := destination.Record{Op: r.Op, Key: r.Key, Fields: make(map[string]any, len(r.Fields)), RemoteID: r.RemoteID, Hash: r.Hash}
