@@ -251,6 +251,7 @@ func TestCompile(t *testing.T) {
 	for i, s := range segments {
 		want = append(want, header{"segment." + s, "models/segments.yml", segmentLines[i]})
 	}
+	want = append(want, header{"consent.customer", "models/consent.yml", 0})
 	r := mustCDP(t, 0, "--project", dir, "--as-of", asOf, "compile")
 	if !strings.HasPrefix(r.stdout, "-- cdp compile: project retail, target local (duckdb), as of 2026-11-01T00:00:00Z\n") {
 		t.Errorf("compile banner: %q", strings.SplitN(r.stdout, "\n", 2)[0])

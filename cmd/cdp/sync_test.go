@@ -27,7 +27,7 @@ var (
 	planHeadRe   = regexp.MustCompile(`^sync (\w+) \((\w+) → (\w+)\)$`)
 	planSampleRe = regexp.MustCompile(`^  ([+~-]) (\S+) \{(.*)\}$`)
 	planMoreRe   = regexp.MustCompile(`^  … and (\d+) more$`)
-	planCountsRe = regexp.MustCompile(`^  (\d+) to add, (\d+) to change, (\d+) to remove(?:; (\d+) skipped \(holdout (\d+), null key (\d+), duplicate key (\d+), not in mode (\d+)\))?$`)
+	planCountsRe = regexp.MustCompile(`^  (\d+) to add, (\d+) to change, (\d+) to remove(?:, \d+ to unsubscribe)?(?:; (\d+) skipped \(holdout (\d+)(?:, suppressed \d+)?(?:, no consent (\d+))?, null key (\d+), duplicate key (\d+), not in mode (\d+)\))?$`)
 	runHeadRe    = regexp.MustCompile(`^sync (\w+) \((\w+) → (\w+)\) run (r\d{8}T\d{6}Z-[0-9a-f]{6})$`)
 	runResultRe  = regexp.MustCompile(`^  (\w+) in \d+\.\d\ds: (\d+) added, (\d+) changed, (\d+) removed, (\d+) failed, (\d+) skipped(?: \((\d+) requests, (\d+) retries, (\d+) throttled\))?$`)
 	historyRowRe = regexp.MustCompile(`^(r\d{8}T\d{6}Z-[0-9a-f]{6})\s+(\w+)\s+(\w+)\s+(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\S+)$`)
@@ -248,6 +248,8 @@ func parsePlans(t *testing.T, out string) map[string]parsedPlan {
 			}
 		} else if strings.HasPrefix(l, "  ! a run would stop: ") {
 			cur.blocked = true
+		} else if strings.HasPrefix(l, "  skipped: no consent ") {
+			// repeats the count of the line above
 		} else {
 			t.Errorf("unexpected plan line %q", l)
 		}

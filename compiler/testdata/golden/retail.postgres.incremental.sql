@@ -2373,6 +2373,57 @@ COMMIT;
 -- segment newsletter_no_order: drop scratch table
 DROP TABLE IF EXISTS "cdp"."customer__seg_newsletter_no_order";
 
+-- node: consent.customer (models/consent.yml:5)
+-- consent statements of every purpose
+DROP TABLE IF EXISTS "cdp"."customer__consent_statements";
+CREATE TABLE "cdp"."customer__consent_statements" AS WITH -- rows of source crm_contacts with their profile
+s1 AS (
+  SELECT v.*, COALESCE(i0."profile_id", i3."profile_id", i2."profile_id", i1."profile_id") AS "_cdp_profile_id"
+  FROM "cdp"."customer_src_crm_contacts" AS v
+  LEFT JOIN "cdp"."customer_identifiers" AS i0
+    ON i0."id_type" = 'email' AND i0."id_value" = v."_cdp_id_0"
+  LEFT JOIN "cdp"."customer_identifiers" AS i3
+    ON i3."id_type" = 'crm_id' AND i3."id_value" = v."_cdp_id_3"
+  LEFT JOIN "cdp"."customer_identifiers" AS i2
+    ON i2."id_type" = 'loyalty_card' AND i2."id_value" = v."_cdp_id_2"
+  LEFT JOIN "cdp"."customer_identifiers" AS i1
+    ON i1."id_type" = 'phone' AND i1."id_value" = v."_cdp_id_1"
+  WHERE COALESCE(i0."profile_id", i3."profile_id", i2."profile_id", i1."profile_id") IS NOT NULL
+)
+SELECT s1."_cdp_profile_id" AS profile_id, 'email_marketing' AS purpose, CASE WHEN lower(translate(btrim(CAST(s1."email_opt_in" AS TEXT), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ') COLLATE "und-x-icu") IN ('true', 't', 'yes', 'y', '1', 'granted', 'grant', 'opt_in', 'opt-in', 'opted_in', 'optin', 'subscribed', 'on', 'allow', 'allowed', 'accepted') THEN 'granted' WHEN lower(translate(btrim(CAST(s1."email_opt_in" AS TEXT), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ') COLLATE "und-x-icu") IN ('false', 'f', 'no', 'n', '0', 'denied', 'deny', 'opt_out', 'opt-out', 'opted_out', 'optout', 'unsubscribed', 'off', 'revoked', 'withdrawn', 'declined', 'rejected') THEN 'denied' END AS state, CAST(s1."email_opt_in" AS TEXT) AS raw_value, s1."_cdp_ts" AS decided_at, 'crm_contacts' AS source, CAST(s1."contact_id" AS TEXT) AS source_key, 0 AS priority
+FROM s1
+WHERE s1."email_opt_in" IS NOT NULL AND (s1."_cdp_ts" IS NULL OR s1."_cdp_ts" <= TIMESTAMP '2026-11-01 00:00:00.000000');
+-- build customer_consent_rejected (atomic)
+BEGIN;
+DROP TABLE IF EXISTS "cdp"."customer_consent_rejected";
+CREATE TABLE "cdp"."customer_consent_rejected" AS SELECT profile_id, purpose, source, source_key, raw_value, decided_at,
+  'neither granted nor denied' AS reason
+FROM "cdp"."customer__consent_statements"
+WHERE state IS NULL;
+COMMIT;
+-- build customer_consent (atomic)
+BEGIN;
+DROP TABLE IF EXISTS "cdp"."customer_consent";
+CREATE TABLE "cdp"."customer_consent" AS WITH ranked AS (
+SELECT st.profile_id, st.purpose, st.state, st.decided_at, st.source,
+  ROW_NUMBER() OVER (PARTITION BY st.profile_id, st.purpose ORDER BY CASE WHEN st.decided_at IS NULL THEN 1 ELSE 0 END, st.decided_at DESC, st.priority, CASE WHEN st.state = 'denied' THEN 0 ELSE 1 END, (st.source_key COLLATE "C")) AS rn
+FROM "cdp"."customer__consent_statements" AS st
+WHERE st.state IS NOT NULL
+), purposes AS (
+SELECT 'email_marketing' AS purpose, 'denied' AS default_state
+), profiles AS (
+SELECT DISTINCT profile_id FROM "cdp"."customer_identifiers"
+)
+SELECT pr.profile_id, u.purpose, COALESCE(r.state, 'unknown') AS state, r.decided_at, r.source,
+  CASE WHEN COALESCE(r.state, u.default_state) = 'granted' THEN TRUE ELSE FALSE END AS allowed
+FROM profiles AS pr CROSS JOIN purposes AS u
+LEFT JOIN ranked AS r ON r.profile_id = pr.profile_id AND r.purpose = u.purpose AND r.rn = 1;
+COMMIT;
+-- drop the consent statements
+DROP TABLE IF EXISTS "cdp"."customer__consent_statements";
+
 -- after every node of a complete run succeeded: record the watermarks
 -- state: watermarks table
 CREATE TABLE IF NOT EXISTS "cdp"."customer_watermarks" ("source" TEXT, "watermark" TIMESTAMP, "as_of" TIMESTAMP, "fingerprint" TEXT, "run_id" TEXT);

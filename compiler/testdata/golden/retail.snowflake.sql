@@ -2022,6 +2022,54 @@ COMMIT;
 -- segment newsletter_no_order: drop scratch table
 DROP TABLE IF EXISTS "CDP"."CUSTOMER__SEG_NEWSLETTER_NO_ORDER";
 
+-- node: consent.customer (models/consent.yml:5)
+-- consent statements of every purpose
+CREATE OR REPLACE TABLE "CDP"."CUSTOMER__CONSENT_STATEMENTS" COPY GRANTS AS WITH -- rows of source crm_contacts with their profile
+s1 AS (
+  SELECT v.*, COALESCE(i0."PROFILE_ID", i3."PROFILE_ID", i2."PROFILE_ID", i1."PROFILE_ID") AS "_CDP_PROFILE_ID"
+  FROM "CDP"."CUSTOMER_SRC_CRM_CONTACTS" AS v
+  LEFT JOIN "CDP"."CUSTOMER_IDENTIFIERS" AS i0
+    ON i0."ID_TYPE" = 'email' AND i0."ID_VALUE" = v."_CDP_ID_0"
+  LEFT JOIN "CDP"."CUSTOMER_IDENTIFIERS" AS i3
+    ON i3."ID_TYPE" = 'crm_id' AND i3."ID_VALUE" = v."_CDP_ID_3"
+  LEFT JOIN "CDP"."CUSTOMER_IDENTIFIERS" AS i2
+    ON i2."ID_TYPE" = 'loyalty_card' AND i2."ID_VALUE" = v."_CDP_ID_2"
+  LEFT JOIN "CDP"."CUSTOMER_IDENTIFIERS" AS i1
+    ON i1."ID_TYPE" = 'phone' AND i1."ID_VALUE" = v."_CDP_ID_1"
+  WHERE COALESCE(i0."PROFILE_ID", i3."PROFILE_ID", i2."PROFILE_ID", i1."PROFILE_ID") IS NOT NULL
+)
+SELECT s1."_CDP_PROFILE_ID" AS profile_id, 'email_marketing' AS purpose, CASE WHEN LOWER(TRANSLATE(TRIM(CAST(s1."EMAIL_OPT_IN" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')) IN ('true', 't', 'yes', 'y', '1', 'granted', 'grant', 'opt_in', 'opt-in', 'opted_in', 'optin', 'subscribed', 'on', 'allow', 'allowed', 'accepted') THEN 'granted' WHEN LOWER(TRANSLATE(TRIM(CAST(s1."EMAIL_OPT_IN" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')) IN ('false', 'f', 'no', 'n', '0', 'denied', 'deny', 'opt_out', 'opt-out', 'opted_out', 'optout', 'unsubscribed', 'off', 'revoked', 'withdrawn', 'declined', 'rejected') THEN 'denied' END AS state, CAST(s1."EMAIL_OPT_IN" AS VARCHAR) AS raw_value, s1."_CDP_TS" AS decided_at, 'crm_contacts' AS source, CAST(s1."CONTACT_ID" AS VARCHAR) AS source_key, 0 AS priority
+FROM s1
+WHERE s1."EMAIL_OPT_IN" IS NOT NULL AND (s1."_CDP_TS" IS NULL OR s1."_CDP_TS" <= CAST('2026-11-01 00:00:00.000000' AS TIMESTAMP_NTZ));
+-- build customer_consent_rejected (atomic)
+BEGIN;
+CREATE OR REPLACE TABLE "CDP"."CUSTOMER_CONSENT_REJECTED" COPY GRANTS AS SELECT profile_id, purpose, source, source_key, raw_value, decided_at,
+  'neither granted nor denied' AS reason
+FROM "CDP"."CUSTOMER__CONSENT_STATEMENTS"
+WHERE state IS NULL;
+COMMIT;
+-- build customer_consent (atomic)
+BEGIN;
+CREATE OR REPLACE TABLE "CDP"."CUSTOMER_CONSENT" COPY GRANTS AS WITH ranked AS (
+SELECT st.profile_id, st.purpose, st.state, st.decided_at, st.source,
+  ROW_NUMBER() OVER (PARTITION BY st.profile_id, st.purpose ORDER BY CASE WHEN st.decided_at IS NULL THEN 1 ELSE 0 END, st.decided_at DESC, st.priority, CASE WHEN st.state = 'denied' THEN 0 ELSE 1 END, COLLATE(st.source_key, 'utf8')) AS rn
+FROM "CDP"."CUSTOMER__CONSENT_STATEMENTS" AS st
+WHERE st.state IS NOT NULL
+), purposes AS (
+SELECT 'email_marketing' AS purpose, 'denied' AS default_state
+), profiles AS (
+SELECT DISTINCT profile_id FROM "CDP"."CUSTOMER_IDENTIFIERS"
+)
+SELECT pr.profile_id, u.purpose, COALESCE(r.state, 'unknown') AS state, r.decided_at, r.source,
+  CASE WHEN COALESCE(r.state, u.default_state) = 'granted' THEN TRUE ELSE FALSE END AS allowed
+FROM profiles AS pr CROSS JOIN purposes AS u
+LEFT JOIN ranked AS r ON r.profile_id = pr.profile_id AND r.purpose = u.purpose AND r.rn = 1;
+COMMIT;
+-- drop the consent statements
+DROP TABLE IF EXISTS "CDP"."CUSTOMER__CONSENT_STATEMENTS";
+
 -- after every node of a complete run succeeded: record the watermarks
 -- state: watermarks table
 CREATE TABLE IF NOT EXISTS "CDP"."CUSTOMER_WATERMARKS" ("SOURCE" VARCHAR, "WATERMARK" TIMESTAMP_NTZ, "AS_OF" TIMESTAMP_NTZ, "FINGERPRINT" VARCHAR, "RUN_ID" VARCHAR);
