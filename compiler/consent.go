@@ -20,10 +20,6 @@ var (
 	deniedWords  = []string{"false", "f", "no", "n", "0", "denied", "deny", "opt_out", "opt-out", "opted_out", "optout", "unsubscribed", "off", "revoked", "withdrawn", "declined", "rejected"}
 )
 
-// ConsentWords returns the values a consent column may hold that read as
-// granted and as denied (after trimming and lower-casing).
-func ConsentWords() (granted, denied []string) { return grantedWords, deniedWords }
-
 // consentNode is the node that builds <e>_consent (one row per profile and
 // purpose) and <e>_suppressed (the profiles of the suppression lists); nil
 // when the models declare neither consent nor suppression. A suppression

@@ -1,12 +1,8 @@
 package compiler
 
 import (
-	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/cdpkit/cdp/identity"
@@ -18,41 +14,30 @@ import (
 // suppressBatch is the number of rows per INSERT of a suppression file.
 const suppressBatch = 500
 
-// SuppressValue is one identifier of a suppression file: its type, the
+// suppressValue is one identifier of a suppression file: its type, the
 // value normalized like the type's identifiers ("" when the normalizer
 // rejects it), the value as written and why it was rejected.
-type SuppressValue struct {
+type suppressValue struct {
 	IDType, Value, Raw, Reason string
 }
 
-// ReadSuppressFile reads a suppression list's CSV file (relative to the
+// readSuppressFile reads a suppression list's CSV file (relative to the
 // project root) and normalizes every identifier cell in Go, like the
 // warehouse normalizes source identifiers. Empty cells are skipped; a cell
 // the normalizer rejects is kept with its reason, so nothing is dropped
 // without a trace.
-func ReadSuppressFile(p *models.Project, s *models.Suppression) ([]SuppressValue, error) {
-	path := filepath.Join(p.Root, filepath.FromSlash(strings.ReplaceAll(s.File, "\\", "/")))
-	f, err := os.Open(path)
-	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return nil, fmt.Errorf("suppression list %s: file %s: %w", s.Name, s.File, err)
-	}
-	defer f.Close()
-	r := csv.NewReader(f)
-	r.FieldsPerRecord = -1
-	header, err := r.Read()
+func readSuppressFile(p *models.Project, s *models.Suppression) ([]suppressValue, error) {
+	r, header, closeFile, err := models.OpenCSV(s.FilePath(p.Root))
 	if err != nil {
 		return nil, fmt.Errorf("suppression list %s: file %s: %w", s.Name, s.File, err)
 	}
+	defer closeFile()
 	col := map[string]int{}
 	for i, h := range header {
-		col[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
+		col[h] = i
 	}
-	var out []SuppressValue
-	for line := 2; ; line++ {
+	var out []suppressValue
+	for {
 		row, err := r.Read()
 		if err == io.EOF {
 			break
@@ -72,7 +57,7 @@ func ReadSuppressFile(p *models.Project, s *models.Suppression) ([]SuppressValue
 			if it == nil {
 				continue // reported by validate
 			}
-			v := SuppressValue{IDType: id.Type, Raw: row[i]}
+			v := suppressValue{IDType: id.Type, Raw: row[i]}
 			if norm, ok := identity.NormalizeGoIn(it, row[i], ""); ok {
 				v.Value = norm
 			} else {
@@ -97,7 +82,7 @@ func suppressFileSteps(p *models.Project, t layout.Tables) ([]Step, error) {
 		if s.File == "" {
 			continue
 		}
-		vals, err := ReadSuppressFile(p, s)
+		vals, err := readSuppressFile(p, s)
 		if err != nil {
 			return nil, err
 		}

@@ -236,7 +236,7 @@ func (l *loader) parseSuppression(n *yaml.Node) {
 }
 
 // checkSuppressFile checks that a suppression file is a relative path
-// inside the project.
+// inside the project whose header names the identifiers' columns.
 func (l *loader) checkSuppressFile(s *Suppression, at Pos) {
 	f := strings.ReplaceAll(s.File, "\\", "/")
 	if strings.HasPrefix(f, "/") || f == ".." || strings.HasPrefix(f, "../") || strings.Contains(f, "/../") {
@@ -244,7 +244,7 @@ func (l *loader) checkSuppressFile(s *Suppression, at Pos) {
 			"suppression file `%s` must be inside the project", s.File)
 		return
 	}
-	header, err := ReadCSVHeader(filepath.Join(l.p.Root, filepath.FromSlash(f)))
+	header, err := ReadCSVHeader(s.FilePath(l.p.Root))
 	if err != nil {
 		l.errorf(at, "a CSV file whose first row names the columns, e.g. `email`", "suppression file `%s`: %v", s.File, err)
 		return
@@ -257,22 +257,41 @@ func (l *loader) checkSuppressFile(s *Suppression, at Pos) {
 	}
 }
 
-// ReadCSVHeader returns the first row of a CSV file (a leading UTF-8 byte
-// order mark removed, names trimmed).
-func ReadCSVHeader(path string) ([]string, error) {
+// FilePath is the path of a suppression list's file under the project
+// root (File is written with forward or back slashes).
+func (s *Suppression) FilePath(root string) string {
+	return filepath.Join(root, filepath.FromSlash(strings.ReplaceAll(s.File, "\\", "/")))
+}
+
+// OpenCSV opens a CSV file and reads its first row: the column names, a
+// leading UTF-8 byte order mark removed and names trimmed. The reader
+// returns the following rows (of any length); close closes the file. A
+// path error is reported as its cause alone (e.g. "no such file or
+// directory").
+func OpenCSV(path string) (r *csv.Reader, header []string, close func() error, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, unwrapPathErr(err)
+		return nil, nil, nil, unwrapPathErr(err)
 	}
-	defer f.Close()
-	r := csv.NewReader(f)
+	r = csv.NewReader(f)
 	r.FieldsPerRecord = -1
 	row, err := r.Read()
 	if err != nil {
-		return nil, err
+		f.Close()
+		return nil, nil, nil, err
 	}
 	for i := range row {
 		row[i] = strings.TrimSpace(strings.TrimPrefix(row[i], "\ufeff"))
 	}
-	return row, nil
+	return r, row, f.Close, nil
+}
+
+// ReadCSVHeader returns the first row of a CSV file (see OpenCSV).
+func ReadCSVHeader(path string) ([]string, error) {
+	_, header, closeFile, err := OpenCSV(path)
+	if err != nil {
+		return nil, err
+	}
+	closeFile()
+	return header, nil
 }

@@ -130,8 +130,9 @@ func keysOf(m map[string]map[string]any) []string {
 // (mirror, requires_consent) while a's consent goes granted → denied →
 // granted across runs: a leaves the destination and comes back; b and c
 // (no consent) and d (suppressed) are never sent, and the plan counts them.
-// The same project then runs with `on_withdrawal: unsubscribe`: a's
-// withdrawal reaches the receiver as an unsubscribe.
+// The same sync with `on_withdrawal: unsubscribe` plans a's withdrawal as
+// an unsubscribe (the webhook receiver takes no unsubscribe yet, so it is
+// planned, not delivered).
 func TestConsentMovesMembersOutAndIn(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, e engineEnv) {
 		srv := newServer(t, destinationtest.Faults{})
@@ -185,6 +186,18 @@ func TestConsentMovesMembersOutAndIn(t *testing.T) {
 		// a withdraws: a leaves the mirror sync
 		execSQL(t, e.W, `INSERT INTO cdp.raw_consent_events (email, purpose, status, occurred_at) VALUES ('A@x.io', 'email_marketing', 'opt-out', `+at(e.W.Dialect(), 3)+`)`)
 		buildModels(t, e.W, p, asOf, "m2")
+		// with `on_withdrawal: unsubscribe`, the same withdrawal plans an
+		// unsubscribe instead of the removal
+		unsub := *s
+		unsub.OnWithdrawal = models.WithdrawalUnsubscribe
+		plan, err = eng.Plan(context.Background(), &unsub, engine.PlanOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := plan.Counts; c.Unsubscribe != 1 || c.Remove != 0 || len(plan.Samples) != 1 ||
+			plan.Samples[0].Op != "unsubscribe" || plan.Samples[0].Key != "a@x.io" {
+			t.Fatalf("plan with on_withdrawal unsubscribe: %+v", plan)
+		}
 		res := runSync(t, eng, engine.RunOptions{})
 		if got := keysOf(srv.State()); !reflect.DeepEqual(got, []string{"e@x.io"}) || res.Removed != 1 || res.Unsubscribed != 0 {
 			t.Fatalf("run 2 (a withdrew): destination %v, result %+v", got, res)

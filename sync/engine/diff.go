@@ -81,15 +81,24 @@ func audienceOf(t layout.Tables, p *models.Project, s *models.Sync) audience {
 		a.suppressed = "sup.profile_id IS NOT NULL"
 	}
 	if len(s.RequiresConsent) > 0 {
-		purposes := make([]string, len(s.RequiresConsent))
-		for i, u := range s.RequiresConsent {
-			purposes[i] = d.QuoteString(u)
-		}
-		a.from += "\n  LEFT JOIN (SELECT profile_id, COUNT(*) AS n FROM " + t.Q(t.Consent()) +
-			" WHERE allowed AND purpose IN (" + strings.Join(purposes, ", ") + ") GROUP BY profile_id) AS cs ON cs.profile_id = p.profile_id"
-		a.consented = fmt.Sprintf("COALESCE(cs.n, 0) = %d", len(s.RequiresConsent))
+		join, cond := consentJoin(t, s.RequiresConsent)
+		a.from += join
+		a.consented = cond
 	}
 	return a
+}
+
+// consentJoin is the LEFT JOIN (alias cs, onto profiles p) counting the
+// purposes <e>_consent allows each profile, and the condition that every
+// one of purposes is allowed.
+func consentJoin(t layout.Tables, purposes []string) (join, cond string) {
+	quoted := make([]string, len(purposes))
+	for i, u := range purposes {
+		quoted[i] = t.D.QuoteString(u)
+	}
+	return "\n  LEFT JOIN (SELECT profile_id, COUNT(*) AS n FROM " + t.Q(t.Consent()) +
+			" WHERE allowed AND purpose IN (" + strings.Join(quoted, ", ") + ") GROUP BY profile_id) AS cs ON cs.profile_id = p.profile_id",
+		fmt.Sprintf("COALESCE(cs.n, 0) = %d", len(purposes))
 }
 
 // fieldSQL is the value of a mapped field: the trait, or with a hash
@@ -147,11 +156,11 @@ func diffSQL(t layout.Tables, p *models.Project, s *models.Sync, full bool) stri
 	a := audienceOf(t, p, s)
 	removeOp, withdrawn, withdrawnJoin := "'remove'", "", ""
 	if s.OnWithdrawal == models.WithdrawalUnsubscribe {
-		w := audienceOf(t, p, &models.Sync{AllProfiles: true, RequiresConsent: s.RequiresConsent})
+		join, consented := consentJoin(t, s.RequiresConsent)
 		withdrawn = fmt.Sprintf(`, withdrawn AS (
-  SELECT DISTINCT %s AS k FROM %s
+  SELECT DISTINCT %s AS k FROM %s AS p%s
   WHERE p.%s IS NOT NULL AND NOT (%s)
-)`, key, w.from, d.QuoteIdent(s.Key), w.consented)
+)`, key, t.Q(t.Profiles()), join, d.QuoteIdent(s.Key), consented)
 		removeOp = "CASE WHEN w.k IS NULL THEN 'remove' ELSE 'unsubscribe' END"
 		withdrawnJoin = " LEFT JOIN withdrawn AS w ON w.k = st.key"
 	}
