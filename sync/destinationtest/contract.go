@@ -198,9 +198,9 @@ func (r *Receiver) decode(body []byte) (*request, error) {
 
 func decodeRecord(pr payloadRecord) (record, error) {
 	switch pr.Op {
-	case "add", "change", "remove":
+	case "add", "change", "remove", "unsubscribe", "erase":
 	default:
-		return record{}, fmt.Errorf(`"op" is %q, want add, change or remove`, pr.Op)
+		return record{}, fmt.Errorf(`"op" is %q, want add, change, remove, unsubscribe or erase`, pr.Op)
 	}
 	if pr.Key == nil {
 		return record{}, errors.New(`"key" missing`)

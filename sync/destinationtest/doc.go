@@ -11,7 +11,7 @@
 //     the key is the base64 after "whsec_" or the secret's raw bytes;
 //   - a body {"sync", "run_id", "batch", "records": [{"op", "key", "fields"}]}
 //     with no other members, batch equal to webhook-id, op one of add, change,
-//     remove, fields an object, 1 to MaxBatch records;
+//     remove, unsubscribe, erase, fields an object, 1 to MaxBatch records;
 //   - a webhook-id never seen before with a different body (the id names the
 //     content, so receivers can deduplicate retries).
 //
@@ -19,8 +19,11 @@
 // client that breaks the contract fails the test.
 //
 // An accepted batch is applied like a real destination would: add and change
-// store the record's fields under its key, remove deletes the key. The
-// receiver keeps that state, a log of every applied record operation and of
+// store the record's fields under its key, remove deletes the key,
+// unsubscribe marks the key unsubscribed (Unsubscribed; the record stays)
+// and erase deletes the key for good (Erased). An erase of a key the
+// receiver does not hold is answered per record with status "not_found"
+// (the body then lists the results). The receiver keeps that state, a log of every applied record operation and of
 // every batch, and request counters (State, Ops, BatchLog, Stats).
 //
 // Faults make it misbehave on a deterministic schedule: 429 with Retry-After,

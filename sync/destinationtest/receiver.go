@@ -60,6 +60,8 @@ type Receiver struct {
 	batches    []Batch
 	seen       map[string][32]byte // webhook-id → body digest
 	applied    map[string]bool     // webhook-ids applied
+	erased     []string            // keys erased, in order
+	unsubbed   map[string]bool     // keys unsubscribed
 	stats      Stats
 	violations []string
 }
@@ -68,7 +70,7 @@ type Receiver struct {
 type LoggedOp struct {
 	Batch     int            // 1-based number of the applied batch
 	WebhookID string         // the batch's webhook-id
-	Op        string         // add, change or remove
+	Op        string         // add, change, remove, unsubscribe or erase
 	Key       string         // the record's key
 	Fields    map[string]any // as decoded from JSON: numbers are float64
 }
@@ -84,6 +86,9 @@ type Batch struct {
 	Add       int    // applied adds
 	Change    int    // applied changes
 	Remove    int    // applied removes
+	Erase     int    // applied erasures (of a key held)
+	Unsub     int    // applied unsubscribes
+	NotFound  int    // erasures answered "not_found"
 	Rejected  int    // records answered "rejected"
 	Retry     int    // records answered "retry"
 	Duplicate bool   // the webhook-id had been applied before
@@ -106,6 +111,9 @@ type Stats struct {
 	// not match the state: an add of a present key, a change or a remove of an
 	// absent one.
 	AddExisting, ChangeMissing, RemoveMissing int
+	// Erased counts erasures of a key held; EraseMissing those of an
+	// absent key, answered "not_found".
+	Erased, EraseMissing int
 }
 
 // NewReceiver returns a Receiver that reports violations to Options.Log
@@ -128,12 +136,13 @@ func newReceiver(opts Options, report func(string, ...any)) (*Receiver, error) {
 		opts.Tolerance = 5 * time.Minute
 	}
 	r := &Receiver{
-		opts:    opts,
-		report:  report,
-		closed:  make(chan struct{}),
-		state:   map[string]map[string]any{},
-		seen:    map[string][32]byte{},
-		applied: map[string]bool{},
+		opts:     opts,
+		report:   report,
+		closed:   make(chan struct{}),
+		state:    map[string]map[string]any{},
+		seen:     map[string][32]byte{},
+		applied:  map[string]bool{},
+		unsubbed: map[string]bool{},
 	}
 	if opts.Secret != "" {
 		k, err := decodeKey(opts.Secret)
@@ -200,6 +209,21 @@ func (r *Receiver) Ops() []LoggedOp {
 		out[i] = o
 	}
 	return out
+}
+
+// Erased returns the keys erased (op erase of a key held), in order.
+func (r *Receiver) Erased() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.erased...)
+}
+
+// Unsubscribed reports whether a key was unsubscribed (op unsubscribe);
+// its record stays held.
+func (r *Receiver) Unsubscribed(key string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.unsubbed[key]
 }
 
 // BatchLog returns a copy of the log of applied batches, in order.
@@ -398,6 +422,13 @@ func (r *Receiver) apply(w http.ResponseWriter, n int, req *request) {
 				b.Retry++
 			}
 		}
+		if res.Status == "ok" && rec.op == "erase" {
+			if _, held := r.state[rec.key]; !held {
+				res.Status = "not_found"
+				b.NotFound++
+				r.stats.EraseMissing++
+			}
+		}
 		results = append(results, res)
 		if res.Status == "ok" {
 			r.applyRecord(&b, rec)
@@ -417,7 +448,7 @@ func (r *Receiver) apply(w http.ResponseWriter, n int, req *request) {
 		r.opts.OnBatch(b.N)
 		r.hookMu.Unlock()
 	}
-	if !withResults {
+	if !withResults && b.NotFound == 0 {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
@@ -447,6 +478,15 @@ func (r *Receiver) applyRecord(b *Batch, rec record) {
 			r.stats.RemoveMissing++
 		}
 		delete(r.state, rec.key)
+	case "erase":
+		b.Erase++
+		r.stats.Erased++
+		delete(r.state, rec.key)
+		delete(r.unsubbed, rec.key)
+		r.erased = append(r.erased, rec.key)
+	case "unsubscribe":
+		b.Unsub++
+		r.unsubbed[rec.key] = true
 	}
 	r.stats.Records++
 	r.ops = append(r.ops, LoggedOp{Batch: b.N, WebhookID: b.WebhookID, Op: rec.op, Key: rec.key, Fields: rec.fields})

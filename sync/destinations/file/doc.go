@@ -14,7 +14,9 @@
 // # jsonl
 //
 // One object per line: {"op":"add","key":"…","fields":{…}}, field names
-// sorted. Times are RFC 3339 in UTC.
+// sorted. Times are RFC 3339 in UTC. op is add, change, remove or
+// unsubscribe; an erasure (cdp forget) is a tombstone with the key only and
+// no fields: {"op":"erase","key":"…","tombstone":true}.
 //
 // # csv
 //
@@ -22,7 +24,12 @@
 // declares none, the sorted field names of the first batch), written when
 // the file is created. Values: null as an empty cell, times RFC 3339 in UTC,
 // numbers in shortest form (an exponent only from 1e21 or below 1e-6), booleans
-// true/false. A record with a field outside the header is rejected.
+// true/false. A record with a field outside the header is rejected. An
+// erasure's row is its tombstone: erase,<key> and every field cell empty.
+//
+// The receipt of an erase or unsubscribe is "<file>:<line>", the path and
+// 1-based line where its line starts. Files of earlier runs are not
+// rewritten: the tombstone tells their reader to forget the key.
 //
 // In both formats a record with a NaN or infinite number, or an unknown
 // operation, is rejected and the rest of the batch is written.

@@ -1,6 +1,7 @@
 package file
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -30,15 +31,31 @@ func init() {
 			{Name: "format", Kind: destination.KindEnum, Default: "jsonl", Values: []string{"jsonl", "csv"},
 				Doc: "file format"},
 		},
+		Doc:   specDoc,
 		Modes: []string{"upsert", "mirror", "insert", "update"},
 		Operations: []destination.Operation{
 			{Op: destination.OpAdd, Sends: "a line with op add"}, {Op: destination.OpChange, Sends: "a line with op change"},
 			{Op: destination.OpRemove, Sends: "a line with op remove"},
+			{Op: destination.OpUnsubscribe, Sends: "a line with op unsubscribe (the last delivered fields); receipt `<file>:<line>`"},
+			{Op: destination.OpErase, Sends: "a tombstone line with op erase and the key only, no fields " +
+				"(jsonl `{\"op\":\"erase\",\"key\":…,\"tombstone\":true}`, csv `erase,<key>,,…`); receipt `<file>:<line>`. " +
+				"Earlier files of the run still hold the person: delete them, or let the tool reading them apply the tombstone"},
 		},
 		Limits: []string{fmt.Sprintf("%d records per write", MaxBatch)},
 		New:    New,
 	})
 }
+
+const specDoc = `Each run appends its records to ` + "`<path>/<sync>/<run_id>.jsonl`" + ` (or ` + "`.csv`" + `), one line per
+record, fsynced before the batch is confirmed; a retried batch is appended again.
+
+* jsonl: ` + "`{\"op\":\"add\",\"key\":\"…\",\"fields\":{…}}`" + `, op add, change, remove or unsubscribe; an
+  erase is a tombstone ` + "`{\"op\":\"erase\",\"key\":\"…\",\"tombstone\":true}`" + ` with no fields.
+* csv: a header ` + "`op,key,<fields>`" + `, then one row per record; an erase row is ` + "`erase,<key>`" + ` with
+  every field cell empty.
+
+The receipt of an erase or unsubscribe is the file and line written (` + "`<file>:<line>`" + `). A tombstone
+tells whoever reads the files to forget the key; files of earlier runs are not rewritten.`
 
 // Destination appends a run's records to one file. It is safe for
 // concurrent use; batches are written one at a time.
@@ -51,6 +68,7 @@ type Destination struct {
 	mu      sync.Mutex
 	f       *os.File
 	size    int64    // bytes in the file
+	lines   int      // newlines in the file
 	columns []string // csv: the field columns of the header, once known
 }
 
@@ -96,10 +114,12 @@ func pathPart(what, s string) error {
 // Path returns the file the run writes.
 func (d *Destination) Path() string { return d.path }
 
-// Capabilities declares add, change and remove, 1000 records per batch.
+// Capabilities declares add, change, remove, unsubscribe and erase, 1000
+// records per batch.
 func (d *Destination) Capabilities() destination.Capabilities {
 	return destination.Capabilities{
-		Ops:      []destination.Op{destination.OpAdd, destination.OpChange, destination.OpRemove},
+		Ops: []destination.Op{destination.OpAdd, destination.OpChange, destination.OpRemove,
+			destination.OpUnsubscribe, destination.OpErase},
 		MaxBatch: MaxBatch,
 	}
 }
@@ -117,12 +137,14 @@ func (d *Destination) Apply(_ context.Context, batch []destination.Record) ([]de
 	}
 	results := make([]destination.Result, len(batch))
 	var buf []byte
+	at := make([]int, len(batch)) // offset of each record's line in buf
 	for i, r := range batch {
 		line, err := d.format.record(r, d.columns)
 		if err != nil {
 			results[i] = destination.Result{Err: d.errorf("record %d: %v", i, err)}
 			continue
 		}
+		at[i] = len(buf)
 		buf = append(buf, line...)
 	}
 	if len(buf) == 0 {
@@ -131,11 +153,18 @@ func (d *Destination) Apply(_ context.Context, batch []destination.Record) ([]de
 	if err := d.open(); err != nil {
 		return nil, err
 	}
+	var head []byte
 	if d.size == 0 {
-		buf = append(d.format.header(d.columns), buf...)
+		head = d.format.header(d.columns)
 	}
-	if err := d.write(buf); err != nil {
+	first := d.lines + bytes.Count(head, []byte{'\n'}) + 1 // line number of buf's first line
+	if err := d.write(append(head, buf...)); err != nil {
 		return nil, err
+	}
+	for i, r := range batch {
+		if results[i].Err == nil && (r.Op == destination.OpErase || r.Op == destination.OpUnsubscribe) {
+			results[i].Receipt = fmt.Sprintf("%s:%d", d.path, first+bytes.Count(buf[:at[i]], []byte{'\n'}))
+		}
 	}
 	return results, nil
 }
@@ -181,6 +210,15 @@ func (d *Destination) open() error {
 		}
 	}
 	d.f, d.size = f, st.Size()
+	if d.size > 0 {
+		b, err := os.ReadFile(d.path)
+		if err != nil {
+			f.Close()
+			d.f = nil
+			return d.ioError("reading the file", err)
+		}
+		d.lines = bytes.Count(b, []byte{'\n'})
+	}
 	return nil
 }
 
@@ -195,6 +233,7 @@ func (d *Destination) write(buf []byte) error {
 		return d.ioError("writing", err)
 	}
 	d.size += int64(len(buf))
+	d.lines += bytes.Count(buf, []byte{'\n'})
 	return nil
 }
 

@@ -44,9 +44,21 @@ type line struct {
 	Fields map[string]any `json:"fields"`
 }
 
+// tombstone is the jsonl line of an erasure: the key and the marker, no
+// fields.
+type tombstone struct {
+	Op        destination.Op `json:"op"`
+	Key       string         `json:"key"`
+	Tombstone bool           `json:"tombstone"`
+}
+
 func (jsonl) record(r destination.Record, _ []string) ([]byte, error) {
 	if err := destination.CheckOp(r.Op); err != nil {
 		return nil, err
+	}
+	if r.Op == destination.OpErase {
+		b, err := json.Marshal(tombstone{Op: r.Op, Key: r.Key, Tombstone: true})
+		return append(b, '\n'), err
 	}
 	fields, err := destination.JSONFields(r.Fields)
 	if err != nil {
@@ -113,6 +125,9 @@ func (csvFormat) header(columns []string) []byte {
 func (csvFormat) record(r destination.Record, columns []string) ([]byte, error) {
 	if err := destination.CheckOp(r.Op); err != nil {
 		return nil, err
+	}
+	if r.Op == destination.OpErase { // a tombstone: op and key, every field cell empty
+		return csvLine(append([]string{string(r.Op), r.Key}, make([]string, len(columns))...)), nil
 	}
 	for k := range r.Fields {
 		if !slices.Contains(columns, k) {

@@ -29,7 +29,12 @@ func (d *Destination) Apply(ctx context.Context, batch []destination.Record) ([]
 		return nil, &destination.BatchError{Err: d.errorf("batch of %d records exceeds batch_size %d", len(batch), d.batchSize)}
 	}
 	results := make([]destination.Result, len(batch))
-	writes, removes := d.plan(batch, results)
+	writes, removes, erases := d.plan(batch, results)
+	if len(erases) > 0 {
+		if err := d.erase(ctx, batch, erases, results); err != nil {
+			return nil, err
+		}
+	}
 	send := writes
 	if d.mode == "mirror" {
 		send = d.skipUpserted(writes, results)
@@ -101,9 +106,9 @@ func (d *Destination) remember(batch []destination.Record, writes []pending, rem
 	}
 }
 
-// plan sorts the batch into contacts to write and removals, rejecting in
-// results the records that cannot be sent.
-func (d *Destination) plan(batch []destination.Record, results []destination.Result) (writes []pending, removes []int) {
+// plan sorts the batch into contacts to write, removals and erasures,
+// rejecting in results the records that cannot be sent.
+func (d *Destination) plan(batch []destination.Record, results []destination.Result) (writes []pending, removes, erases []int) {
 	seen := map[string]bool{}
 	for i, r := range batch {
 		if err := d.check(r); err != nil {
@@ -116,8 +121,12 @@ func (d *Destination) plan(batch []destination.Record, results []destination.Res
 			continue
 		}
 		seen[k] = true
-		if r.Op == destination.OpRemove {
+		switch r.Op {
+		case destination.OpRemove:
 			removes = append(removes, i)
+			continue
+		case destination.OpErase:
+			erases = append(erases, i)
 			continue
 		}
 		in, err := d.input(r)
@@ -127,7 +136,7 @@ func (d *Destination) plan(batch []destination.Record, results []destination.Res
 		}
 		writes = append(writes, pending{i, in})
 	}
-	return writes, removes
+	return writes, removes, erases
 }
 
 // check refuses a record the mode cannot send.
@@ -140,6 +149,9 @@ func (d *Destination) check(r destination.Record) error {
 	}
 	if r.Op == destination.OpRemove && d.mode != "mirror" {
 		return fmt.Errorf("mode %s does not remove contacts", d.mode)
+	}
+	if r.Op == destination.OpUnsubscribe {
+		return fmt.Errorf("HubSpot has no unsubscribe primitive here; the contact is removed or no longer sent")
 	}
 	return nil
 }

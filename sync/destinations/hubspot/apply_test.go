@@ -321,7 +321,7 @@ func TestMissingListStopsTheRun(t *testing.T) {
 // mirror.
 func TestCapabilities(t *testing.T) {
 	srv := hs.New(t)
-	for mode, want := range map[string]int{"upsert": 2, "update": 1, "mirror": 3} {
+	for mode, want := range map[string]int{"upsert": 3, "update": 2, "mirror": 4} { // each with erase
 		c := open(t, srv, mode).Capabilities()
 		if len(c.Ops) != want || c.MaxBatch != 50 || c.Timeout != 2*time.Second || c.IdentifierOf != "email" {
 			t.Errorf("%s: %+v", mode, c)

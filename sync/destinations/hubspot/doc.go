@@ -34,6 +34,19 @@
 // with POST /crm/v3/objects/contacts/batch/read. A contact HubSpot no longer
 // has is not in the list, so its removal is confirmed.
 //
+// erase (every mode) is one POST /crm/v3/objects/contacts/gdpr-delete per
+// record: {objectId: key, idProperty: "email"} when id_property is email,
+// {objectId: record ID} when the key is the record ID or the record ID is
+// known, else {objectId: key, idProperty: id_property}. HubSpot permanently
+// deletes the contact and answers 204 with no body; the receipt is
+// "gdpr-delete <objectId> HTTP 204". A 404 (no contact has that record ID)
+// is confirmed with the receipt "not found: nothing to erase"; by email
+// HubSpot answers 204 even for an address it has no contact for (it
+// blocklists it). A 429 or 5xx of the batch's first erase fails the batch
+// (retried after the wait); of a later one leaves that erase and the rest
+// retryable. unsubscribe is refused: the communication-preferences API needs
+// a subscription type the destination does not know.
+//
 // Insert is not offered: a batch create fails as a whole when one contact
 // exists, and a read before the create would race with other writers.
 //
@@ -85,6 +98,7 @@
 //   - https://developers.hubspot.com/beta-docs/reference/api/crm/lists
 //   - https://developers.hubspot.com/docs/api-reference/error-handling
 //   - https://developers.hubspot.com/docs/developer-tooling/platform/usage-guidelines
+//   - https://developers.hubspot.com/docs/api-reference/crm-contacts-v3/basic/post-crm-v3-objects-contacts-gdpr-delete
 //
 // sync/destinationtest/hubspot is a local server that enforces this
 // contract.

@@ -59,12 +59,16 @@ func init() {
 			{Mode: "mirror", Op: destination.OpChange, Sends: "POST /crm/v3/objects/contacts/batch/upsert, then recordIdsToAdd (a no-op for a member)"},
 			{Mode: "mirror", Op: destination.OpRemove, Sends: "PUT /crm/v3/lists/{list_id}/memberships/add-and-remove {recordIdsToRemove} by the stored record ID " +
 				"(POST /crm/v3/objects/contacts/batch/read by id_property first when it is not known); the contact itself is kept"},
+			{Op: destination.OpErase, Sends: "POST /crm/v3/objects/contacts/gdpr-delete {objectId, idProperty: email} per contact " +
+				"(by the record ID when id_property is another property and it is known); HubSpot deletes the contact for good and blocklists the email. " +
+				"Receipt `gdpr-delete <objectId> HTTP 204`; a 404 is confirmed as nothing to erase"},
 		},
 		Limits: []string{
 			fmt.Sprintf("%d contacts per batch request", MaxBatch),
 			"private apps: 100 requests per 10 seconds (Free, Starter) or 190 (Professional, Enterprise), 250,000 to 1,000,000 a day",
 			fmt.Sprintf("%d characters per property value", MaxValueLen),
 			"mode mirror sends two requests per batch (upsert, then list membership), so it delivers batches at half of rate_limit",
+			"an erase is one gdpr-delete request per contact (HubSpot has no batch GDPR delete)",
 		},
 		CheckSync: checkSync,
 		New:       New,
@@ -81,6 +85,7 @@ var references = []string{
 	"https://developers.hubspot.com/beta-docs/reference/api/crm/lists",
 	"https://developers.hubspot.com/docs/api-reference/error-handling",
 	"https://developers.hubspot.com/docs/developer-tooling/platform/usage-guidelines",
+	"https://developers.hubspot.com/docs/api-reference/crm-contacts-v3/basic/post-crm-v3-objects-contacts-gdpr-delete",
 }
 
 const specDoc = `Writes the sync's records to HubSpot CRM **contacts**, matched on a unique
@@ -96,6 +101,8 @@ resend carries the same trace ID.
 * ` + "`update`" + ` only updates contacts that exist; a record without a contact is rejected.
 * ` + "`mirror`" + ` upserts contacts and keeps the static (MANUAL) list ` + "`list_id`" + ` equal to
   the audience: records that leave it are removed from the list, never deleted from HubSpot.
+* ` + "`cdp forget`" + ` (erase) GDPR-deletes the contact in every mode: one
+  ` + "`gdpr-delete`" + ` request per person, which HubSpot answers 204.
 
 HubSpot's 429 (` + "`policyName`" + ` TEN_SECONDLY_ROLLING or SECONDLY) is retried after the
 window in ` + "`X-HubSpot-RateLimit-Interval-Milliseconds`" + `; the DAILY limit and a refused
@@ -158,6 +165,7 @@ func New(_ context.Context, cfg destination.Config) (destination.Destination, er
 	case "mirror":
 		ops = append(ops, destination.OpRemove)
 	}
+	ops = append(ops, destination.OpErase)
 	d.caps = destination.HTTPCapabilities(v, ops...)
 	d.caps.MaxBatch = d.batchSize
 	d.caps.IdentifierOf = d.idProperty

@@ -22,6 +22,7 @@ type statement struct {
 	key   string
 	sql   string
 	args  []any
+	erase bool // an erasure, whose receipt counts the rows deleted
 }
 
 // Apply writes the batch in one transaction. Records whose values cannot be
@@ -58,7 +59,8 @@ func (d *Destination) Apply(ctx context.Context, batch []destination.Record) ([]
 	if len(stmts) == 0 {
 		return results, nil
 	}
-	if err := d.write(ctx, conn, stmts); err != nil {
+	deleted, err := d.write(ctx, conn, stmts)
+	if err != nil {
 		var be *destination.BatchError
 		if code := sqlState(err); (code == "42703" || code == "42P01") && errors.As(err, &be) {
 			// The table or a column went away since we looked: the next
@@ -68,28 +70,48 @@ func (d *Destination) Apply(ctx context.Context, batch []destination.Record) ([]
 		d.afterError(err)
 		return nil, err
 	}
+	for j, s := range stmts {
+		if s.erase {
+			results[s.index].Receipt = eraseReceipt(deleted[j])
+		}
+	}
 	return results, nil
 }
 
-// write runs the statements in one transaction, pipelined.
-func (d *Destination) write(ctx context.Context, conn *pgx.Conn, stmts []statement) error {
+// eraseReceipt describes the rows an erasure deleted.
+func eraseReceipt(n int64) string {
+	switch n {
+	case 0:
+		return "not found: nothing to erase"
+	case 1:
+		return "deleted 1 row"
+	}
+	return fmt.Sprintf("deleted %d rows", n)
+}
+
+// write runs the statements in one transaction, pipelined, and returns the
+// rows each one affected.
+func (d *Destination) write(ctx context.Context, conn *pgx.Conn, stmts []statement) ([]int64, error) {
 	tx, err := conn.Begin(ctx)
 	if err != nil {
-		return d.batchError("beginning a transaction", err)
+		return nil, d.batchError("beginning a transaction", err)
 	}
-	fail := func(be error) error {
+	fail := func(be error) ([]int64, error) {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		_ = tx.Rollback(rctx)
-		return be
+		return nil, be
 	}
 	b := &pgx.Batch{}
 	for _, s := range stmts {
 		b.Queue(s.sql, s.args...)
 	}
 	br := tx.SendBatch(ctx, b)
-	for _, s := range stmts {
-		if _, err := br.Exec(); err != nil {
+	affected := make([]int64, len(stmts))
+	for j, s := range stmts {
+		tag, err := br.Exec()
+		affected[j] = tag.RowsAffected()
+		if err != nil {
 			be := d.batchError(fmt.Sprintf("record %d (key %s)", s.index, short(s.key)), err)
 			_ = br.Close()
 			return fail(be)
@@ -101,10 +123,11 @@ func (d *Destination) write(ctx context.Context, conn *pgx.Conn, stmts []stateme
 	if err := tx.Commit(ctx); err != nil {
 		return fail(d.batchError("committing", err))
 	}
-	return nil
+	return affected, nil
 }
 
-// statement builds the upsert or delete of one record.
+// statement builds the upsert or delete of one record: remove and erase
+// delete the row by key (in every mode), unsubscribe is refused.
 func (d *Destination) statement(r destination.Record) (statement, error) {
 	if err := checkText(r.Key); err != nil {
 		return statement{}, fmt.Errorf("key: %v", err)
@@ -114,8 +137,12 @@ func (d *Destination) statement(r destination.Record) (statement, error) {
 	if err := destination.CheckOp(r.Op); err != nil {
 		return statement{}, err
 	}
-	if r.Op == destination.OpRemove {
-		return statement{key: r.Key, sql: "DELETE FROM " + t + " WHERE " + key + " = $1", args: []any{r.Key}}, nil
+	switch r.Op {
+	case destination.OpRemove, destination.OpErase:
+		return statement{key: r.Key, sql: "DELETE FROM " + t + " WHERE " + key + " = $1", args: []any{r.Key},
+			erase: r.Op == destination.OpErase}, nil
+	case destination.OpUnsubscribe:
+		return statement{}, errors.New("a table has no unsubscribe; the row is removed (mirror) or no longer written")
 	}
 	names := make([]string, 0, len(r.Fields))
 	for f := range r.Fields {

@@ -29,7 +29,11 @@
 //
 // add and change upsert the row (INSERT … ON CONFLICT (key) DO UPDATE) and
 // set the fields the record carries: a field absent from the record
-// (null_values: skip) keeps its stored value. remove deletes the row. Each
+// (null_values: skip) keeps its stored value. remove deletes the row. erase
+// (cdp forget) deletes the row by key too, in every mode, and its receipt
+// counts the rows deleted ("deleted 1 row"; "not found: nothing to erase"
+// when none had the key); unsubscribe is rejected, a table having no such
+// thing. Each
 // Apply is one transaction on one connection, which is reopened after it
 // breaks: the batch is written entirely or not at all.
 //

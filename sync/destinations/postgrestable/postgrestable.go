@@ -46,6 +46,8 @@ func init() {
 		Operations: []destination.Operation{
 			{Op: destination.OpAdd, Sends: "INSERT … ON CONFLICT (key) DO UPDATE"}, {Op: destination.OpChange, Sends: "INSERT … ON CONFLICT (key) DO UPDATE"},
 			{Op: destination.OpRemove, Sends: "DELETE by key"},
+			{Op: destination.OpErase, Sends: "DELETE FROM <table> WHERE key = $1, in every mode (in the batch's transaction); " +
+				"receipt `deleted N row(s)`, or `not found: nothing to erase` when no row had the key"},
 		},
 		New: New,
 	})
@@ -119,11 +121,11 @@ func (d *Destination) checkField(f string) error {
 	return nil
 }
 
-// Capabilities declares add, change and remove, batch_size records per
-// transaction.
+// Capabilities declares add, change, remove and erase, batch_size records
+// per transaction.
 func (d *Destination) Capabilities() destination.Capabilities {
 	return destination.Capabilities{
-		Ops:      []destination.Op{destination.OpAdd, destination.OpChange, destination.OpRemove},
+		Ops:      []destination.Op{destination.OpAdd, destination.OpChange, destination.OpRemove, destination.OpErase},
 		MaxBatch: d.batchSize,
 	}
 }

@@ -219,6 +219,7 @@ func (d *Destination) Poll(ctx context.Context, jobID string, batch []destinatio
 			return nil, false, err
 		}
 	}
+	receipts(batch, out)
 	return out, true, nil
 }
 
@@ -236,6 +237,8 @@ func (d *Destination) removalResults(batch []destination.Record, p *bulkPlan, jo
 			want[i] = true
 		case job.Refused[i] != "":
 			out[i] = destination.Result{Err: errors.New(job.Refused[i])}
+		default: // Salesforce holds no such record
+			out[i] = destination.Result{Receipt: nothingToErase}
 		}
 	}
 }
@@ -299,13 +302,13 @@ func (p *bulkPlan) rowIndex(row map[string]string, deletion bool, extField strin
 func (d *Destination) bulkResult(kind string, row map[string]string, deletion bool) destination.Result {
 	if kind == "successfulResults" {
 		if deletion {
-			return destination.Result{}
+			return destination.Result{Receipt: row["sf__Id"]}
 		}
 		return destination.Result{RemoteID: row["sf__Id"]}
 	}
 	code, msg := bulkError(row["sf__Error"])
 	if deletion && code == "ENTITY_IS_DELETED" {
-		return destination.Result{}
+		return destination.Result{Receipt: nothingToErase}
 	}
 	if id, dup := d.duplicate(code, msg); dup {
 		return destination.Result{RemoteID: id}

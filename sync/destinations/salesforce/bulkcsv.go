@@ -38,7 +38,7 @@ func (d *Destination) plan(batch []destination.Record) *bulkPlan {
 	var ups []int
 	for i, r := range batch {
 		switch {
-		case d.caps.Supports(r.Op) && r.Op != destination.OpRemove:
+		case d.caps.Supports(r.Op) && !deletes(r.Op):
 			ups = append(ups, i)
 		case d.caps.Supports(r.Op):
 			p.removals = append(p.removals, i)

@@ -22,6 +22,14 @@
 // a rejection. Deleting a record already deleted (ENTITY_IS_DELETED) is
 // confirmed.
 //
+// An erase (cdp forget, every mode) is deleted exactly as a removal is, in
+// the same DELETE request (bulk: the delete job), and its receipt is the
+// deleted Id; one whose record Salesforce does not hold (none found by
+// external ID, or ENTITY_IS_DELETED) is confirmed with the receipt "not
+// found: nothing to erase". A removal has no receipt. Deleted records go to
+// the Recycle Bin, which Salesforce empties after 15 days. There is no
+// unsubscribe: the object has no consent field the destination knows.
+//
 // Insert mode creates records and never changes one: a record refused with
 // DUPLICATE_VALUE on the External ID field already exists (created by an
 // earlier, perhaps crashed, run or by someone else) and counts as

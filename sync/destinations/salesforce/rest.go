@@ -130,6 +130,7 @@ func (d *Destination) Apply(ctx context.Context, batch []destination.Record) ([]
 	if err := d.remove(ctx, batch, dels, o); err != nil {
 		return o.abort(err)
 	}
+	receipts(batch, o.results)
 	return o.results, nil
 }
 
@@ -138,7 +139,7 @@ func (d *Destination) Apply(ctx context.Context, batch []destination.Record) ([]
 func (d *Destination) split(batch []destination.Record, o *outcome) (ups, dels []int) {
 	for i, r := range batch {
 		switch {
-		case d.caps.Supports(r.Op) && r.Op != destination.OpRemove:
+		case d.caps.Supports(r.Op) && !deletes(r.Op):
 			ups = append(ups, i)
 		case d.caps.Supports(r.Op):
 			dels = append(dels, i)
@@ -216,11 +217,12 @@ func (d *Destination) results(resp *httpdest.Response, n int) ([]saveResult, err
 
 // saved maps one per-record result: the Salesforce Id when it succeeded;
 // otherwise the errors, retryable when one is transient. For a deletion,
-// ENTITY_IS_DELETED means the record is already gone.
+// ENTITY_IS_DELETED means the record is already gone; the receipt is the
+// deleted Id, or nothingToErase (kept for erasures only, see receipts).
 func (d *Destination) saved(r saveResult, deletion bool) destination.Result {
 	if r.Success {
 		if deletion {
-			return destination.Result{}
+			return destination.Result{Receipt: r.ID}
 		}
 		return destination.Result{RemoteID: r.ID}
 	}
@@ -231,7 +233,7 @@ func (d *Destination) saved(r saveResult, deletion bool) destination.Result {
 	msgs := make([]string, len(r.Errors))
 	for i, e := range r.Errors {
 		if deletion && e.StatusCode == "ENTITY_IS_DELETED" {
-			return destination.Result{}
+			return destination.Result{Receipt: nothingToErase}
 		}
 		if id, dup := d.duplicate(e.StatusCode, e.Message); dup {
 			return destination.Result{RemoteID: id}
@@ -280,7 +282,11 @@ func (d *Destination) remove(ctx context.Context, batch []destination.Record, id
 	}
 	o.wrote = true
 	for j, r := range res {
-		o.settle(sent[j], d.saved(r, true))
+		rs := d.saved(r, true)
+		if rs.Err == nil && rs.Receipt != nothingToErase {
+			rs.Receipt = ids[j] // a DeleteResult's id is the one deleted
+		}
+		o.settle(sent[j], rs)
 	}
 	return nil
 }
@@ -298,6 +304,9 @@ func (d *Destination) resolveIDs(ctx context.Context, batch []destination.Record
 				return nil, nil, err
 			}
 			if id == "" {
+				if res.Err == nil {
+					res.Receipt = nothingToErase
+				}
 				o.settle(i, res)
 				continue
 			}

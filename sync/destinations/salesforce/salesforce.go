@@ -82,6 +82,9 @@ func init() {
 				"insert mode: POST /services/data/vNN.0/composite/sobjects (bulk: an insert ingest job)"},
 			{Op: destination.OpChange, Sends: "PATCH /services/data/vNN.0/composite/sobjects/{sobject}/{external_id_field} (bulk: an upsert ingest job)"},
 			{Op: destination.OpRemove, Sends: "DELETE /services/data/vNN.0/composite/sobjects?ids=… (bulk: a delete ingest job)"},
+			{Op: destination.OpErase, Sends: "DELETE /services/data/vNN.0/composite/sobjects?ids=…&allOrNone=false by the stored Id " +
+				"(GET /services/data/vNN.0/sobjects/{sobject}/{external_id_field}/{key} first when it is unknown; bulk: a delete ingest job), in every mode. " +
+				"Receipt: the deleted Id; a record Salesforce does not hold is confirmed as nothing to erase"},
 		},
 		Limits: []string{
 			fmt.Sprintf("%d records per sObject Collections request (batch_size above that needs bulk: true)", MaxCollection),
@@ -129,7 +132,11 @@ a delete job for removals) that the sync polls every ` + "`poll_interval`" + ` u
 Authentication is OAuth 2.0 against ` + "`login_url`" + `: the JWT bearer flow (` + "`client_id`, `username`, `private_key`" + `)
 or the refresh-token flow (` + "`client_id`, `client_secret`, `refresh_token`" + `). Requests go to the
 ` + "`instance_url`" + ` the token response names, unless ` + "`base_url`" + ` is set (a proxy or a test server), which wins.
-A null field with ` + "`null_values: send`" + ` clears the Salesforce field (JSON null; ` + "`#N/A`" + ` in bulk CSV).`
+A null field with ` + "`null_values: send`" + ` clears the Salesforce field (JSON null; ` + "`#N/A`" + ` in bulk CSV).
+
+` + "`cdp forget`" + ` (erase) deletes the person's record in every mode, as a mirror removal does (by the stored Id,
+or looked up by its External ID), and reports the deleted Id as the receipt. Salesforce moves a deleted record
+to the Recycle Bin, which it empties after 15 days; empty it sooner in Salesforce when that is too late.`
 
 // checkSync reports settings that do not fit together and sync mappings
 // that cannot work.
@@ -223,6 +230,7 @@ func New(_ context.Context, cfg destination.Config) (destination.Destination, er
 	default:
 		d.caps.Ops = d.caps.Ops[:2]
 	}
+	d.caps.Ops = append(d.caps.Ops, destination.OpErase)
 	if d.bulk {
 		// One Apply is a whole job: submit, then poll until it is done.
 		d.caps.Timeout = d.jobWait
@@ -252,7 +260,7 @@ func (r rest) CheckFields(ctx context.Context, fields []destination.FieldInfo) (
 }
 
 // Capabilities declares add and change (add only in insert mode, and
-// remove too in mirror mode),
+// remove too in mirror mode), erase in every mode,
 // batch_size records per call, the rate limit, concurrency and timeout.
 func (d *Destination) Capabilities() destination.Capabilities { return d.caps }
 
@@ -272,6 +280,24 @@ func (d *Destination) dataPath(rest string) string {
 // errorf prefixes a message with the destination.
 func (d *Destination) errorf(format string, args ...any) error {
 	return fmt.Errorf("salesforce %s: "+format, append([]any{d.name}, args...)...)
+}
+
+// nothingToErase is the receipt of an erasure whose record Salesforce does
+// not hold (never created, or already deleted).
+const nothingToErase = "not found: nothing to erase"
+
+// deletes reports whether an operation deletes the record (a mirror
+// removal or an erasure).
+func deletes(op destination.Op) bool { return op == destination.OpRemove || op == destination.OpErase }
+
+// receipts keeps the receipts of a batch's confirmed erasures only: a
+// removal has none.
+func receipts(batch []destination.Record, out []destination.Result) {
+	for i := range out {
+		if batch[i].Op != destination.OpErase || out[i].Err != nil {
+			out[i].Receipt = ""
+		}
+	}
 }
 
 // itoa is strconv.Itoa, short.

@@ -61,14 +61,31 @@ func (d *Destination) Apply(ctx context.Context, batch []destination.Record) ([]
 	if err != nil {
 		return nil, &destination.BatchError{Err: d.errorf("encoding the batch: %v", err)}
 	}
-	outcome, err := d.post(ctx, id, payload, len(recs))
+	outcome, status, err := d.post(ctx, id, payload, len(recs))
 	if err != nil {
 		return nil, err
 	}
 	for j, o := range outcome {
-		results[sent[j]] = o
+		results[sent[j]] = receipt(batch[sent[j]].Op, o, status)
 	}
 	return results, nil
+}
+
+// nothingToErase is the receipt of an erase or unsubscribe the receiver
+// answered "not_found".
+const nothingToErase = "not found: nothing to erase"
+
+// receipt sets the receipt of a confirmed erase or unsubscribe: "HTTP
+// <status>", or nothingToErase when the receiver held no such record.
+// Other operations carry none.
+func receipt(op destination.Op, r destination.Result, status int) destination.Result {
+	switch {
+	case r.Err != nil || (op != destination.OpErase && op != destination.OpUnsubscribe):
+		r.Receipt = ""
+	case r.Receipt == "":
+		r.Receipt = "HTTP " + strconv.Itoa(status)
+	}
+	return r
 }
 
 // encodeRecord renders one record, times in UTC.
@@ -112,13 +129,14 @@ func Sign(key []byte, id, timestamp string, body []byte) string {
 	return "v1," + base64.StdEncoding.EncodeToString(m.Sum(nil))
 }
 
-// post sends one request and classifies the outcome of n records.
-func (d *Destination) post(ctx context.Context, id string, payload []byte, n int) ([]destination.Result, error) {
+// post sends one request and classifies the outcome of n records; it
+// returns the response's status with the results.
+func (d *Destination) post(ctx context.Context, id string, payload []byte, n int) ([]destination.Result, int, error) {
 	ctx, cancel := context.WithTimeout(ctx, d.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.url, bytes.NewReader(payload))
 	if err != nil {
-		return nil, &destination.BatchError{Err: d.errorf("%v", err)}
+		return nil, 0, &destination.BatchError{Err: d.errorf("%v", err)}
 	}
 	ts := strconv.FormatInt(d.now().Unix(), 10)
 	req.Header.Set("Content-Type", "application/json")
@@ -130,14 +148,15 @@ func (d *Destination) post(ctx context.Context, id string, payload []byte, n int
 	}
 	resp, err := d.client.Do(req)
 	if err != nil {
-		return nil, d.transportError(ctx, err)
+		return nil, 0, d.transportError(ctx, err)
 	}
 	defer resp.Body.Close()
 	respBody, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
 	if err != nil {
-		return nil, &destination.BatchError{Err: d.errorf("POST %s: reading the %s response: %v", d.shown, resp.Status, err), Retryable: true, Status: resp.StatusCode}
+		return nil, 0, &destination.BatchError{Err: d.errorf("POST %s: reading the %s response: %v", d.shown, resp.Status, err), Retryable: true, Status: resp.StatusCode}
 	}
-	return d.classify(resp, respBody, n)
+	res, err := d.classify(resp, respBody, n)
+	return res, resp.StatusCode, err
 }
 
 // transportError wraps a failure to get a response; always retryable.
@@ -214,8 +233,11 @@ type responseResult struct {
 
 // ParseResults reads a 2xx body into the results of n records: an empty
 // body confirms them all; otherwise {"results": [{"index", "status",
-// "error"}]} where records not listed are confirmed. Any other shape, an
-// index out of range or repeated, or an unknown status is an error.
+// "error"}]} where records not listed are confirmed. Status "not_found"
+// (the receiver holds no such record: an erase with nothing to erase)
+// confirms the record with the receipt "not found: nothing to erase". Any
+// other shape, an index out of range or repeated, or an unknown status is
+// an error.
 func ParseResults(body []byte, n int) ([]destination.Result, error) {
 	out := make([]destination.Result, n)
 	body = bytes.TrimSpace(body)
@@ -247,12 +269,14 @@ func ParseResults(body []byte, n int) ([]destination.Result, error) {
 		}
 		switch e.Status {
 		case "ok":
+		case "not_found":
+			out[x] = destination.Result{Receipt: nothingToErase}
 		case "rejected":
 			out[x] = destination.Result{Err: fmt.Errorf("rejected by the receiver: %s", msg)}
 		case "retry":
 			out[x] = destination.Result{Err: fmt.Errorf("receiver asks to retry: %s", msg), Retryable: true}
 		default:
-			return nil, fmt.Errorf(`results[%d] has status %q, want "ok", "rejected" or "retry"`, i, e.Status)
+			return nil, fmt.Errorf(`results[%d] has status %q, want "ok", "not_found", "rejected" or "retry"`, i, e.Status)
 		}
 	}
 	return out, nil

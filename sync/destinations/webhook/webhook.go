@@ -28,6 +28,7 @@ func init() {
 	destination.Register(&destination.Spec{
 		Type: Type, Title: "Webhook", Category: destination.CategoryData,
 		Summary:    "POSTs batches of records as JSON, signed per Standard Webhooks",
+		Doc:        specDoc,
 		References: []string{"https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md"},
 		Settings: []destination.Setting{
 			{Name: "url", Kind: destination.KindURL, Required: true, Example: "https://hooks.example.com/cdp", Doc: "where batches are POSTed"},
@@ -42,11 +43,35 @@ func init() {
 		Operations: []destination.Operation{
 			{Op: destination.OpAdd, Sends: "POST to `url`: a record with op add"}, {Op: destination.OpChange, Sends: "POST to `url`: a record with op change"},
 			{Op: destination.OpRemove, Sends: "POST to `url`: a record with op remove"},
+			{Op: destination.OpUnsubscribe, Sends: "POST to `url`: a record with op unsubscribe (the last delivered fields); receipt `HTTP <status>`"},
+			{Op: destination.OpErase, Sends: "POST to `url`: a record with op erase (the last delivered fields); the receiver deletes the person; " +
+				"receipt `HTTP <status>`, or `not found: nothing to erase` when it answers status not_found"},
 		},
 		Limits: []string{fmt.Sprintf("%d records per request", MaxBatchSize)},
 		New:    New,
 	})
 }
+
+const specDoc = `Each batch is one POST of JSON to ` + "`url`" + `, signed the Standard Webhooks way when
+` + "`secret`" + ` is set (headers ` + "`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256>`" + `):
+
+` + "```json" + `
+{"sync": "<sync name>", "run_id": "<run id>", "batch": "<webhook-id>",
+ "records": [{"op": "add", "key": "<key>", "fields": {"email": "a@example.com"}}]}
+` + "```" + `
+
+` + "`op`" + ` is one of ` + "`add`, `change`, `remove`" + ` (the record left the audience),
+` + "`unsubscribe`" + ` (the person withdrew a consent the sync requires) and ` + "`erase`" + `
+(` + "`cdp forget`" + `: delete everything held about the person). ` + "`fields`" + ` of remove, unsubscribe
+and erase are the last delivered fields, so the receiver can find the person. The
+` + "`webhook-id`" + ` names the content, so a retried batch carries the same one.
+
+A 2xx with an empty body confirms every record; a body
+` + "`{\"results\": [{\"index\": i, \"status\": \"ok\"|\"not_found\"|\"rejected\"|\"retry\", \"error\": \"…\"}]}`" + `
+answers per record (a record not listed is confirmed). ` + "`not_found`" + ` confirms an erase of a
+person the receiver does not hold (receipt ` + "`not found: nothing to erase`" + `); a confirmed erase
+or unsubscribe otherwise gets the receipt ` + "`HTTP <status>`" + `. 429, 408 and 5xx are retried
+(Retry-After honoured); redirects and other 4xx reject the batch.`
 
 // Destination delivers batches to one webhook URL. It is safe for
 // concurrent use.
@@ -159,11 +184,13 @@ func DecodeSecret(secret string) ([]byte, error) {
 	return k, nil
 }
 
-// Capabilities declares add, change and remove, batch_size records per
-// request and the timeout. Rate limits come from the sync's rate_limit.
+// Capabilities declares add, change, remove, unsubscribe and erase,
+// batch_size records per request and the timeout. Rate limits come from
+// the sync's rate_limit.
 func (d *Destination) Capabilities() destination.Capabilities {
 	return destination.Capabilities{
-		Ops:         []destination.Op{destination.OpAdd, destination.OpChange, destination.OpRemove},
+		Ops: []destination.Op{destination.OpAdd, destination.OpChange, destination.OpRemove,
+			destination.OpUnsubscribe, destination.OpErase},
 		MaxBatch:    d.batchSize,
 		Concurrency: d.concurrency,
 		Timeout:     d.timeout,

@@ -18,6 +18,7 @@
 //	POST /crm/v3/objects/contacts/batch/upsert   inputs [{idProperty, id, properties, objectWriteTraceId}]
 //	POST /crm/v3/objects/contacts/batch/update   inputs [{id, idProperty?, properties, objectWriteTraceId}]
 //	POST /crm/v3/objects/contacts/batch/read     {inputs [{id}], properties, propertiesWithHistory, idProperty?}
+//	POST /crm/v3/objects/contacts/gdpr-delete    {objectId, idProperty?}: 204, no body
 //	GET  /crm/v3/objects/contacts                ?limit&after&properties (for demos)
 //	GET  /crm/v3/properties/contacts             the property definitions
 //	GET  /crm/v3/lists/{listId}                  {list: {listId, processingType, objectTypeId, size…}}
@@ -42,6 +43,13 @@
 // input's ids and objectWriteTraceId; otherwise the first failure fails the
 // whole batch with 400 and nothing is applied. Emails are stored lowercased;
 // a removal from a list never deletes the contact.
+//
+// A GDPR delete takes objectId (a record ID, or with idProperty the value
+// of email or another unique property), deletes the contact and its list
+// memberships for good, blocklists its email and answers 204 with no body
+// (Erased, Blocked). An email no contact has is blocklisted and answered
+// 204 too, as HubSpot documents; a record ID no contact has is 404
+// OBJECT_NOT_FOUND. Upserts do not yet refuse a blocklisted email.
 //
 // # Faults and limits
 //
@@ -75,4 +83,5 @@
 //   - https://developers.hubspot.com/beta-docs/reference/api/crm/lists
 //   - https://developers.hubspot.com/docs/api-reference/error-handling
 //   - https://developers.hubspot.com/docs/developer-tooling/platform/usage-guidelines
+//   - https://developers.hubspot.com/docs/api-reference/crm-contacts-v3/basic/post-crm-v3-objects-contacts-gdpr-delete
 package hubspot

@@ -65,6 +65,8 @@ type Server struct {
 	byEmail  map[string]string   // lowercased email → record ID
 	nextID   int64
 	lists    map[string]*list
+	erased   []string        // record IDs GDPR-deleted, in order
+	blocked  map[string]bool // emails blocklisted by a GDPR delete
 	calls    []Call
 	seq      int // correlation IDs
 }
@@ -104,7 +106,7 @@ func Serve(addr string) (*Server, error) {
 func newServer(k *destinationtest.Kit, window time.Duration) *Server {
 	s := &Server{Kit: k, token: Token, policy: PolicyTenSecondly, window: window, burst: BurstMax,
 		props: defaultProperties(), contacts: map[string]*contact{}, byEmail: map[string]string{},
-		nextID: 100, lists: map[string]*list{}}
+		nextID: 100, lists: map[string]*list{}, blocked: map[string]bool{}}
 	s.lists[ListID] = newList(ListID, "cdp contract list", "MANUAL")
 	return s
 }
@@ -295,6 +297,8 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, call *Call) {
 		s.batchWrite(w, r, call, "upsert")
 	case p == objects+"/batch/update":
 		s.batchWrite(w, r, call, "update")
+	case p == objects+"/gdpr-delete":
+		s.gdprDelete(w, r, call)
 	case p == objects+"/batch/read":
 		s.batchRead(w, r, call)
 	case p == objects:

@@ -91,6 +91,9 @@ func TestRefusesWhatHubSpotRefuses(t *testing.T) {
 		{"duplicate ids", "POST", upsert, hubspot.Token, "application/json", `{"inputs":[{"idProperty":"email","id":"a@x.org","properties":{}},{"idProperty":"email","id":"A@x.org","properties":{}}]}`, 400, "Duplicate IDs"},
 		{"read without properties", "POST", "/crm/v3/objects/contacts/batch/read", hubspot.Token, "application/json", `{"inputs":[{"id":"1"}],"propertiesWithHistory":[]}`, 400, `"properties" is required`},
 		{"membership with emails", "PUT", "/crm/v3/lists/1001/memberships/add-and-remove", hubspot.Token, "application/json", `{"recordIdsToAdd":["a@x.org"],"recordIdsToRemove":[]}`, 400, "not a record ID"},
+		{"gdpr without objectId", "POST", "/crm/v3/objects/contacts/gdpr-delete", hubspot.Token, "application/json", `{"idProperty":"email"}`, 400, `"objectId" is required`},
+		{"gdpr non-unique idProperty", "POST", "/crm/v3/objects/contacts/gdpr-delete", hubspot.Token, "application/json", `{"objectId":"Ann","idProperty":"firstname"}`, 400, "not a unique"},
+		{"gdpr by DELETE", "DELETE", "/crm/v3/objects/contacts/gdpr-delete", hubspot.Token, "", "", 405, "takes POST"},
 		{"membership half", "PUT", "/crm/v3/lists/1001/memberships/add-and-remove", hubspot.Token, "application/json", `{"recordIdsToAdd":["1"]}`, 400, "recordIdsToRemove"},
 	} {
 		a := send(t, s, c.method, c.path, c.token, c.ctype, c.body)
@@ -99,8 +102,8 @@ func TestRefusesWhatHubSpotRefuses(t *testing.T) {
 			t.Errorf("%s: %d %s, want %d with %q in HubSpot's error shape", c.name, a.status, a.raw, c.status, c.msg)
 		}
 	}
-	if v := s.Violations(); len(v) != 17 {
-		t.Errorf("%d violations, want 17: %q", len(v), v)
+	if v := s.Violations(); len(v) != 20 {
+		t.Errorf("%d violations, want 20: %q", len(v), v)
 	}
 	if got := s.Audience("upsert"); len(got) != 0 {
 		t.Errorf("refused requests changed the store: %v", got)

@@ -428,3 +428,11 @@ func knownResource(segs []string) bool {
 	}
 	return false
 }
+
+// Deleted reports whether the record with Salesforce Id id was deleted
+// (it is in the Recycle Bin: deleting it again is ENTITY_IS_DELETED).
+func (s *Server) Deleted(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.store.deleted[id]
+}
