@@ -16,6 +16,15 @@ import (
 type object struct {
 	index int // position in the batch
 	json  []byte
+	unsub bool // an unsubscribe's email_subscribe object
+}
+
+// sorted is a batch sorted by what it sends.
+type sorted struct {
+	objs    []object // /users/track objects: adds, changes, unsubscribes without a group
+	removes []int    // mirror removes: unsubscribed from the group
+	unsubs  []int    // unsubscribes from the group
+	erases  []int    // /users/delete
 }
 
 // Envelope of a /users/track body: {"attributes":[…]}.
@@ -28,42 +37,56 @@ var (
 // with /users/track (in as few requests as the 4 MB body limit allows),
 // then, in mirror, the subscription changes with
 // /v2/subscription/status/set: subscribed for the records Braze accepted,
-// unsubscribed for the removed ones. Results are index-aligned with batch;
-// a whole-request failure of any of these requests is returned as the
-// batch's error (every request is idempotent, so resending is harmless).
+// unsubscribed for the removed ones. Unsubscribes are unsubscribed from
+// subscription_group_id when one is set, else sent to /users/track as
+// email_subscribe: unsubscribed; erases are deleted with /users/delete.
+// Results are index-aligned with batch; a whole-request failure of any of
+// these requests is returned as the batch's error (every request is
+// idempotent, so resending is harmless).
 func (d *Destination) Apply(ctx context.Context, batch []destination.Record) ([]destination.Result, error) {
 	if len(batch) > d.caps.MaxBatch {
 		return nil, &destination.BatchError{Err: fmt.Errorf("braze: batch of %d records exceeds batch_size %d", len(batch), d.caps.MaxBatch)}
 	}
 	results := make([]destination.Result, len(batch))
-	objs, removes := d.sort(batch, results)
-	for _, chunk := range d.chunks(objs) {
+	st := d.sort(batch, results)
+	for _, chunk := range d.chunks(st.objs) {
 		if err := d.track(ctx, chunk, results); err != nil {
 			return nil, err
 		}
 	}
-	if !d.mirror {
-		return results, nil
-	}
-	var subscribe []string
-	for _, o := range objs {
-		if results[o.index].Err == nil {
+	var subscribe, unsubscribe []string
+	for _, o := range st.objs {
+		switch {
+		case results[o.index].Err != nil:
+		case o.unsub:
+			results[o.index].Receipt = "users/track: email_subscribe unsubscribed"
+		case d.mirror:
 			subscribe = append(subscribe, batch[o.index].Key)
 		}
 	}
-	var unsubscribe []string
-	for _, i := range removes {
+	for _, i := range append(st.removes, st.unsubs...) {
 		unsubscribe = append(unsubscribe, batch[i].Key)
 	}
 	if err := d.setSubscriptions(ctx, subscribe, unsubscribe); err != nil {
 		return nil, err
 	}
+	for _, i := range st.unsubs {
+		results[i].Receipt = "v2/subscription/status/set: unsubscribed from " + d.group
+	}
+	for _, i := range st.erases {
+		res, err := d.erase(ctx, batch[i])
+		if err != nil {
+			return nil, err
+		}
+		results[i] = res
+	}
 	return results, nil
 }
 
-// sort encodes the adds and changes and lists the removes; records that
-// cannot be sent get their rejection in results.
-func (d *Destination) sort(batch []destination.Record, results []destination.Result) (objs []object, removes []int) {
+// sort encodes the adds, changes and group-less unsubscribes and lists the
+// other operations; records that cannot be sent get their rejection in
+// results.
+func (d *Destination) sort(batch []destination.Record, results []destination.Result) (st sorted) {
 	limit := d.maxPayload - len(trackOpen) - len(trackClose)
 	for i, r := range batch {
 		switch {
@@ -77,15 +100,21 @@ func (d *Destination) sort(batch []destination.Record, results []destination.Res
 			case len(b) > limit:
 				results[i] = httpdest.RecordError(false, "braze: the attributes object is %d bytes, over the %d-byte request limit", len(b), d.maxPayload)
 			default:
-				objs = append(objs, object{index: i, json: b})
+				st.objs = append(st.objs, object{index: i, json: b})
 			}
 		case r.Op == destination.OpRemove && d.mirror:
-			removes = append(removes, i)
+			st.removes = append(st.removes, i)
+		case r.Op == destination.OpUnsubscribe && d.group != "":
+			st.unsubs = append(st.unsubs, i)
+		case r.Op == destination.OpUnsubscribe:
+			st.objs = append(st.objs, object{index: i, json: d.unsubscribeObject(r), unsub: true})
+		case r.Op == destination.OpErase:
+			st.erases = append(st.erases, i)
 		default:
 			results[i] = httpdest.RecordError(false, "braze: operation %q is not supported in this mode", r.Op)
 		}
 	}
-	return objs, removes
+	return st
 }
 
 // encode renders one record as a user attributes object: the fields (nil

@@ -62,6 +62,7 @@ func Spec() *destination.Spec {
 			"https://www.braze.com/docs/api/errors/",
 			"https://www.braze.com/docs/api/basics/#endpoints",
 			"https://www.braze.com/docs/api/endpoints/user_data/",
+			"https://www.braze.com/docs/api/endpoints/user_data/post_user_delete/",
 		},
 		Settings:   settings(),
 		Modes:      []string{"upsert", "mirror"},
@@ -71,6 +72,7 @@ func Spec() *destination.Spec {
 			"3,000 /users/track requests per 3 seconds per workspace (429 with X-RateLimit-Reset beyond)",
 			"4 MB per request body (413 beyond)",
 			"50 users per /v2/subscription/status/set request; 5,000 requests per minute, shared with /subscription/status/set",
+			"50 identifiers per /users/delete request (one is sent per erased person); 20,000 requests per minute, shared with /users/alias/new, /users/identify and /users/merge",
 		},
 		CheckSync: checkSync,
 		New:       New,
@@ -86,14 +88,22 @@ const specDoc = "Each record becomes a [user attributes object](https://www.braz
 	"`base_url` is required: it is your workspace's REST endpoint, which depends on its instance " +
 	"(`https://rest.iad-01.braze.com` for US-01, `https://rest.fra-01.braze.eu` for EU-01, …; see the dashboard's " +
 	"API settings). `mirror` needs `subscription_group_id`: added and changed records are written and then " +
-	"subscribed to the group, removed records are unsubscribed from it; no profile is ever deleted. Mirror " +
+	"subscribed to the group, removed records are unsubscribed from it; no profile is deleted by a removal. Mirror " +
 	"subscribes a record again whenever it changes, even if the person unsubscribed in between: mirror only a " +
-	"group whose membership the warehouse owns. The API key needs `users.track`, and `subscription.status.set` for mirror."
+	"group whose membership the warehouse owns. The API key needs `users.track`, and `subscription.status.set` for mirror.\n\n" +
+	"A withdrawn consent (`on_withdrawal: unsubscribe`) unsubscribes the person from `subscription_group_id` when it is set, " +
+	"else sets the profile's global `email_subscribe` to `unsubscribed` (existing profiles only). `cdp forget` deletes the " +
+	"profile with [`POST /users/delete`](https://www.braze.com/docs/api/endpoints/user_data/post_user_delete/) (the API key " +
+	"needs `users.delete`), one request per person: by `external_id`, or by email with the prioritization " +
+	"`most_recently_updated` (Braze deletes one profile per email; merge duplicate profiles first). The receipt is Braze's " +
+	"`deleted` count; a count of 0 is confirmed as \"not found: nothing to erase\"."
 
 var operations = []destination.Operation{
 	{Op: destination.OpAdd, Sends: "POST /users/track {attributes: [{email|external_id, fields…}]}; mirror: then POST /v2/subscription/status/set subscribed"},
 	{Op: destination.OpChange, Sends: "POST /users/track {attributes: [{email|external_id, fields…}]}; mirror: then POST /v2/subscription/status/set subscribed"},
 	{Op: destination.OpRemove, Sends: "mirror: POST /v2/subscription/status/set unsubscribed (the profile is kept)"},
+	{Op: destination.OpUnsubscribe, Sends: "POST /v2/subscription/status/set {subscription_groups: [{subscription_group_id, subscription_state: unsubscribed}]} when subscription_group_id is set, else POST /users/track {attributes: [{email|external_id, email_subscribe: unsubscribed, _update_existing_only: true}]}"},
+	{Op: destination.OpErase, Sends: "POST /users/delete {external_ids: [key]} or {email_addresses: [{email: key, prioritization: [most_recently_updated]}]}, one request per person"},
 }
 
 // settings declares the vendor settings and the HTTP ones, base_url
@@ -115,12 +125,12 @@ func settings() []destination.Setting {
 	}
 	return append([]destination.Setting{
 		{Name: "api_key", Kind: destination.KindSecret, Required: true,
-			Doc: "REST API key with the users.track permission (and subscription.status.set for mirror)"},
+			Doc: "REST API key with the users.track permission (subscription.status.set for mirror and unsubscribes from a group, users.delete for erasure)"},
 		{Name: "identifier", Kind: destination.KindEnum, Default: IdentifierEmail,
 			Values: []string{IdentifierEmail, IdentifierExternalID},
 			Doc:    "what the record key is at Braze: the profile's email or its external_id"},
 		{Name: "subscription_group_id", Kind: destination.KindString, Example: "\"${BRAZE_GROUP_ID}\"",
-			Doc: "the subscription group mirror mode subscribes records to and unsubscribes them from"},
+			Doc: "the subscription group mirror mode subscribes records to and unsubscribes them from, and a withdrawn consent unsubscribes from (without it, email_subscribe is set to unsubscribed)"},
 	}, hs...)
 }
 
@@ -133,9 +143,6 @@ func checkSync(v destination.Values, s destination.SyncInfo) []destination.Probl
 		out = append(out, destination.Problem{Setting: "subscription_group_id",
 			Message: fmt.Sprintf("sync `%s` mirrors into Braze but its destination has no `subscription_group_id`", s.Name),
 			Hint:    "set subscription_group_id to the group whose members the sync keeps, or use mode: upsert"})
-	case s.Mode != "mirror" && group != "":
-		out = append(out, destination.Problem{Setting: "subscription_group_id", Warning: true,
-			Message: fmt.Sprintf("sync `%s` is %s: `subscription_group_id` is only used by mirror", s.Name, s.Mode)})
 	}
 	for _, f := range s.Fields {
 		if slices.Contains(reserved, f) {
@@ -171,7 +178,7 @@ func New(_ context.Context, cfg destination.Config) (destination.Destination, er
 	if d.identifier == "" {
 		d.identifier = IdentifierEmail
 	}
-	ops := []destination.Op{destination.OpAdd, destination.OpChange}
+	ops := []destination.Op{destination.OpAdd, destination.OpChange, destination.OpUnsubscribe, destination.OpErase}
 	switch cfg.Mode {
 	case "", "upsert":
 	case "mirror":

@@ -456,8 +456,8 @@ func TestSpecParsing(t *testing.T) {
 		}
 	}
 	withGroup, _ := spec.Parse(map[string]string{"api_key": "k", "base_url": ExampleBaseURL, "subscription_group_id": "g"})
-	if probs := spec.CheckSync(withGroup, destination.SyncInfo{Name: "s", Mode: "upsert", Fields: fields, KeyField: "email"}); len(probs) != 1 || !probs[0].Warning {
-		t.Errorf("upsert with a group: %v, want one warning", probs)
+	if probs := spec.CheckSync(withGroup, destination.SyncInfo{Name: "s", Mode: "upsert", Fields: fields, KeyField: "email"}); len(probs) != 0 {
+		t.Errorf("upsert with a group (used by unsubscribes): %v, want none", probs)
 	}
 	if probs := spec.CheckSync(withGroup, destination.SyncInfo{Name: "s", Mode: "mirror", Fields: fields, KeyField: "email"}); len(probs) != 0 {
 		t.Errorf("valid mirror: %v", probs)

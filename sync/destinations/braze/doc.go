@@ -14,7 +14,8 @@
 //	                       instance is never written to the wrong one.
 //	identifier             email (default) or external_id: what the record
 //	                       key is at Braze
-//	subscription_group_id  the group mirror mode keeps (required for mirror)
+//	subscription_group_id  the group mirror mode keeps (required for mirror),
+//	                       and the one unsubscribes leave
 //	batch_size             attributes objects per request, 1–75 (default 75)
 //	rate_limit             default 40/s (see Limits)
 //	concurrency, timeout   default 4 and 30s
@@ -36,6 +37,18 @@
 // remove sends "subscription_state": "unsubscribed" for the record and
 // nothing else: the profile and its attributes stay. Subscribed and
 // unsubscribed users share requests, at most 50 users per request.
+//
+// unsubscribe (a withdrawn consent): with subscription_group_id, the person
+// is unsubscribed from the group with /v2/subscription/status/set (in any
+// mode); without it, POST /users/track sets the profile's global
+// email_subscribe to "unsubscribed" with _update_existing_only, so no
+// profile is created. The receipt names the request.
+//
+// erase (cdp forget): POST /users/delete, one request per person, naming
+// it by external_id or by email with the prioritization
+// ["most_recently_updated"] Braze requires for emails. The receipt is
+// Braze's deleted count; a count of 0 is confirmed with the receipt "not
+// found: nothing to erase". The API key needs users.delete.
 //
 // # Responses
 //
@@ -79,6 +92,7 @@
 //   - https://www.braze.com/docs/api/errors/
 //   - https://www.braze.com/docs/api/basics/#endpoints
 //   - https://www.braze.com/docs/api/endpoints/user_data/ (the 4 MB limit)
+//   - https://www.braze.com/docs/api/endpoints/user_data/post_user_delete/
 //
 // sync/destinationtest/braze is a local contract server of these endpoints.
 package braze

@@ -50,6 +50,8 @@ func init() {
 			{Op: destination.OpAdd, Sends: "POST /v1/audienceMembers:ingest, then GET /v1/requestStatus:retrieve until done"},
 			{Op: destination.OpChange, Sends: "POST /v1/audienceMembers:ingest; identifiers the record no longer has go to POST /v1/audienceMembers:remove; polled"},
 			{Op: destination.OpRemove, Sends: "mirror: POST /v1/audienceMembers:remove with the identifiers last sent, polled"},
+			{Op: destination.OpUnsubscribe, Sends: "POST /v1/audienceMembers:remove with the identifiers last sent, polled (the person leaves the list)"},
+			{Op: destination.OpErase, Sends: "POST /v1/audienceMembers:remove with the identifiers last sent, polled; receipt: the requestId and its status"},
 		},
 		Limits: []string{
 			"10,000 audience members per request, 10 user identifiers per member",
@@ -159,7 +161,7 @@ func New(_ context.Context, cfg destination.Config) (destination.Destination, er
 	}
 	d.client = httpdest.New("google_data_manager "+cfg.Name, cfg, oauth(key))
 	d.client.Classify = classify
-	ops := []destination.Op{destination.OpAdd, destination.OpChange}
+	ops := []destination.Op{destination.OpAdd, destination.OpChange, destination.OpUnsubscribe, destination.OpErase}
 	if cfg.Mode == "mirror" {
 		ops = append(ops, destination.OpRemove)
 	}
@@ -169,7 +171,8 @@ func New(_ context.Context, cfg destination.Config) (destination.Destination, er
 	return d, nil
 }
 
-// Capabilities declares add and change (and remove in mirror mode) and
+// Capabilities declares add, change, unsubscribe and erase (and remove in
+// mirror mode) and
 // batch_size members per call; an Apply call waits for its requests, so
 // its timeout is job_timeout.
 func (d *Destination) Capabilities() destination.Capabilities { return d.caps }

@@ -33,6 +33,13 @@ type member struct {
 	id ids
 }
 
+// privacyOp reports whether an operation takes the person out of the
+// list for consent or erasure: the same audienceMembers:remove as a
+// removal, Data Manager's primitive for a Customer Match list.
+func privacyOp(op destination.Op) bool {
+	return op == destination.OpUnsubscribe || op == destination.OpErase
+}
+
 // plan splits a batch. rejected are records Data Manager refused at
 // submission (by index, with the reason): they are left out.
 func (d *Destination) plan(batch []destination.Record, rejected map[int]string) plan {
@@ -46,13 +53,16 @@ func (d *Destination) plan(batch []destination.Record, rejected map[int]string) 
 			p.results[i], p.settled[i] = destination.Result{Err: d.errorf("record %q: %v", r.Key, err)}, true
 			continue
 		}
-		if r.Op == destination.OpRemove {
+		if r.Op == destination.OpRemove || privacyOp(r.Op) {
 			old := decodeIDs(r.RemoteID)
 			if r.RemoteID == "" {
 				old, _ = idsOf(r.Fields)
 			}
 			if old.empty() {
 				p.settled[i] = true // nothing was ever matched: nothing to remove
+				if privacyOp(r.Op) {
+					p.results[i].Receipt = "nothing sent: no identifier was delivered"
+				}
 				continue
 			}
 			p.remove = append(p.remove, member{i, old})
@@ -293,6 +303,11 @@ func (d *Destination) Poll(ctx context.Context, id string, batch []destination.R
 		for _, m := range ms {
 			results[m.i] = destination.Result{Retryable: retry,
 				Err: d.errorf("record %q: the %s request failed: %s", batch[m.i].Key, what, reasons)}
+		}
+	}
+	for _, m := range p.remove {
+		if privacyOp(batch[m.i].Op) && rem != nil {
+			results[m.i].Receipt = "audienceMembers:remove requestId " + j.remove + " " + rem.RequestStatus
 		}
 	}
 	fail(p.remove, rem, "remove")

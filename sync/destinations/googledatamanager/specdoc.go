@@ -40,4 +40,10 @@ delivered only then, and a run that crashed resumes polling the same requests. A
 (retried by the next run); PARTIAL_SUCCESS confirms them, since Data Manager does not say which members failed (the count
 goes to the match report). A 400 INVALID_ARGUMENT whose field violations name members refuses those members, and the rest
 is sent again. The ingest status's ` + "`uploadMatchRateRange`" + ` is the run's match rate in ` + "`cdp sync history`" + `.
-429 RESOURCE_EXHAUSTED is throttling and 5xx are retried; 401 (after one new token) and 403 stop the run.`
+429 RESOURCE_EXHAUSTED is throttling and 5xx are retried; 401 (after one new token) and 403 stop the run.
+
+A withdrawn consent and ` + "`cdp forget`" + ` both take the person out of the list with the same
+[` + "`audienceMembers:remove`" + `](https://developers.google.com/data-manager/api/reference/rest/v1/audienceMembers/remove) as a removal, in
+any mode, with the identifiers last sent; once the request is done the receipt is its ` + "`requestId`" + ` and status. A person
+whose identifiers were never delivered is confirmed without a request. Data Manager does not say whether the hashes matched
+anyone.`

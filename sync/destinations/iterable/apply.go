@@ -21,6 +21,7 @@ type progress struct {
 	updated bool                // bulkUpdate confirmed the profile
 	listed  bool                // subscribe or unsubscribe confirmed the membership
 	res     *destination.Result // a final per-record failure already known
+	receipt string              // the vendor's confirmation of an erase or unsubscribe
 }
 
 // attempt is one Apply call.
@@ -33,7 +34,8 @@ type attempt struct {
 
 // Apply sends one batch: bulkUpdate for adds and changes (split when the
 // body would pass 4 MB), then lists/subscribe for them when a list is set,
-// and lists/unsubscribe for removes. A request that fails as a whole ends
+// lists/unsubscribe for removes, users/forget for erasures and the message
+// channel unsubscribe for unsubscribes. A request that fails as a whole ends
 // the call with its error; the steps already confirmed are remembered for
 // the retry.
 func (d *Destination) Apply(ctx context.Context, batch []destination.Record) ([]destination.Result, error) {
@@ -84,23 +86,30 @@ func (a *attempt) run(ctx context.Context) error {
 		}
 	}
 	if err := a.bulkUpdate(ctx, a.pending(func(r destination.Record, p *progress) bool {
-		return r.Op != destination.OpRemove && !p.updated
+		return upsertOp(r.Op) && !p.updated
 	})); err != nil {
 		return err
 	}
 	if a.d.listID != 0 {
 		if err := a.list(ctx, subscribe, a.pending(func(r destination.Record, p *progress) bool {
-			return r.Op != destination.OpRemove && p.updated && !p.listed
+			return upsertOp(r.Op) && p.updated && !p.listed
 		})); err != nil {
 			return err
 		}
 	}
 	if a.d.mirror {
-		return a.list(ctx, unsubscribe, a.pending(func(r destination.Record, p *progress) bool {
+		if err := a.list(ctx, unsubscribe, a.pending(func(r destination.Record, p *progress) bool {
 			return r.Op == destination.OpRemove && !p.listed
-		}))
+		})); err != nil {
+			return err
+		}
 	}
-	return nil
+	return a.privacy(ctx)
+}
+
+// upsertOp reports whether an operation writes the profile (bulkUpdate).
+func upsertOp(op destination.Op) bool {
+	return op == destination.OpAdd || op == destination.OpChange
 }
 
 // pending lists the records without a final failure that want a step.
@@ -144,6 +153,8 @@ func (a *attempt) results() []destination.Result {
 	for i, p := range a.prog {
 		if p.res != nil {
 			out[i] = *p.res
+		} else {
+			out[i].Receipt = p.receipt
 		}
 	}
 	return out

@@ -9,6 +9,8 @@
 //	campaign_id          attributes list unsubscribes to a campaign (optional)
 //	channel_unsubscribe  false (default); true also unsubscribes removed users
 //	                     from the list's channel (a global unsubscribe)
+//	unsubscribe_channel_id  the message channel a withdrawn consent leaves;
+//	                     without it unsubscribe is not declared
 //	base_url             https://api.iterable.com (US, default) or
 //	                     https://api.eu.iterable.com (EU projects)
 //	batch_size           users per request, 1–1000 (default 1000)
@@ -27,6 +29,21 @@
 //
 //	add, change: as upsert (the subscribe always, list_id is required)
 //	remove:      POST /api/lists/unsubscribe {"listId": <list_id>, "subscribers": [{"email": <key>}]}
+//
+// unsubscribe (a withdrawn consent; needs unsubscribe_channel_id) and
+// erase (cdp forget), one request per user, in any mode:
+//
+//	unsubscribe: DELETE /api/subscriptions/messageChannel/<unsubscribe_channel_id>/user/<key>   (…/byUserId/<key>)
+//	erase:       POST /api/users/forget {"email": <key>}   ({"userId": <key>})
+//
+// The channel unsubscribe leaves the user's other subscriptions as they
+// are; users/updateSubscriptions is not used because it replaces the whole
+// unsubscribedChannelIds array. users/forget is Iterable's GDPR primitive:
+// it deletes the user's data and blocks further data about the identifier
+// (the plain DELETE /api/users/{email} does not block it). Iterable answers
+// both with {"msg", "code": "Success"} whether or not it held the user, so
+// no erase is confirmed as not found; the receipt is the request with
+// Iterable's code and msg.
 //
 // mergeNestedObjects, createNewFields and updateExistingUsersOnly are not
 // sent (Iterable's defaults apply: top-level objects are overwritten, the

@@ -54,6 +54,8 @@ func init() {
 			{Op: destination.OpAdd, Sends: "POST /api/users/bulkUpdate {users:[{email, dataFields}]}; with list_id, then POST /api/lists/subscribe {listId, subscribers:[{email}]}"},
 			{Op: destination.OpChange, Sends: "as add: POST /api/users/bulkUpdate, then POST /api/lists/subscribe when list_id is set"},
 			{Op: destination.OpRemove, Sends: "POST /api/lists/unsubscribe {listId, subscribers:[{email}]} (mirror; the user profile is kept)"},
+			{Op: destination.OpUnsubscribe, Sends: "DELETE /api/subscriptions/messageChannel/{unsubscribe_channel_id}/user/{email} (or /byUserId/{userId}), one request per user; needs unsubscribe_channel_id"},
+			{Op: destination.OpErase, Sends: "POST /api/users/forget {email | userId} (GDPR forget: deletes the user and blocks further data), one request per user"},
 		},
 		Limits: []string{
 			fmt.Sprintf("%d users per POST /api/users/bulkUpdate; request body at most 4 MB (a larger batch is split)", MaxBatch),
@@ -77,6 +79,8 @@ var references = []string{
 	"https://support.iterable.com/hc/en-us/articles/206430145-Managing-User-Profile-Fields-in-Iterable",
 	"https://support.iterable.com/hc/en-us/articles/208183076-Field-Data-Types",
 	"https://support.iterable.com/hc/articles/29156459027348",
+	"https://api.iterable.com/api/docs",
+	"https://support.iterable.com/hc/en-us/articles/360029174171-Responding-to-GDPR-Requests",
 }
 
 const specDoc = `Writes each record as an Iterable user profile with ` + "`POST /api/users/bulkUpdate`" + `: the
@@ -94,7 +98,14 @@ subscribes them when ` + "`list_id`" + ` is set. Per-user failures in ` + "`fail
 GDPR-forgotten user, a malformed email, invalid data or an identity conflict is a rejection. Iterable
 answers 429 beyond its per-endpoint rate limits (bulkUpdate: 5 requests/second per project); the batch
 is retried after a backoff. US projects use ` + "`https://api.iterable.com`" + ` (the default), EU projects
-` + "`base_url: https://api.eu.iterable.com`" + `.`
+` + "`base_url: https://api.eu.iterable.com`" + `.
+
+` + "`cdp forget`" + ` sends ` + "`POST /api/users/forget`" + `, Iterable's GDPR "forget": the user's profile, subscriptions, list
+memberships and events are deleted, and Iterable refuses data about the identifier from then on (it can take up to ten
+minutes). Iterable answers Success whether or not it held the user. A withdrawn consent unsubscribes the user from the
+message channel ` + "`unsubscribe_channel_id`" + ` with ` + "`DELETE /api/subscriptions/messageChannel/{id}/user/{email}`" + `,
+which leaves the user's other subscriptions as they are (` + "`users/updateSubscriptions`" + ` would overwrite the whole
+unsubscribed list). The receipt is Iterable's ` + "`code`" + ` and ` + "`msg`" + `.`
 
 // settings declares the vendor settings and the common HTTP ones.
 func settings() []destination.Setting {
@@ -109,6 +120,8 @@ func settings() []destination.Setting {
 			Doc: "campaign the list unsubscribes of removed records are attributed to (optional)"},
 		{Name: "channel_unsubscribe", Kind: destination.KindBool, Default: "false",
 			Doc: "also unsubscribe removed users from the list's channel — a global unsubscribe; keep false to leave only the list"},
+		{Name: "unsubscribe_channel_id", Kind: destination.KindInt, Min: 1, Example: "51234",
+			Doc: "ID of the message channel (Settings > Message Channels) a user who withdrew consent is unsubscribed from; without it unsubscribe is not supported"},
 	}
 	return append(own, destination.HTTPSettings(destination.HTTPDefaults{
 		BaseURL: DefaultBaseURL, BatchSize: MaxBatch, MaxBatch: MaxBatch, RateLimit: DefaultRateLimit,
@@ -153,6 +166,7 @@ type Destination struct {
 	listID     int64 // 0: no list
 	campaignID int64
 	channel    bool
+	channelID  int64 // unsubscribe_channel_id (0: unsubscribe not supported)
 	identifier string
 	batchSize  int
 	logger     *slog.Logger
@@ -172,6 +186,7 @@ func New(_ context.Context, cfg destination.Config) (destination.Destination, er
 	d := &Destination{
 		sync: cfg.SyncName, mirror: cfg.Mode == "mirror",
 		listID: int64(v.Int("list_id")), campaignID: int64(v.Int("campaign_id")), channel: v.Bool("channel_unsubscribe"),
+		channelID:  int64(v.Int("unsubscribe_channel_id")),
 		identifier: v.String("identifier"), batchSize: v.Int("batch_size"), logger: cfg.Logger,
 		memo: map[string]*progress{},
 	}
@@ -190,9 +205,12 @@ func New(_ context.Context, cfg destination.Config) (destination.Destination, er
 	}
 	d.client = httpdest.New("iterable "+cfg.Name, cfg, httpdest.Header("Api-Key", "", key))
 	d.client.Classify = classify
-	ops := []destination.Op{destination.OpAdd, destination.OpChange}
+	ops := []destination.Op{destination.OpAdd, destination.OpChange, destination.OpErase}
 	if d.mirror {
 		ops = append(ops, destination.OpRemove)
+	}
+	if d.channelID != 0 {
+		ops = append(ops, destination.OpUnsubscribe)
 	}
 	d.caps = destination.HTTPCapabilities(v, ops...)
 	d.caps.MaxBatch = d.batchSize
@@ -200,7 +218,8 @@ func New(_ context.Context, cfg destination.Config) (destination.Destination, er
 	return d, nil
 }
 
-// Capabilities declares add and change (and remove in mirror mode),
+// Capabilities declares add, change and erase (remove in mirror mode,
+// unsubscribe with unsubscribe_channel_id),
 // batch_size users per call, the rate limit and the timeout.
 func (d *Destination) Capabilities() destination.Capabilities { return d.caps }
 

@@ -32,7 +32,22 @@
 //     with {data: [{type: profile, id}]}, 1,000 a request, by the stored
 //     profile ID (Record.RemoteID); for a record without one, GET
 //     /api/profiles?filter=any(email,[…]) finds it (a profile Klaviyo does
-//     not have needs no removal). The profile itself is never deleted.
+//     not have needs no removal). The profile itself is not deleted.
+//   - unsubscribe (a withdrawn consent): POST
+//     /api/profile-subscription-bulk-delete-jobs, 100 profiles a request,
+//     each {type: profile, attributes: {email, subscriptions: {email:
+//     {marketing: {consent: UNSUBSCRIBED}}}}}, with the list relationship
+//     when list_id is set. This is Klaviyo's "unsubscribe from email
+//     marketing"; suppression (profile-suppression-bulk-create-jobs) is
+//     not used, as it blocks all email and is meant for bounces and
+//     complaints.
+//   - erase (cdp forget): POST /api/data-privacy-deletion-jobs, one person
+//     a request, by Record.RemoteID when known, else by email (Klaviyo then
+//     deletes every profile with it); spaced one a second, under the
+//     endpoint's 60/m. Both privacy endpoints answer 202 with no body and
+//     work asynchronously: the 202 is the confirmation, the receipt the job
+//     type with "HTTP 202". Klaviyo does not report an unknown person, so
+//     no erase is confirmed as not found.
 //
 // # Fields
 //
@@ -46,8 +61,10 @@
 // # Jobs
 //
 // The destination is a destination.AsyncDestination: Submit sends the
-// removals and creates the jobs (the job ID is their Klaviyo IDs joined by
-// commas, "none" when nothing is imported), Poll reads them, JobTiming is
+// removals, unsubscribes and erasures and creates the jobs (the job ID is
+// their Klaviyo IDs joined by commas, "none" when nothing is imported,
+// then "|" and the privacy records' receipts URL-encoded by record index,
+// so Poll returns them), Poll reads them, JobTiming is
 // poll_interval and job_timeout. Everything Poll needs comes from the
 // batch, so a later process can poll the jobs of a crashed one. Apply
 // submits and polls until done, within job_timeout (the call's timeout in
@@ -73,6 +90,8 @@
 //	https://developers.klaviyo.com/en/reference/get_profiles_for_bulk_import_profiles_job
 //	https://developers.klaviyo.com/en/reference/update_profile
 //	https://developers.klaviyo.com/en/reference/get_profiles
+//	https://developers.klaviyo.com/en/reference/bulk_unsubscribe_profiles
+//	https://developers.klaviyo.com/en/reference/request_profile_deletion
 //	https://developers.klaviyo.com/en/reference/remove_profiles_from_list
 //	https://developers.klaviyo.com/en/docs/use_klaviyos_bulk_profile_import_api
 //	https://developers.klaviyo.com/en/docs/rate_limits_and_error_handling

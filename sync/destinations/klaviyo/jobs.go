@@ -26,15 +26,21 @@ const (
 	statusFailed     = "failed"
 )
 
-// Submit removes the batch's leavers from the list (mirror) and creates its
-// bulk import jobs; the job ID is their Klaviyo IDs, comma-separated, or
-// "none" when nothing is imported.
+// Submit removes the batch's leavers from the list (mirror), sends its
+// unsubscribes and erasures, and creates its bulk import jobs; the job ID
+// is their Klaviyo IDs, comma-separated, or "none" when nothing is
+// imported, followed by the receipts of the privacy records (see
+// withReceipts).
 func (d *Destination) Submit(ctx context.Context, batch []destination.Record) (string, error) {
 	p, err := d.plan(batch)
 	if err != nil {
 		return "", err
 	}
 	if err := d.removeMembers(ctx, batch, p.removes); err != nil {
+		return "", err
+	}
+	receipts, err := d.privacy(ctx, batch, p.unsubs, p.erases)
+	if err != nil {
 		return "", err
 	}
 	ids := make([]string, 0, len(p.jobs))
@@ -46,9 +52,9 @@ func (d *Destination) Submit(ctx context.Context, batch []destination.Record) (s
 		ids = append(ids, id)
 	}
 	if len(ids) == 0 {
-		return noJob, nil
+		return withReceipts(noJob, receipts), nil
 	}
-	return strings.Join(ids, ","), nil
+	return withReceipts(strings.Join(ids, ","), receipts), nil
 }
 
 // createJob sends one Bulk Import Profiles request.
@@ -75,6 +81,7 @@ func (d *Destination) Poll(ctx context.Context, jobID string, batch []destinatio
 	if err != nil {
 		return nil, false, err
 	}
+	jobID, receipts := splitReceipts(jobID)
 	ids := []string{}
 	if jobID != noJob {
 		ids = strings.Split(jobID, ",")
@@ -96,6 +103,13 @@ func (d *Destination) Poll(ctx context.Context, jobID string, batch []destinatio
 	results := append([]destination.Result(nil), p.results...)
 	for _, i := range p.removes {
 		results[i] = destination.Result{RemoteID: batch[i].RemoteID}
+	}
+	for _, i := range append(p.unsubs, p.erases...) {
+		if r, ok := receipts[i]; ok {
+			results[i] = destination.Result{RemoteID: batch[i].RemoteID, Receipt: r}
+		} else {
+			results[i] = destination.Result{Retryable: true, Err: d.errorf("record %q: job ID %q has no receipt of its %s", batch[i].Key, jobID, batch[i].Op)}
+		}
 	}
 	for i, j := range p.jobs {
 		if err := d.jobResults(ctx, ids[i], states[i], j, batch, results); err != nil {
@@ -181,7 +195,7 @@ func (d *Destination) Apply(ctx context.Context, batch []destination.Record) ([]
 		return nil, err
 	}
 	wait := d.pollEvery
-	if id == noJob {
+	if imports, _ := splitReceipts(id); imports == noJob {
 		wait = 0
 	}
 	for {

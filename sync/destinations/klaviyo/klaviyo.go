@@ -57,6 +57,8 @@ func init() {
 			"https://developers.klaviyo.com/en/reference/update_profile",
 			"https://developers.klaviyo.com/en/reference/get_profiles",
 			"https://developers.klaviyo.com/en/reference/remove_profiles_from_list",
+			"https://developers.klaviyo.com/en/reference/bulk_unsubscribe_profiles",
+			"https://developers.klaviyo.com/en/reference/request_profile_deletion",
 			"https://developers.klaviyo.com/en/docs/use_klaviyos_bulk_profile_import_api",
 			"https://developers.klaviyo.com/en/docs/rate_limits_and_error_handling",
 			"https://developers.klaviyo.com/en/reference/api_overview",
@@ -67,11 +69,15 @@ func init() {
 			{Op: destination.OpAdd, Sends: "POST /api/profile-bulk-import-jobs (with the list relationship when list_id is set), polled; PATCH /api/profiles/{id} to clear null fields"},
 			{Op: destination.OpChange, Sends: "POST /api/profile-bulk-import-jobs, polled; PATCH /api/profiles/{id} to clear null fields"},
 			{Op: destination.OpRemove, Sends: "mirror: DELETE /api/lists/{list_id}/relationships/profiles by profile ID (the profile is kept)"},
+			{Op: destination.OpUnsubscribe, Sends: "POST /api/profile-subscription-bulk-delete-jobs {profiles: [{email, subscriptions: {email: {marketing: {consent: UNSUBSCRIBED}}}}]} (with the list relationship when list_id is set), 100 a request"},
+			{Op: destination.OpErase, Sends: "POST /api/data-privacy-deletion-jobs {profile: {data: {type: profile, id | attributes: {email}}}}, one per person"},
 		},
 		Limits: []string{
 			"bulk import: 10,000 profiles and 5 MB per job, 100 KB per profile; 10/s burst, 150/m steady",
 			"list relationships: 1,000 profiles per request; 10/s burst, 150/m steady",
 			"Update Profile: 75/s burst, 750/m steady; Get Profiles: 75/s burst, 750/m steady",
+			"Bulk Unsubscribe Profiles: 100 profiles per request; 75/s burst, 700/m steady",
+			"Request Profile Deletion: one person per request; 3/s burst, 60/m steady (sent one a second)",
 		},
 		CheckSync: checkSync,
 		New:       New,
@@ -81,7 +87,7 @@ func init() {
 func settings() []destination.Setting {
 	own := []destination.Setting{
 		{Name: "api_key", Kind: destination.KindSecret, Required: true, Example: `"${KLAVIYO_PRIVATE_KEY}"`,
-			Doc: "private API key (pk_…) with the profiles:write, profiles:read and lists:write scopes"},
+			Doc: "private API key (pk_…) with the profiles:write, profiles:read and lists:write scopes (subscriptions:write to unsubscribe, data-privacy:write to erase)"},
 		{Name: "revision", Kind: destination.KindString, Default: DefaultRevision,
 			Doc: "API revision sent in the `revision` header (YYYY-MM-DD, " + MinRevision + " or later)"},
 		{Name: "list_id", Kind: destination.KindString, Example: "Y6nRLr",
@@ -108,6 +114,7 @@ type Destination struct {
 	pollEvery time.Duration
 	jobTime   time.Duration
 	polls     *pacer // job polls, shared by concurrent batches
+	deletions *pacer // Request Profile Deletion calls
 }
 
 var (
@@ -123,12 +130,12 @@ func New(_ context.Context, cfg destination.Config) (destination.Destination, er
 		return nil, fmt.Errorf("klaviyo %s: %s", cfg.Name, probs[0].Message)
 	}
 	d := &Destination{name: cfg.Name, mode: cfg.Mode, listID: v.String("list_id"),
-		pollEvery: v.Duration("poll_interval"), jobTime: v.Duration("job_timeout"), polls: &pacer{gap: pollGap}}
+		pollEvery: v.Duration("poll_interval"), jobTime: v.Duration("job_timeout"), polls: &pacer{gap: pollGap}, deletions: &pacer{gap: deletionGap}}
 	c := httpdest.New("klaviyo "+cfg.Name, cfg, httpdest.Header("Authorization", "Klaviyo-API-Key ", v.String("api_key")))
 	c.Header = http.Header{"Revision": {v.String("revision")}, "Accept": {mediaType}}
 	c.Classify = classify
 	d.client = c
-	ops := []destination.Op{destination.OpAdd, destination.OpChange}
+	ops := []destination.Op{destination.OpAdd, destination.OpChange, destination.OpUnsubscribe, destination.OpErase}
 	if cfg.Mode == "mirror" {
 		ops = append(ops, destination.OpRemove)
 	}
@@ -181,7 +188,8 @@ func classify(r *httpdest.Response) (error, bool) {
 	return httpdest.Classify(&cp), true
 }
 
-// Capabilities declares add and change (and remove in mirror mode),
+// Capabilities declares add, change, unsubscribe and erase (and remove in
+// mirror mode),
 // batch_size profiles per call, the rate limit and concurrency, and
 // job_timeout per call (an Apply call waits for its jobs).
 func (d *Destination) Capabilities() destination.Capabilities { return d.caps }

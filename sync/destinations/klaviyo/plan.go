@@ -14,6 +14,8 @@ type plan struct {
 	results []destination.Result // index-aligned; records rejected before sending
 	jobs    []job                // bulk import jobs, in submission order
 	removes []int                // records leaving the list (mirror)
+	unsubs  []int                // records unsubscribed from email marketing
+	erases  []int                // records whose profiles are deleted
 	clears  map[int]clearing     // records whose null fields are cleared after the import
 }
 
@@ -51,6 +53,10 @@ func (d *Destination) plan(batch []destination.Record) (*plan, error) {
 				continue
 			}
 			p.removes = append(p.removes, i)
+		case destination.OpUnsubscribe:
+			p.unsubs = append(p.unsubs, i)
+		case destination.OpErase:
+			p.erases = append(p.erases, i)
 		case destination.OpAdd, destination.OpChange:
 			b, clr, err := encodeProfile(r)
 			if err != nil {

@@ -72,11 +72,14 @@ type plan struct {
 	members []member
 	sent    map[string]int // lower-cased email → index in the batch
 	archive []int          // indexes of records to archive
+	erase   []int          // indexes of records to delete permanently
+	unsubs  map[int]bool   // indexes of records unsubscribed (OpUnsubscribe)
 }
 
 // Apply writes one batch: a batch subscribe call for the added, changed
-// (and, with removal: unsubscribe, removed) records, then one archive
-// request per removed record. Results are index-aligned with batch.
+// and unsubscribed (and, with removal: unsubscribe, removed) records, then
+// one archive request per removed record and one permanent deletion per
+// erased one. Results are index-aligned with batch.
 func (d *Destination) Apply(ctx context.Context, batch []destination.Record) ([]destination.Result, error) {
 	if len(batch) > d.caps.MaxBatch {
 		return nil, &destination.BatchError{Err: fmt.Errorf("mailchimp: batch of %d records exceeds batch_size %d", len(batch), d.caps.MaxBatch)}
@@ -93,12 +96,17 @@ func (d *Destination) Apply(ctx context.Context, batch []destination.Record) ([]
 			return nil, err
 		}
 	}
+	if len(p.erase) > 0 {
+		if err := d.perMember(ctx, batch, p.erase, results, len(p.members)+len(p.archive) > 0, "erased", d.eraseOne); err != nil {
+			return nil, err
+		}
+	}
 	return results, nil
 }
 
 // plan sorts the records; records that cannot be sent get their result.
 func (d *Destination) plan(batch []destination.Record, results []destination.Result) plan {
-	p := plan{sent: map[string]int{}}
+	p := plan{sent: map[string]int{}, unsubs: map[int]bool{}}
 	seen := map[string]bool{}
 	for i, r := range batch {
 		email := strings.TrimSpace(r.Key)
@@ -116,6 +124,16 @@ func (d *Destination) plan(batch []destination.Record, results []destination.Res
 			continue
 		}
 		seen[low] = true
+		switch r.Op {
+		case destination.OpErase:
+			p.erase = append(p.erase, i)
+			continue
+		case destination.OpUnsubscribe:
+			p.members = append(p.members, member{EmailAddress: email, Status: "unsubscribed"})
+			p.sent[low] = i
+			p.unsubs[i] = true
+			continue
+		}
 		if r.Op == destination.OpRemove {
 			if d.removal == RemoveArchive {
 				p.archive = append(p.archive, i)
@@ -208,6 +226,9 @@ func (d *Destination) subscribe(ctx context.Context, p plan, results []destinati
 			results[i] = destination.Result{Err: errors.New(e.String())}
 		} else if id, ok := ids[low]; ok {
 			results[i] = destination.Result{RemoteID: id}
+			if p.unsubs[i] {
+				results[i].Receipt = "batch subscribe: member " + id + " status unsubscribed"
+			}
 		} else {
 			results[i] = httpdest.RecordError(true, "mailchimp: the batch answer lists neither the member %s nor an error for it", low)
 		}

@@ -34,6 +34,14 @@
 //	                     done. removal: unsubscribe: members[] {email_address,
 //	                     status: unsubscribed} in the batch call (an address
 //	                     Mailchimp does not hold is added as unsubscribed).
+//	any     unsubscribe  members[] {email_address, status: unsubscribed} in the
+//	                     batch call; the receipt names the member
+//	        erase        POST /3.0/lists/{list_id}/members/{subscriber_hash}/
+//	                     actions/delete-permanent, one per member (204, receipt
+//	                     "delete-permanent HTTP 204"); the contact's data is
+//	                     erased and the address cannot be re-imported. A 404
+//	                     is confirmed with the receipt "not found: nothing to
+//	                     erase".
 //
 // Mailchimp answers the batch call 200 with new_members, updated_members and
 // errors [{email_address, error, error_code, field, field_message}]; errors

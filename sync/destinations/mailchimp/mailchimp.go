@@ -43,6 +43,7 @@ const (
 var References = []string{
 	"https://mailchimp.com/developer/marketing/api/lists/batch-subscribe-or-unsubscribe/",
 	"https://mailchimp.com/developer/marketing/api/list-members/archive-list-member/",
+	"https://mailchimp.com/developer/marketing/api/list-members/delete-list-member/",
 	"https://mailchimp.com/developer/marketing/api/list-merges/list-merge-fields/",
 	"https://mailchimp.com/developer/marketing/docs/merge-fields/",
 	"https://mailchimp.com/developer/marketing/docs/fundamentals/",
@@ -70,7 +71,13 @@ Authenticate with an API key (sent as HTTP basic auth); the API host comes from
 the key's data-center suffix (` + "`…-us21`" + ` → https://us21.api.mailchimp.com) unless
 ` + "`base_url`" + ` is set. An OAuth ` + "`access_token`" + ` (bearer) needs ` + "`base_url`" + `. Mailchimp
 limits an account to 10 simultaneous connections and no request rate; the
-connector never opens more than 10 and retries the 429 Mailchimp sends beyond.`
+connector never opens more than 10 and retries the 429 Mailchimp sends beyond.
+
+A withdrawn consent sends the member with ` + "`status: unsubscribed`" + ` in the batch call (in any mode); the
+receipt names the member. ` + "`cdp forget`" + ` permanently deletes the member with
+` + "`POST /3.0/lists/{list_id}/members/{subscriber_hash}/actions/delete-permanent`" + ` (204, receipt "delete-permanent HTTP 204"):
+Mailchimp erases the contact's data and the address cannot be re-imported (only the person can sign up again). A member the
+audience does not hold (404) is confirmed with the receipt "not found: nothing to erase".`
 
 var dcRe = regexp.MustCompile(`-([a-z]+[0-9]+)$`)
 
@@ -86,12 +93,14 @@ func init() {
 			{Op: destination.OpAdd, Sends: "POST /3.0/lists/{list_id} members[] {email_address, status_if_new (upsert) or status: subscribed (mirror), merge_fields, tags}, update_existing: true"},
 			{Op: destination.OpChange, Sends: "the same member in POST /3.0/lists/{list_id}"},
 			{Op: destination.OpRemove, Sends: "DELETE /3.0/lists/{list_id}/members/{subscriber_hash} (archive), or members[] {email_address, status: unsubscribed} in POST /3.0/lists/{list_id} with removal: unsubscribe"},
+			{Op: destination.OpUnsubscribe, Sends: "members[] {email_address, status: unsubscribed} in POST /3.0/lists/{list_id} (the batch call)"},
+			{Op: destination.OpErase, Sends: "POST /3.0/lists/{list_id}/members/{subscriber_hash}/actions/delete-permanent, one request per member"},
 		},
 		Limits: []string{
 			"500 members per batch subscribe call",
 			"10 simultaneous connections per account (429 beyond); no documented request rate limit",
 			"120 seconds per call on Mailchimp's side",
-			"archiving is one request per member",
+			"archiving and permanent deletion are one request per member",
 		},
 		CheckSync: checkSync,
 		New:       New,
@@ -230,7 +239,7 @@ func New(_ context.Context, cfg destination.Config) (destination.Destination, er
 		newStatus: v.String("new_status"), tags: v.List("tags")}
 	conc := max(v.Int("concurrency"), 1)
 	d.parallel = max(1, MaxConnections/conc)
-	ops := []destination.Op{destination.OpAdd, destination.OpChange}
+	ops := []destination.Op{destination.OpAdd, destination.OpChange, destination.OpUnsubscribe, destination.OpErase}
 	if mode == "mirror" {
 		ops = append(ops, destination.OpRemove)
 	}

@@ -61,8 +61,8 @@ type pending struct {
 	row row
 }
 
-// Apply removes the batch's leavers and the identifiers that changed
-// records no longer have (DELETE), then adds the batch's rows (POST). A
+// Apply removes the batch's leavers, unsubscribed and erased people and
+// the identifiers that changed records no longer have (DELETE), then adds the batch's rows (POST). A
 // record whose values cannot be sent is rejected on its own; an entry Meta
 // reports invalid rejects its record. A confirmed add or change keeps the
 // row it sent as its remote ID.
@@ -74,13 +74,15 @@ func (d *Destination) Apply(ctx context.Context, batch []destination.Record) ([]
 			results[i] = destination.Result{Err: d.errorf("record %q: %v", r.Key, err)}
 			continue
 		}
-		if r.Op == destination.OpRemove {
+		if r.Op == destination.OpRemove || privacyOp(r.Op) {
 			old := r.Fields
 			if r.RemoteID != "" {
 				old = decodeRow(r.RemoteID)
 			}
 			if rw, err := rowOf(d.schema, old); err == nil {
 				dels = append(dels, pending{i, rw})
+			} else if privacyOp(r.Op) {
+				results[i].Receipt = "nothing sent: no identifier Meta can match was delivered"
 			}
 			continue
 		}
@@ -109,6 +111,13 @@ func (d *Destination) Apply(ctx context.Context, batch []destination.Record) ([]
 	return results, nil
 }
 
+// privacyOp reports whether an operation takes the person out of the
+// audience for consent or erasure (the same DELETE as a removal: a custom
+// audience holds only hashes, and removing them is Meta's primitive).
+func privacyOp(op destination.Op) bool {
+	return op == destination.OpUnsubscribe || op == destination.OpErase
+}
+
 // send posts (or deletes) rows, MaxRows a request, and marks the records
 // of the entries Meta reports invalid as rejected.
 func (d *Destination) send(ctx context.Context, method string, rows []pending, batch []destination.Record, results []destination.Result) error {
@@ -129,6 +138,11 @@ func (d *Destination) send(ctx context.Context, method string, rows []pending, b
 				Err: d.errorf("%s users: Meta received %d of the %d rows sent", method, resp.NumReceived, len(part))}
 		}
 		d.matchRep.add(method, resp.NumReceived, resp.NumInvalidEntries)
+		for _, pr := range part {
+			if privacyOp(batch[pr.i].Op) {
+				results[pr.i].Receipt = fmt.Sprintf("DELETE users: session_id %v, num_received %d", resp.SessionID, resp.NumReceived)
+			}
+		}
 		if len(resp.InvalidEntrySamples) == 0 {
 			continue
 		}

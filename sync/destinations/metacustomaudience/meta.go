@@ -51,6 +51,8 @@ func init() {
 			{Op: destination.OpAdd, Sends: "POST /{api_version}/{audience_id}/users with payload{schema, data} (hashed rows)"},
 			{Op: destination.OpChange, Sends: "POST /{api_version}/{audience_id}/users; when an identifier (EMAIL, PHONE, MADID, EXTERN_ID) changed, first DELETE /{api_version}/{audience_id}/users with the row last sent"},
 			{Op: destination.OpRemove, Sends: "mirror: DELETE /{api_version}/{audience_id}/users with the row last sent"},
+			{Op: destination.OpUnsubscribe, Sends: "DELETE /{api_version}/{audience_id}/users with the row last sent (the person leaves the audience)"},
+			{Op: destination.OpErase, Sends: "DELETE /{api_version}/{audience_id}/users with the row last sent; receipt: session_id and num_received"},
 		},
 		Limits: []string{
 			"10,000 users per request (batch_size)",
@@ -134,7 +136,7 @@ func New(_ context.Context, cfg destination.Config) (destination.Destination, er
 	// The token goes in the body (form fields), never in a header or the URL.
 	d.client = httpdest.New("meta_custom_audience "+cfg.Name, cfg, bodyCredentials{d.token, d.proof})
 	d.client.Classify = classify
-	ops := []destination.Op{destination.OpAdd, destination.OpChange}
+	ops := []destination.Op{destination.OpAdd, destination.OpChange, destination.OpUnsubscribe, destination.OpErase}
 	if d.mirror {
 		ops = append(ops, destination.OpRemove)
 	}

@@ -42,4 +42,10 @@ Entries Meta lists in ` + "`invalid_entry_samples`" + ` reject their records (th
 ` + "`num_received`" + ` and ` + "`num_invalid_entries`" + ` are summed into the run's match report (` + "`cdp sync history`" + `).
 Error codes 4, 17, 32, 613 and 80003 are Meta's throttling: retried after ` + "`estimated_time_to_regain_access`" + ` of the
 ` + "`X-Business-Use-Case-Usage`" + ` header; 190 (invalid token) and permission errors stop the run.
-Changes reach ads within about 24 hours (Meta's processing), not when the run ends.`
+Changes reach ads within about 24 hours (Meta's processing), not when the run ends.
+
+A withdrawn consent (ads personalization) and ` + "`cdp forget`" + ` both remove the person from the audience with the same
+` + "`DELETE /{api_version}/{audience_id}/users`" + ` as a removal, with the row last sent, in any mode: a custom audience holds
+only the hashes the sync uploaded, and removing them is Meta's documented primitive. The receipt is Meta's ` + "`session_id`" + `
+and ` + "`num_received`" + `; Meta does not say whether the hashes matched anyone. Removal from every audience of the ad
+account (` + "`DELETE /act_{ad_account_id}/usersofanyaudience`" + `) is not sent.`

@@ -7,6 +7,7 @@
 //     https://www.braze.com/docs/api/objects_filters/user_attributes_object/
 //   - POST /v2/subscription/status/set:
 //     https://www.braze.com/docs/api/endpoints/subscription_groups/post_update_user_subscription_group_status_v2/
+//   - POST /users/delete: https://www.braze.com/docs/api/endpoints/user_data/post_user_delete/
 //   - rate limits and their headers: https://www.braze.com/docs/api/api_limits/
 //   - errors and responses: https://www.braze.com/docs/api/errors/
 //   - the 4 MB body limit: https://www.braze.com/docs/api/endpoints/user_data/
@@ -41,8 +42,20 @@
 // a violation (a configuration error). Emails update every profile with
 // the email.
 //
+// /users/delete: exactly one of external_ids, user_aliases, braze_ids,
+// email_addresses, phone_numbers (only external_ids and email_addresses
+// are modelled), 1 to 50 identifiers; each email_addresses entry is
+// {"email", "prioritization"} with an ordered prioritization of
+// identified | unidentified | most_recently_updated (not both of the first
+// two). The profiles named are removed from the store and the answer is
+// 201 {"deleted": N, "message": "success"}, N the profiles deleted (an
+// email whose prioritization leaves several profiles deletes none). An
+// email_subscribe attribute of /users/track must be opted_in, subscribed
+// or unsubscribed.
+//
 // Rate limits: 3,000 /users/track requests per 3 seconds and 5,000
-// subscription requests per minute, as fixed windows (SetEndpointLimit
+// subscription requests per minute and 20,000 /users/delete requests per
+// minute, as fixed windows (SetEndpointLimit
 // changes them). Every admitted answer carries X-RateLimit-Limit,
 // X-RateLimit-Remaining and X-RateLimit-Reset (UTC epoch seconds); beyond
 // the limit, and for the fault schedule's 429s, the answer is 429 with

@@ -22,6 +22,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveTrack(w, r)
 	case SubscriptionPath:
 		s.serveSubscription(w, r)
+	case DeletePath:
+		s.serveDelete(w, r)
 	default:
 		s.refuse(w, http.StatusNotFound, "Not Found", "%s %s: no such endpoint", r.Method, r.URL.Path)
 	}

@@ -41,6 +41,7 @@ type Server struct {
 	users      []*user
 	byExternal map[string]*user
 	seq        int
+	deleted    int // profiles /users/delete deleted
 	maxPayload int
 	limits     map[string]*window
 	log        []Write
@@ -90,6 +91,7 @@ func newServer(k *destinationtest.Kit) *Server {
 		byExternal: map[string]*user{}, maxPayload: MaxPayload, limits: map[string]*window{
 			TrackPath:        {limit: 3000, every: 3 * time.Second},
 			SubscriptionPath: {limit: 5000, every: time.Minute},
+			DeletePath:       {limit: 20000, every: time.Minute},
 		}}
 	s.groups[s.group] = true
 	return s
@@ -216,6 +218,13 @@ func (s *Server) Profile(email string) map[string]any {
 		out[k] = v
 	}
 	return out
+}
+
+// EmailSubscribe returns the global email subscription state of the
+// latest profile with the email ("" when none is recorded or no profile).
+func (s *Server) EmailSubscribe(email string) string {
+	v, _ := s.Profile(email)["email_subscribe"].(string)
+	return v
 }
 
 // Subscription returns the state of the latest profile with the email in

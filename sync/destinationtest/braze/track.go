@@ -21,6 +21,9 @@ const (
 // trackMembers are the members a /users/track body may have.
 var trackMembers = []string{"attributes", "events", "purchases"}
 
+// emailStates are the values of the email_subscribe attribute.
+var emailStates = []any{"opted_in", "subscribed", "unsubscribed"}
+
 // objectError is one entry of a response's errors.
 type objectError struct {
 	Type       string `json:"type"`
@@ -156,6 +159,10 @@ func (s *Server) checkObject(raw json.RawMessage) (o attrObject, bad string) {
 	default:
 		s.note("/users/track: an attributes object without an identifier")
 		return o, msgNoIdentity
+	}
+	if v, ok := m["email_subscribe"]; ok && !slices.Contains(emailStates, v) {
+		s.note("/users/track: email_subscribe is %v, want one of %v", v, emailStates)
+		return o, msgBadObject
 	}
 	if v, ok := m["email"]; ok && v != nil && !validEmail(v) {
 		return o, msgBadEmail

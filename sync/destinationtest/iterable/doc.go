@@ -15,7 +15,12 @@
 //     Unsubscriber), GET /api/users/getFields (3 requests/second), GET
 //     /api/lists; the answer UserBulkUpdateListResponse with
 //     FailedUserUpdates; errors as IterableApiResponse {msg, code, params};
-//     the Api-Key header (securityDefinitions.api_key)
+//     the Api-Key header (securityDefinitions.api_key); POST
+//     /api/users/forget ({email} or {userId}) and DELETE
+//     /api/subscriptions/{subscriptionGroup}/{subscriptionGroupId}/user/{email}
+//     (and …/byUserId/{userId})
+//   - https://support.iterable.com/hc/en-us/articles/360029174171-Responding-to-GDPR-Requests
+//     (forget deletes the user's data and blocks further data collection)
 //   - https://support.iterable.com/hc/en-us/articles/204780579-API-Overview-and-Sample-Payloads
 //     and https://support.iterable.com/hc/articles/29156459027348
 //     (identifying users by email or userId, not both; preferUserId)
@@ -61,9 +66,18 @@
 // float64. Audience(mirror) is the list's members; Audience(upsert) every
 // user with an email.
 //
+// users/forget takes exactly one of email and userId; the user's profile
+// and memberships are deleted and the identifier is forgotten (Forgotten),
+// also when no user had it, answered {"msg", "code": "Success"}. The
+// subscriptions DELETE takes a messageChannel group (emailList and
+// messageType are not modelled) with a positive ID the project has
+// (ChannelID; another is 400 InvalidChannelId); the user leaves that
+// channel only (Unsubscribed); an unknown user is answered Success.
+//
 // # What it does not enforce
 //
-// Per-user field limits (32k characters, 1,000 fields per project),
+// Rate limits of users/forget and the subscriptions endpoints
+// (undocumented), forget's ten-minute delay, per-user field limits (32k characters, 1,000 fields per project),
 // unknown-field dropping (filteredOutFields) and createNewFields, nested
 // objects and mergeNestedObjects, userID-based and hybrid project rules
 // beyond storing userId users, list size and subscribe/unsubscribe body

@@ -36,6 +36,9 @@ const maxListBody = 16 << 20
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.Request()
 	rt, ok := routes[r.URL.Path]
+	if !ok && strings.HasPrefix(r.URL.Path, SubscriptionsPrefix) {
+		rt, ok = subscriptionRoute, true
+	}
 	if !ok {
 		s.violate(w, http.StatusNotFound, "NotFound", "no endpoint %s %s", r.Method, r.URL.Path)
 		return

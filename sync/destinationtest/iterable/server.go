@@ -35,6 +35,8 @@ type Server struct {
 	APIKey string
 	// ListID is the static list created at start.
 	ListID int64
+	// ChannelID is the project's marketing email message channel.
+	ChannelID int64
 
 	url   string
 	close func()
@@ -45,6 +47,7 @@ type Server struct {
 	lists     map[int64]*list
 	nextList  int64
 	forgotten map[string]bool // lower-cased emails and "uid:"+userIds
+	channels  map[int64]bool  // message channel IDs
 	schema    map[string]string
 	bulk      *bucket
 	fields    *bucket
@@ -56,6 +59,7 @@ type profile struct {
 	email, userID string
 	fields        map[string]any // dataFields: string, float64, bool, objects
 	channelOff    bool           // unsubscribed from the list's channel
+	unsubscribed  map[int64]bool // message channels the user left (DELETE /api/subscriptions/messageChannel/…)
 }
 
 // list is a static list.
@@ -102,6 +106,8 @@ func newServer(kit *destinationtest.Kit) *Server {
 		forgotten: map[string]bool{}, schema: map[string]string{},
 		bulk: newBucket(BulkRate), fields: newBucket(FieldsRate)}
 	s.ListID = s.CreateList("cdp audience")
+	s.ChannelID = 51234
+	s.channels = map[int64]bool{s.ChannelID: true}
 	return s
 }
 

@@ -12,6 +12,8 @@
 //	https://developers.klaviyo.com/en/reference/remove_profiles_from_list
 //	https://developers.klaviyo.com/en/reference/update_profile
 //	https://developers.klaviyo.com/en/reference/get_profiles
+//	https://developers.klaviyo.com/en/reference/bulk_unsubscribe_profiles
+//	https://developers.klaviyo.com/en/reference/request_profile_deletion
 //	https://developers.klaviyo.com/en/docs/use_klaviyos_bulk_profile_import_api
 //	https://developers.klaviyo.com/en/docs/rate_limits_and_error_handling
 //	https://developers.klaviyo.com/en/reference/api_overview
@@ -45,10 +47,21 @@
 //   - Update Profile: at most 100 KB, data.id equal to the path's (409),
 //     null clears an attribute or location key, meta.patch_properties.unset
 //     removes custom properties;
+//   - Bulk Unsubscribe Profiles (POST /api/profile-subscription-bulk-delete-jobs):
+//     1 to 100 profiles {type: profile, attributes: {email, subscriptions:
+//     {email: {marketing: {consent: UNSUBSCRIBED}}}}}, an optional list
+//     relationship to a list that exists; each profile's email marketing
+//     consent becomes UNSUBSCRIBED (Consent), an unknown email gets a new
+//     unsubscribed profile, and the list loses them; 202 without a body;
+//   - Request Profile Deletion (POST /api/data-privacy-deletion-jobs):
+//     exactly one of email, phone_number or id in data.attributes.profile.data;
+//     every matching profile is deleted, from the lists too (Erased); 202
+//     without a body, also for an identifier no profile has;
 //   - rate limits per endpoint in Klaviyo's two fixed windows, burst (1 s)
 //     and steady (1 min), with the documented values (10/s and 150/m for the
 //     bulk import and list endpoints, 75/s and 750/m for Update and Get
-//     Profiles; SetLimit changes them): 429 with Retry-After and a throttled
+//     Profiles, 75/s and 700/m for Bulk Unsubscribe, 3/s and 60/m for
+//     Request Profile Deletion; SetLimit changes them): 429 with Retry-After and a throttled
 //     error; other answers carry RateLimit-Limit, RateLimit-Remaining and
 //     RateLimit-Reset of the steady window.
 //
@@ -68,7 +81,8 @@
 //
 // # Not enforced
 //
-// Scopes (every key has them all), consent and subscriptions, phone number
+// Scopes (every key has them all), consent and subscriptions other than
+// email marketing unsubscription, SMS unsubscription, phone number
 // formats, per-profile property limits, job expiry, the documented but
 // unused endpoints (job lists, list members, profile creation), sorting
 // other than by ID, filters other than equals/any on email, id,

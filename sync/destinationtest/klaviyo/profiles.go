@@ -21,6 +21,7 @@ type profile struct {
 	props    map[string]any
 	created  time.Time
 	updated  time.Time
+	consent  string // email marketing consent set by Bulk Unsubscribe Profiles
 }
 
 // profileFieldNames are the values fields[profile] accepts.

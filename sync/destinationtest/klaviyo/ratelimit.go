@@ -38,6 +38,8 @@ func DefaultLimits() map[string]Limit {
 		EndpointJobProfileIDs: m, EndpointAddToList: m, EndpointRemoveFromList: m,
 		EndpointUpdateProfile: {Burst: 75, Steady: 750},
 		EndpointGetProfiles:   {Burst: 75, Steady: 750},
+		EndpointDeletion:      privacyLimits[EndpointDeletion],
+		EndpointUnsubscribe:   privacyLimits[EndpointUnsubscribe],
 	}
 }
 

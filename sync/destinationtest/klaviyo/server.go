@@ -37,6 +37,7 @@ type Server struct {
 	lists    map[string]map[string]bool
 	jobs     map[string]*importJob
 	jobOrder []string
+	erased   map[string]bool // lowercased emails whose profiles a deletion job deleted
 }
 
 var _ destinationtest.Vendor = (*Server)(nil)
@@ -66,7 +67,7 @@ func Serve(addr string) (*Server, error) {
 func newServer(k *destinationtest.Kit) *Server {
 	s := &Server{Kit: k, limiter: newLimiter(), key: "pk_" + strings.ToLower(newULID()), polls: DefaultPollsToComplete,
 		listID: newListID(), profiles: map[string]*profile{}, byEmail: map[string]string{},
-		lists: map[string]map[string]bool{}, jobs: map[string]*importJob{}}
+		lists: map[string]map[string]bool{}, jobs: map[string]*importJob{}, erased: map[string]bool{}}
 	s.lists[s.listID] = map[string]bool{}
 	return s
 }

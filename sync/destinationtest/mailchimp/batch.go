@@ -212,6 +212,9 @@ func (s *Server) applyBatch(l *list, reqs []memberReq, opts batchOpts) map[strin
 		case seen[hash]:
 			e = &memberError{Error: "Duplicate email address " + req.email + " in the request; send it once or set skip_duplicate_check",
 				ErrorCode: codeGeneric, Field: "email_address"}
+		case l.deleted[hash]:
+			e = &memberError{Error: req.email + " was permanently deleted and cannot be re-imported. The contact must re-subscribe to get back on the list.",
+				ErrorCode: codeGeneric}
 		case !validEmail(req.email):
 			e = &memberError{Error: req.email + " looks fake or invalid, please enter a real email address.", ErrorCode: codeGeneric,
 				Field: "email_address", FieldMessage: "Please enter a valid email address"}

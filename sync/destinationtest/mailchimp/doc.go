@@ -16,6 +16,8 @@
 //   - https://mailchimp.com/developer/marketing/api/list-members/archive-list-member/
 //     and …/get-member-info/ (DELETE and GET
 //     /3.0/lists/{list_id}/members/{subscriber_hash})
+//   - https://mailchimp.com/developer/marketing/api/list-members/delete-list-member/
+//     (POST /3.0/lists/{list_id}/members/{subscriber_hash}/actions/delete-permanent)
 //   - https://mailchimp.com/developer/marketing/api/list-merges/list-merge-fields/
 //     (GET /3.0/lists/{list_id}/merge-fields with count ≤ 1000 and offset)
 //   - https://mailchimp.com/developer/marketing/docs/merge-fields/ (types;
@@ -57,7 +59,10 @@
 // any member (to an existing one only with update_existing); merge values
 // are kept per tag (numbers as numbers, "" removes); tags are added (replaced
 // with sync_tags). DELETE archives (204), a second DELETE or one of an
-// unknown member is 404. The subscriber hash is the MD5 of the lower-cased
+// unknown member is 404. POST …/actions/delete-permanent erases the member
+// (204; Deleted reports it) and the batch call refuses the address from
+// then on ("… was permanently deleted and cannot be re-imported"); an
+// unknown or deleted member is 404. The subscriber hash is the MD5 of the lower-cased
 // email; the email address itself is accepted in its place.
 //
 // Options.Latency holds each admitted request a while, so concurrent

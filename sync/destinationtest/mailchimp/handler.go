@@ -151,7 +151,8 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) bool {
 	return ok
 }
 
-// route dispatches /3.0/lists/{list_id}[/merge-fields | /members/{hash}].
+// route dispatches /3.0/lists/{list_id}[/merge-fields | /members/{hash}
+// [/actions/delete-permanent]].
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 	if len(parts) < 3 || parts[0] != "3.0" || parts[1] != "lists" || parts[2] == "" {
@@ -177,6 +178,10 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	case len(rest) == 2 && rest[0] == "members" && rest[1] != "":
 		if s.method(w, r, http.MethodGet, http.MethodDelete) {
 			s.member(w, r, l, rest[1])
+		}
+	case len(rest) == 4 && rest[0] == "members" && rest[1] != "" && rest[2] == "actions" && rest[3] == "delete-permanent":
+		if s.method(w, r, http.MethodPost) {
+			s.deletePermanent(w, r, l, rest[1])
 		}
 	default:
 		s.violation(w, http.StatusNotFound, titleNotFound, detailNotFound, nil, "unknown path %s %s", r.Method, r.URL.Path)

@@ -80,3 +80,43 @@ func (s *Server) member(w http.ResponseWriter, r *http.Request, l *list, id stri
 	s.Kit.Wrote()
 	w.WriteHeader(http.StatusNoContent)
 }
+
+// deletePermanent serves POST
+// /3.0/lists/{list_id}/members/{subscriber_hash}/actions/delete-permanent:
+// the member is erased (its data gone; Member no longer finds it) and the
+// address cannot be re-imported (the batch call refuses it). A member the
+// list does not hold, or one deleted before, is a 404. The answer is 204
+// without a body. The subscriber_hash must be the MD5 of the lower-cased
+// email (or the email itself).
+func (s *Server) deletePermanent(w http.ResponseWriter, r *http.Request, l *list, id string) {
+	hash := id
+	if strings.Contains(id, "@") {
+		hash = SubscriberHash(id)
+	} else if !hashRe.MatchString(id) {
+		s.violation(w, http.StatusNotFound, titleNotFound, detailNotFound, nil,
+			"subscriber_hash %q is neither the MD5 of a lower-cased email nor an email address", id)
+		return
+	}
+	if s.Kit.Fault(w, r, throttle) {
+		return
+	}
+	s.mu.Lock()
+	if _, ok := l.members[hash]; !ok {
+		s.mu.Unlock()
+		writeProblem(w, http.StatusNotFound, titleNotFound, detailNotFound)
+		return
+	}
+	delete(l.members, hash)
+	l.deleted[hash] = true
+	s.mu.Unlock()
+	s.Kit.Wrote()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// Deleted reports whether the member with the email was permanently
+// deleted.
+func (s *Server) Deleted(email string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lists[ListID].deleted[SubscriberHash(email)]
+}

@@ -49,12 +49,13 @@ type list struct {
 	id      string
 	fields  []MergeField
 	members map[string]*Member // by subscriber hash
+	deleted map[string]bool    // subscriber hashes permanently deleted
 	nextTag int                // next tag id
 	tagIDs  map[string]int
 }
 
 func newList(id string) *list {
-	l := &list{id: id, members: map[string]*Member{}, tagIDs: map[string]int{}, nextTag: 1}
+	l := &list{id: id, members: map[string]*Member{}, deleted: map[string]bool{}, tagIDs: map[string]int{}, nextTag: 1}
 	for i, f := range []MergeField{
 		{Tag: "FNAME", Name: "First Name", Type: "text", Options: map[string]any{"size": 25}},
 		{Tag: "LNAME", Name: "Last Name", Type: "text", Options: map[string]any{"size": 25}},
