@@ -60,7 +60,7 @@ func Compile(p *models.Project, d warehouse.Dialect, o Options) (*Graph, error) 
 	var srcIDs []string
 	for _, s := range p.Sources {
 		n := &Node{ID: "source." + s.Name, Kind: "source", Pos: s.Pos, Output: t.SourceView(s.Name)}
-		n.Steps = SourceSteps(p, t, s)
+		n.Steps = SourceSteps(p, t, s, o.Mode.Erasures.FilterSalt())
 		g.Nodes = append(g.Nodes, n)
 		srcIDs = append(srcIDs, n.ID)
 	}
@@ -105,10 +105,12 @@ func Compile(p *models.Project, d warehouse.Dialect, o Options) (*Graph, error) 
 }
 
 // SourceSteps is the program of a source node: its phone map brought up to
-// date (when it has phone identifiers), then its view.
-func SourceSteps(p *models.Project, t layout.Tables, s *models.Source) []Step {
+// date (when it has phone identifiers), then its view. With a tombstone
+// salt (someone was forgotten), the view drops every row that carries a
+// tombstoned identifier.
+func SourceSteps(p *models.Project, t layout.Tables, s *models.Source, salt string) []Step {
 	return append(phoneSteps(p, t, s), Stmts("view over the source with normalized identifiers",
-		t.D.CreateView(t.Q(t.SourceView(s.Name)), SourceViewSQL(p, t, s))...)...)
+		t.D.CreateView(t.Q(t.SourceView(s.Name)), SourceViewSQL(p, t, s, salt))...)...)
 }
 
 // segmentOrder sorts segments so that referenced segments come first

@@ -12,6 +12,7 @@ import (
 	"github.com/cdpkit/cdp/identity"
 	"github.com/cdpkit/cdp/layout"
 	"github.com/cdpkit/cdp/models"
+	"github.com/cdpkit/cdp/privacy"
 	"github.com/cdpkit/cdp/program"
 	"github.com/cdpkit/cdp/warehouse"
 )
@@ -24,6 +25,10 @@ type Mode struct {
 	// Watermarks of an incremental run, compiled as literals (nil: the SQL
 	// reads them from `<e>_watermarks`).
 	Watermarks *identity.Watermarks `json:"-"`
+	// Erasures are the tombstones source views exclude and the erasure
+	// requests the run applies (privacy.Apply); the zero value compiles no
+	// erasure filter.
+	Erasures privacy.Applied `json:"-"`
 }
 
 // Name is "incremental" or "full".
@@ -138,6 +143,9 @@ func finishSteps(p *models.Project, t layout.Tables, o Options) []Step {
 		"INSERT INTO "+wm+" ("+cols+")\nSELECT "+q("source")+", "+q("watermark")+", "+d.TimestampLiteral(o.AsOf)+", "+
 			d.QuoteString(Fingerprint(p))+", "+d.QuoteString(o.RunID)+" FROM "+next))
 	steps = append(steps, S("drop scratch table", d.DropTable(next)))
+	if len(o.Mode.Erasures.Requests) > 0 {
+		steps = append(steps, S("privacy: the erasure requests this run applied", privacy.AppliedSQL(t, o.Mode.Erasures.Requests, o.AsOf)))
+	}
 	return steps
 }
 

@@ -70,7 +70,7 @@ func TestPhoneIdentifiers(t *testing.T) {
 				}
 			}
 			run := func() []runner.LoopStat {
-				steps := append(compiler.PrepareSteps(p, tb), compiler.SourceSteps(p, tb, p.Sources[0])...)
+				steps := append(compiler.PrepareSteps(p, tb), compiler.SourceSteps(p, tb, p.Sources[0], "")...)
 				stats, err := (&runner.Executor{W: w}).Exec(context.Background(), steps)
 				if err != nil {
 					t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"github.com/cdpkit/cdp/identity"
 	"github.com/cdpkit/cdp/layout"
 	"github.com/cdpkit/cdp/models"
+	"github.com/cdpkit/cdp/privacy"
 )
 
 // SourceViewSQL is the SELECT behind a source's view: every original column,
@@ -16,7 +17,23 @@ import (
 // and reason come from the source's PhoneMap (see phoneSteps), joined to the
 // row outside the subquery that evaluates the user's expressions (so their
 // column names never clash with the map's).
-func SourceViewSQL(p *models.Project, t layout.Tables, s *models.Source) string {
+//
+// With a tombstone salt, only the rows none of whose identifiers is
+// tombstoned are in the view (privacy.FilterSQL): a forgotten person is
+// not rebuilt from the source rows that still hold them.
+func SourceViewSQL(p *models.Project, t layout.Tables, s *models.Source, salt string) string {
+	q := sourceViewSQL(p, t, s)
+	if salt == "" || len(s.Identifiers) == 0 {
+		return q
+	}
+	types, cols := make([]string, len(s.Identifiers)), make([]string, len(s.Identifiers))
+	for i, id := range s.Identifiers {
+		types[i], cols[i] = id.Type, layout.SourceIdentColumn(i)
+	}
+	return "SELECT * FROM (\n" + q + "\n) AS r\nWHERE " + privacy.FilterSQL(t, salt, "r", types, cols)
+}
+
+func sourceViewSQL(p *models.Project, t layout.Tables, s *models.Source) string {
 	d := t.D
 	cols := []string{"src.*"}
 	ts := d.Cast("NULL", models.TypeTimestamp)

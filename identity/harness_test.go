@@ -188,7 +188,7 @@ func build(t *testing.T, ctx context.Context, w warehouse.Warehouse, p *models.P
 	tb := layout.Tables{D: w.Dialect(), Schema: "cdp", Entity: p.Entity}
 	steps := compiler.PrepareSteps(p, tb)
 	for _, s := range p.Sources {
-		steps = append(steps, compiler.SourceSteps(p, tb, s)...)
+		steps = append(steps, compiler.SourceSteps(p, tb, s, "")...)
 	}
 	steps = append(steps, identity.Steps(p, tb, identity.Options{RunID: runID, AsOf: asOf})...)
 	stats, err := (&runner.Executor{W: w}).Exec(ctx, steps)

@@ -129,3 +129,19 @@ func (t Tables) SyncPending() string { return "cdp_sync_pending" }
 
 // SyncDiff is `cdp_sync_diff_<sync>`: the planned changes of the current run.
 func (t Tables) SyncDiff(sync string) string { return "cdp_sync_diff_" + sync }
+
+// ErasureRequests is `cdp_erasure_requests`: the ledger of `cdp forget`,
+// one row per request (the identifier only as a salted hash).
+func (t Tables) ErasureRequests() string { return "cdp_erasure_requests" }
+
+// ErasureTargets is `cdp_erasure_targets`: one row per (request, sync) that
+// had delivered the person, with the destination's status and receipt.
+func (t Tables) ErasureTargets() string { return "cdp_erasure_targets" }
+
+// Tombstones is `cdp_tombstones`: the salted hashes of forgotten
+// identifiers, which source views exclude from every run.
+func (t Tables) Tombstones() string { return "cdp_tombstones" }
+
+// PrivacySalt is `cdp_privacy_salt`: the project's one salt of the
+// tombstone hashes.
+func (t Tables) PrivacySalt() string { return "cdp_privacy_salt" }

@@ -8,6 +8,7 @@ import (
 	"github.com/cdpkit/cdp/compiler"
 	"github.com/cdpkit/cdp/identity"
 	"github.com/cdpkit/cdp/layout"
+	"github.com/cdpkit/cdp/privacy"
 	"github.com/cdpkit/cdp/warehouse"
 )
 
@@ -17,6 +18,10 @@ type ModeRequest struct {
 	AsOf        time.Time // this run's as-of
 	FullRefresh bool      // --full-refresh
 	Partial     bool      // the run selects only some nodes
+	// Erasures is what privacy.Apply prepared: requests to apply make the
+	// run full (every table is rebuilt without the person), and the
+	// tombstones are compiled into the source views.
+	Erasures privacy.Applied
 }
 
 // DecideMode chooses how a run builds the models. It is incremental only
@@ -25,12 +30,20 @@ type ModeRequest struct {
 // configuration (fingerprint), with an as-of not later than this run's;
 // otherwise the run is full, and Reason says why.
 func DecideMode(ctx context.Context, w warehouse.Warehouse, t layout.Tables, r ModeRequest) (compiler.Mode, error) {
+	m, err := decideMode(ctx, w, t, r)
+	m.Erasures = r.Erasures
+	return m, err
+}
+
+func decideMode(ctx context.Context, w warehouse.Warehouse, t layout.Tables, r ModeRequest) (compiler.Mode, error) {
 	full := func(why string) (compiler.Mode, error) { return compiler.Mode{Reason: why}, nil }
 	switch {
 	case r.FullRefresh:
 		return full("--full-refresh")
 	case r.Partial:
 		return full("a node selection runs full; incremental runs build the whole DAG")
+	case len(r.Erasures.Requests) > 0:
+		return full(fmt.Sprintf("%d erasure request(s) to apply (cdp forget): every table is rebuilt without the person", len(r.Erasures.Requests)))
 	}
 	d := w.Dialect()
 	for _, stmt := range []string{d.CreateSchema(t.Schema), RunsDDL(t), identity.WatermarksDDL(d, t.Q(t.Watermarks()))} {

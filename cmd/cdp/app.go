@@ -168,6 +168,7 @@ func newApp(stdout, stderr io.Writer, notFound *bool) *cli.App {
 			seedCommand(),
 			runCommand(),
 			profileCommand(),
+			forgetCommand(),
 			syncCommand(),
 			destinationsCommand(),
 			serveCommand(),

@@ -182,7 +182,7 @@ func printPlan(w io.Writer, p *engine.Plan) {
 	c := p.Counts
 	fmt.Fprintf(w, "sync %s (%s → %s)\n", p.Sync, p.Mode, p.Destination)
 	for _, s := range p.Samples {
-		sym := map[string]string{"add": "+", "change": "~", "remove": "-", "unsubscribe": "!"}[string(s.Op)]
+		sym := map[string]string{"add": "+", "change": "~", "remove": "-", "unsubscribe": "!", "erase": "x"}[string(s.Op)]
 		fmt.Fprintf(w, "  %s %s %s\n", sym, s.Key, fieldsText(s.Fields))
 	}
 	more := c.Total() - int64(len(p.Samples))
@@ -192,6 +192,9 @@ func printPlan(w io.Writer, p *engine.Plan) {
 	fmt.Fprintf(w, "  %d to add, %d to change, %d to remove", c.Add, c.Change, c.Remove)
 	if c.Unsubscribe > 0 {
 		fmt.Fprintf(w, ", %d to unsubscribe", c.Unsubscribe)
+	}
+	if c.Erase > 0 {
+		fmt.Fprintf(w, ", %d to erase", c.Erase)
 	}
 	if c.Skipped > 0 {
 		privacy := ""
@@ -359,6 +362,9 @@ func printResult(w io.Writer, r *engine.Result) {
 	fmt.Fprintln(w)
 	if r.Unsubscribed > 0 {
 		fmt.Fprintf(w, "  %d of the removed withdrew a required consent and were unsubscribed\n", r.Unsubscribed)
+	}
+	if r.Erased > 0 {
+		fmt.Fprintf(w, "  %d of the removed were forgotten (cdp forget) and erased: see `cdp forget --status`\n", r.Erased)
 	}
 	if r.Plan.NoConsent > 0 || r.Plan.Suppressed > 0 {
 		fmt.Fprintf(w, "  not sent: %d without a required consent, %d suppressed\n", r.Plan.NoConsent, r.Plan.Suppressed)

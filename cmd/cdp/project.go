@@ -11,6 +11,7 @@ import (
 
 	"github.com/cdpkit/cdp/compiler"
 	"github.com/cdpkit/cdp/models"
+	"github.com/cdpkit/cdp/privacy"
 	"github.com/cdpkit/cdp/runner"
 	"github.com/cdpkit/cdp/warehouse"
 )
@@ -95,9 +96,19 @@ func (e *env) planRun(ctx context.Context, w warehouse.Warehouse, runID string, 
 	if err != nil {
 		return nil, nil, usageErr("%v", err)
 	}
+	partial := len(nodes) != len(g.Nodes)
+	// the erasure requests are applied by complete runs only (they rebuild
+	// every table without the person); every run excludes the tombstones
+	erasures, err := privacy.Current(ctx, w, g.Tables)
+	if err == nil && !partial {
+		erasures, err = privacy.Apply(ctx, w, g.Tables, e.project, time.Now().UTC())
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("apply erasure requests: %w", err)
+	}
 	mode, err := runner.DecideMode(ctx, w, g.Tables, runner.ModeRequest{
 		Fingerprint: compiler.Fingerprint(e.project), AsOf: e.asOf,
-		FullRefresh: fullRefresh, Partial: len(nodes) != len(g.Nodes)})
+		FullRefresh: fullRefresh, Partial: partial, Erasures: erasures})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -69,6 +69,7 @@ type item struct {
 	final           bool
 	failedRetryably bool   // final, and Err is a retryable failure
 	remoteID        string // the destination's ID of the confirmed record
+	receipt         string // the vendor's proof of a confirmed erase or unsubscribe
 	permanent       bool   // final, and the rejection is for good
 }
 
@@ -85,7 +86,7 @@ func (o *origin) outcomes() []Outcome {
 	for i := range o.items {
 		if it := &o.items[i]; it.final {
 			out = append(out, Outcome{Record: it.rec, Err: it.err, Retryable: it.failedRetryably, Attempts: it.attempts,
-				RemoteID: it.remoteID, Permanent: it.permanent})
+				RemoteID: it.remoteID, Receipt: it.receipt, Permanent: it.permanent})
 		}
 	}
 	return out
@@ -439,6 +440,7 @@ func (c *coordinator) onDone(d completion) {
 		switch {
 		case r.Err == nil:
 			it.remoteID = r.RemoteID
+			it.receipt = r.Receipt
 			c.finalize(it, nil, false)
 		case r.Retryable && it.attempts < c.cfg.maxAttempts:
 			it.err = r.Err

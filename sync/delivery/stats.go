@@ -18,6 +18,9 @@ type Outcome struct {
 	Attempts  int                // Apply calls that carried the record
 	// RemoteID is the destination's ID of a confirmed record, when it gave one.
 	RemoteID string
+	// Receipt is the vendor's proof of a confirmed erase or unsubscribe
+	// (destination.Result.Receipt).
+	Receipt string
 	// Permanent: the destination refuses the record for as long as it stays
 	// as it is (destination.Result.Permanent).
 	Permanent bool

@@ -175,7 +175,7 @@ func (e *Engine) resumePending(ctx context.Context, s *models.Sync, d destinatio
 		}
 		outs := make([]delivery.Outcome, len(results))
 		for i, r := range results {
-			outs[i] = delivery.Outcome{Record: j.records[i], Err: r.Err, Retryable: r.Retryable, Attempts: 1, RemoteID: r.RemoteID}
+			outs[i] = delivery.Outcome{Record: j.records[i], Err: r.Err, Retryable: r.Retryable, Attempts: 1, RemoteID: r.RemoteID, Receipt: r.Receipt}
 		}
 		if err := cm.commit(ctx, outs, res); err != nil {
 			return err

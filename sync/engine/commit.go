@@ -32,6 +32,12 @@ type committer struct {
 	// each commit clears for its keys.
 	async bool
 
+	// eraseAs is what the destination receives for an erasure (Engine.eraseAs),
+	// and erasing the sync's pending erasure keys, whose outcomes go to the
+	// erasure ledger.
+	eraseAs destination.Op
+	erasing map[string]bool
+
 	mu       sync.Mutex
 	inFlight map[string]pending
 }
@@ -54,11 +60,21 @@ func (c *committer) commit(ctx context.Context, outs []delivery.Outcome, res *Re
 	sync := d.QuoteString(c.s.Name)
 	var del, rej, stale, keys []string
 	var ins [][]string
-	var added, changed, removed, unsubscribed, failed, refused int64
+	var added, changed, removed, unsubscribed, erased, failed, refused int64
+	var ledger []string
 	c.mu.Lock()
 	for _, o := range outs {
 		key := d.QuoteString(o.Record.Key)
 		keys = append(keys, key)
+		if c.erasing[o.Record.Key] && (o.Record.Op == destination.OpErase || o.Record.Op == destination.OpRemove) {
+			oc := outcome{op: o.Record.Op, receipt: o.Receipt, permanent: o.Permanent}
+			if o.Err != nil {
+				oc.err = o.Err.Error()
+			} else {
+				erased++
+			}
+			ledger = append(ledger, erasureSQL(c.e, sync, key, oc)...)
+		}
 		p := c.inFlight[o.Record.Key]
 		delete(c.inFlight, o.Record.Key)
 		if o.Err != nil && o.Permanent {
@@ -124,7 +140,7 @@ func (c *committer) commit(ctx context.Context, outs []delivery.Outcome, res *Re
 		ins = append(ins, stateRow(d, sync, key, p.hash, p.fields, now, remote))
 	}
 	c.mu.Unlock()
-	stmts := commitSQL(t, sync, del, ins, rej)
+	stmts := append(commitSQL(t, sync, del, ins, rej), ledger...)
 	for _, chunk := range chunks(stale, 500) {
 		stmts = append(stmts, fmt.Sprintf("UPDATE %s SET fields_hash = '' WHERE sync = %s AND key IN (%s)",
 			t.Q(t.SyncState()), sync, strings.Join(chunk, ", ")))
@@ -153,6 +169,7 @@ func (c *committer) commit(ctx context.Context, outs []delivery.Outcome, res *Re
 	res.Failed += failed
 	res.Refused += refused
 	res.Unsubscribed += unsubscribed
+	res.Erased += erased
 	return nil
 }
 

@@ -11,10 +11,11 @@ import (
 )
 
 // allOps is every diff operation (a baseline commits them all).
-var allOps = []destination.Op{destination.OpAdd, destination.OpChange, destination.OpRemove, destination.OpUnsubscribe}
+var allOps = []destination.Op{destination.OpAdd, destination.OpChange, destination.OpRemove, destination.OpUnsubscribe, destination.OpErase}
 
 // opsOf lists the operations a sync delivers: those of its mode, plus
-// unsubscribes when it sets `on_withdrawal: unsubscribe` (in every mode).
+// unsubscribes when it sets `on_withdrawal: unsubscribe`, and erasures
+// (both in every mode).
 func opsOf(s *models.Sync) []destination.Op {
 	var ops []destination.Op
 	switch s.Mode {
@@ -30,7 +31,7 @@ func opsOf(s *models.Sync) []destination.Op {
 	if s.OnWithdrawal == models.WithdrawalUnsubscribe {
 		ops = append(ops, destination.OpUnsubscribe)
 	}
-	return ops
+	return append(ops, destination.OpErase)
 }
 
 // removesState reports whether a confirmed op ends the record's delivery:
@@ -140,7 +141,8 @@ func hashSQL(t layout.Tables, s *models.Sync) string {
 //
 // With `on_withdrawal: unsubscribe`, a delivered key whose profile lacks a
 // required consent (whether or not it is still in the segment) is an
-// unsubscribe rather than a removal.
+// unsubscribe rather than a removal. A delivered key of a forgotten person
+// (erasedCTE) is an erase, and such a key is never added.
 func diffSQL(t layout.Tables, p *models.Project, s *models.Sync, full bool) string {
 	d := t.D
 	key := d.CastText("p." + d.QuoteIdent(s.Key))
@@ -164,6 +166,9 @@ func diffSQL(t layout.Tables, p *models.Project, s *models.Sync, full bool) stri
 		removeOp = "CASE WHEN w.k IS NULL THEN 'remove' ELSE 'unsubscribe' END"
 		withdrawnJoin = " LEFT JOIN withdrawn AS w ON w.k = st.key"
 	}
+	withdrawn += erasedCTE(t, s)
+	removeOp = "CASE WHEN er.k IS NOT NULL THEN 'erase' ELSE " + removeOp + " END"
+	withdrawnJoin += " LEFT JOIN erased AS er ON er.k = st.key"
 	return fmt.Sprintf(`WITH members AS (
   SELECT p.profile_id, %[1]s AS k, %[2]s AS row_hash%[3]s,
     ROW_NUMBER() OVER (PARTITION BY %[1]s ORDER BY %[4]s) AS dup
@@ -178,10 +183,10 @@ SELECT
   CASE WHEN st.key IS NULL OR st.fields_hash = '`+unconfirmed+`' THEN 'add' ELSE 'change' END AS op,
   snap.k AS key, snap.row_hash, snap.profile_id%[9]s, %[12]s AS prev_fields, st.remote_id
 FROM snap LEFT JOIN st ON st.key = snap.k
-WHERE st.key IS NULL OR %[10]s
+WHERE (st.key IS NULL OR %[10]s) AND NOT EXISTS (SELECT 1 FROM erased WHERE erased.k = snap.k)
 UNION ALL
 SELECT %[15]s AS op, st.key, NULL, NULL%[11]s, %[12]s, st.remote_id
-FROM st%[16]s WHERE NOT EXISTS (SELECT 1 FROM snap WHERE snap.k = st.key)`,
+FROM st%[16]s WHERE er.k IS NOT NULL OR NOT EXISTS (SELECT 1 FROM snap WHERE snap.k = st.key)`,
 		key, hashSQL(t, s), prefixComma(snapCols), d.ByteOrder("p.profile_id"), a.from,
 		d.QuoteIdent(s.Key), t.Q(t.SyncState()), d.QuoteString(s.Name), prefixComma(cols), changed,
 		strings.Repeat(", NULL", len(cols)), d.CastText("st.fields"), a.eligible(), withdrawn, removeOp, withdrawnJoin)

@@ -40,6 +40,10 @@ type Counts struct {
 	// Unsubscribe: delivered members who withdrew a required consent, sent
 	// the destination's unsubscribe (`on_withdrawal: unsubscribe`).
 	Unsubscribe int64 `json:"unsubscribe"`
+	// Erase: delivered keys of forgotten people (`cdp forget`), sent the
+	// destination's erase primitive (in every mode; not counted against
+	// max_removals).
+	Erase int64 `json:"erase"`
 	// Skipped: members never delivered (holdout, suppressed, no consent,
 	// null key, duplicate key) and diff rows the mode does not deliver (e.g.
 	// removals in upsert mode).
@@ -58,7 +62,7 @@ type Counts struct {
 }
 
 // Total is the number of records the plan delivers.
-func (c Counts) Total() int64 { return c.Add + c.Change + c.Remove + c.Unsubscribe }
+func (c Counts) Total() int64 { return c.Add + c.Change + c.Remove + c.Unsubscribe + c.Erase }
 
 // Sample is one planned record.
 type Sample struct {
@@ -81,6 +85,7 @@ type Plan struct {
 func (e *Engine) prepare(ctx context.Context, s *models.Sync, table string, full bool) (Counts, error) {
 	var c Counts
 	t, d := e.Tables, e.Tables.D
+
 	for _, f := range s.Fields {
 		if f.Hash != "" && hashing.Lookup(f.Hash) == nil {
 			return c, fmt.Errorf("sync %s: field %s: unknown hash profile %q", s.Name, f.Field, f.Hash)
@@ -95,9 +100,9 @@ func (e *Engine) prepare(ctx context.Context, s *models.Sync, table string, full
 	if err != nil {
 		return c, err
 	}
-	var add, change, remove, unsub int64
+	var add, change, remove, unsub, erase int64
 	if rows.Next() {
-		err = rows.Scan(&add, &change, &remove, &unsub)
+		err = rows.Scan(&add, &change, &remove, &unsub, &erase)
 	}
 	rows.Close()
 	if err != nil {
@@ -107,7 +112,7 @@ func (e *Engine) prepare(ctx context.Context, s *models.Sync, table string, full
 	for _, op := range opsOf(s) {
 		in[op] = true
 	}
-	for op, n := range map[destination.Op]int64{destination.OpAdd: add, destination.OpChange: change, destination.OpRemove: remove, destination.OpUnsubscribe: unsub} {
+	for op, n := range map[destination.Op]int64{destination.OpAdd: add, destination.OpChange: change, destination.OpRemove: remove, destination.OpUnsubscribe: unsub, destination.OpErase: erase} {
 		if !in[op] {
 			c.NotInMode += n
 			continue
@@ -121,6 +126,8 @@ func (e *Engine) prepare(ctx context.Context, s *models.Sync, table string, full
 			c.Remove = n
 		case destination.OpUnsubscribe:
 			c.Unsubscribe = n
+		case destination.OpErase:
+			c.Erase = n
 		}
 	}
 	rows, err = e.W.Query(ctx, skippedSQL(t, e.Project, s))
@@ -183,7 +190,7 @@ func (e *Engine) Plan(ctx context.Context, s *models.Sync, o PlanOptions) (*Plan
 func countsSQL(t layout.Tables, table string) string {
 	return fmt.Sprintf(
 		"SELECT COUNT(CASE WHEN op = 'add' THEN 1 END), COUNT(CASE WHEN op = 'change' THEN 1 END), COUNT(CASE WHEN op = 'remove' THEN 1 END), "+
-			"COUNT(CASE WHEN op = 'unsubscribe' THEN 1 END) FROM %s",
+			"COUNT(CASE WHEN op = 'unsubscribe' THEN 1 END), COUNT(CASE WHEN op = 'erase' THEN 1 END) FROM %s",
 		t.Q(table))
 }
 

@@ -59,6 +59,9 @@ type Result struct {
 	// Unsubscribed counts the confirmed unsubscribes (`on_withdrawal:
 	// unsubscribe`), which Removed includes.
 	Unsubscribed int64 `json:"unsubscribed,omitempty"`
+	// Erased counts the confirmed erasures of forgotten people (`cdp
+	// forget`), which Removed includes.
+	Erased int64 `json:"erased,omitempty"`
 	Skipped      int64 `json:"skipped"`
 	// Resumed counts records of an earlier run's asynchronous jobs that
 	// this run saw through (their outcomes are in the counts above).
@@ -130,7 +133,16 @@ func (e *Engine) Run(ctx context.Context, s *models.Sync, o RunOptions) (*Result
 func (e *Engine) run(ctx context.Context, s *models.Sync, o RunOptions, l *lease, res *Result) error {
 	table := e.Tables.SyncDiff(s.Name)
 	defer e.W.Exec(context.WithoutCancel(ctx), e.Tables.D.DropTable(e.Tables.Q(table)))
-	cm := &committer{e: e, s: s, runID: o.RunID}
+	cm := &committer{e: e, s: s, runID: o.RunID, eraseAs: e.eraseAs(s)}
+	if cm.eraseAs == "" && !o.Baseline {
+		if err := e.markManual(ctx, s); err != nil {
+			return err
+		}
+	}
+	var err error
+	if cm.erasing, err = e.erasingKeys(ctx, s); err != nil {
+		return err
+	}
 	var dest destination.Destination
 	defer func() {
 		if dest != nil {
@@ -158,7 +170,6 @@ func (e *Engine) run(ctx context.Context, s *models.Sync, o RunOptions, l *lease
 		}
 	}
 	var c Counts
-	var err error
 	if o.Plan != nil {
 		c, err = savedCounts(s, o.Plan)
 	} else {
@@ -283,7 +294,7 @@ func (e *Engine) pull(ctx context.Context, s *models.Sync, table string, cm *com
 		err := e.stream(ctx, s, table, opsOf(s), func(r destination.Record, hash string) (bool, error) {
 			cm.remember(r, hash)
 			select {
-			case ch <- item{r: payload(s, r)}:
+			case ch <- item{r: payload(s, e.deliverable(s, cm.eraseAs, r))}:
 				return true, nil
 			case <-quit:
 				return false, nil
@@ -325,7 +336,9 @@ func (e *Engine) baseline(ctx context.Context, s *models.Sync, table string, cm 
 		batch = batch[:0]
 		return err
 	}
-	err := e.stream(ctx, s, table, allOps, func(r destination.Record, hash string) (bool, error) {
+	// erasures are not marked done without being sent
+	ops := allOps[:len(allOps)-1]
+	err := e.stream(ctx, s, table, ops, func(r destination.Record, hash string) (bool, error) {
 		cm.remember(r, hash)
 		batch = append(batch, delivery.Outcome{Record: r, Attempts: 0})
 		if len(batch) == 1000 {

@@ -307,7 +307,7 @@ func savedSource(s *models.Sync, p *SavedSync, cm *committer) func() (destinatio
 			r.Fields = map[string]any{}
 		}
 		cm.remember(r, pr.FieldsHash)
-		return payload(s, r), true, nil
+		return payload(s, cm.e.deliverable(s, cm.eraseAs, r)), true, nil
 	}
 }
 

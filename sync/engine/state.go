@@ -7,6 +7,7 @@ import (
 
 	"github.com/cdpkit/cdp/layout"
 	"github.com/cdpkit/cdp/models"
+	"github.com/cdpkit/cdp/privacy"
 	"github.com/cdpkit/cdp/warehouse"
 )
 
@@ -63,6 +64,9 @@ func ensureState(ctx context.Context, w warehouse.Warehouse, t layout.Tables) er
 		if _, err := w.Exec(ctx, q); err != nil {
 			return fmt.Errorf("create sync state tables: %w", err)
 		}
+	}
+	if err := privacy.Ensure(ctx, w, t); err != nil {
+		return err
 	}
 	for _, c := range addedColumns(t) {
 		if err := addColumn(ctx, w, t.D, c.table, c.name, c.typ); err != nil {
