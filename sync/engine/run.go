@@ -61,8 +61,8 @@ type Result struct {
 	Unsubscribed int64 `json:"unsubscribed,omitempty"`
 	// Erased counts the confirmed erasures of forgotten people (`cdp
 	// forget`), which Removed includes.
-	Erased int64 `json:"erased,omitempty"`
-	Skipped      int64 `json:"skipped"`
+	Erased  int64 `json:"erased,omitempty"`
+	Skipped int64 `json:"skipped"`
 	// Resumed counts records of an earlier run's asynchronous jobs that
 	// this run saw through (their outcomes are in the counts above).
 	Resumed int64          `json:"resumed,omitempty"`
