@@ -1,5 +1,7 @@
-// Package lookup reads the 360° view of one person from the tables a run
-// built: identifiers, traits and segment memberships.
+// Package lookup reads what the CDP holds about one person from the tables
+// a run and the syncs built: the 360° view of `cdp profile` (identifiers,
+// traits, segment memberships, consent, delivery status) and the complete
+// export of `cdp profile --export` (GDPR article 15, right of access).
 package lookup
 
 import (
@@ -53,7 +55,10 @@ type View struct {
 	Identifiers []Identifier `json:"identifiers"`
 	Traits      []Trait      `json:"traits"`
 	Segments    []Membership `json:"segments"`
-	Syncs       []SyncStatus `json:"syncs"`
+	// Consent has one row per consent purpose ([] when the project
+	// declares no `consent:`).
+	Consent []Consent    `json:"consent"`
+	Syncs   []SyncStatus `json:"syncs"`
 }
 
 // ErrNotFound is returned when no profile matches.
@@ -108,7 +113,7 @@ func Resolve(ctx context.Context, w warehouse.Warehouse, p *models.Project, t la
 // Profile reads the full view of one profile ID.
 func Profile(ctx context.Context, w warehouse.Warehouse, p *models.Project, t layout.Tables, profileID string) (*View, error) {
 	d := t.D
-	v := &View{ProfileID: profileID, Identifiers: []Identifier{}, Traits: []Trait{}, Segments: []Membership{}, Syncs: []SyncStatus{}}
+	v := &View{ProfileID: profileID, Identifiers: []Identifier{}, Traits: []Trait{}, Segments: []Membership{}, Consent: []Consent{}, Syncs: []SyncStatus{}}
 	pid := d.QuoteString(profileID)
 	rows, err := w.Query(ctx, fmt.Sprintf(
 		"SELECT id_type, id_value, first_seen_at, last_seen_at, source_count FROM %s WHERE profile_id = %s ORDER BY %s, %s",
@@ -142,6 +147,9 @@ func Profile(ctx context.Context, w warehouse.Warehouse, p *models.Project, t la
 			v.Segments = append(v.Segments, m)
 		}
 		rows.Close()
+	}
+	if err := readConsent(ctx, w, p, t, pid, v); err != nil {
+		return nil, err
 	}
 	return v, readSyncs(ctx, w, p, t, v)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/cdpkit/cdp/lookup"
+	"github.com/cdpkit/cdp/models"
 	"github.com/cdpkit/cdp/warehouse"
 )
 
@@ -94,6 +95,23 @@ func printProfile(w io.Writer, v *lookup.View) {
 			hold = "  [holdout: never synced]"
 		}
 		fmt.Fprintf(w, "  %-22s since %s%s\n", s.Segment, fmtTime(s.EnteredAt), hold)
+	}
+	if len(v.Consent) > 0 {
+		fmt.Fprintf(w, "\nconsent (%d):\n", len(v.Consent))
+	}
+	for _, c := range v.Consent {
+		allowed := "not allowed"
+		if c.Allowed {
+			allowed = "allowed"
+		}
+		line := fmt.Sprintf("  %-22s %-8s %-11s", c.Purpose, c.State, allowed)
+		switch {
+		case c.Source != nil:
+			line += fmt.Sprintf(" decided %s in %s", fmtTime(c.DecidedAt), *c.Source)
+		case c.State == models.ConsentUnknown:
+			line += " no statement (the purpose's default applies)"
+		}
+		fmt.Fprintln(w, strings.TrimRight(line, " "))
 	}
 	if len(v.Syncs) > 0 {
 		fmt.Fprintf(w, "\nsyncs:\n")
