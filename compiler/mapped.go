@@ -75,6 +75,16 @@ type mappedCTEs struct {
 	onlyIDs string
 }
 
+// SourceRowsCarrying returns a SELECT of every column of the source's
+// view (the source's own columns and the `_cdp_` ones) for the rows that
+// carry one of the identifiers of ids, a relation of (id_type, id_value)
+// such as "(SELECT id_type, id_value FROM … WHERE profile_id = …) AS x":
+// a row's identifiers are compared as the view normalizes them, exactly
+// as identity resolution reads them.
+func SourceRowsCarrying(t layout.Tables, s *models.Source, ids string) string {
+	return "SELECT v.*\nFROM " + t.Q(t.SourceView(s.Name)) + " AS v\nWHERE " + carriesOneOf(t, s, ids)
+}
+
 // carriesOneOf is the condition that a row of s (alias v) carries one of
 // the identifiers of ids (a relation of id_type, id_value).
 func carriesOneOf(t layout.Tables, s *models.Source, ids string) string {

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -17,11 +20,18 @@ import (
 func profileCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "profile",
-		Usage:     "the 360° view of one person: identifiers, traits, segments",
+		Usage:     "the 360° view of one person: identifiers, traits, segments, consent; --export: everything the CDP holds about them",
 		ArgsUsage: "LOOKUP  (TYPE:VALUE such as email:ana@example.org, or profile:ID)",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "export", Usage: "write one JSON document with everything the CDP holds about the person (GDPR art. 15): identifiers, traits, segments, consent, source rows, deliveries"},
+			&cli.StringFlag{Name: "out", Usage: "with --export: write the document to this file (readable by its owner only) instead of stdout"},
+		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return usageErr("profile takes one LOOKUP such as email:ana@example.org or profile:ID")
+			}
+			if c.String("out") != "" && !c.Bool("export") {
+				return usageErr("--out goes with --export")
 			}
 			e, err := load(c)
 			if err != nil {
@@ -42,7 +52,14 @@ func profileCommand() *cli.Command {
 			}
 			defer w.Close()
 			id, err := lookup.Resolve(ctx, w, e.project, g.Tables, c.Args().First())
-			if err == nil {
+			switch {
+			case err != nil:
+			case c.Bool("export"):
+				var x *lookup.Export
+				if x, err = lookup.ExportProfile(ctx, w, e.project, g.Tables, id); err == nil {
+					return writeExport(c, e, x)
+				}
+			default:
 				var v *lookup.View
 				if v, err = lookup.Profile(ctx, w, e.project, g.Tables, id); err == nil {
 					if e.json {
@@ -59,6 +76,43 @@ func profileCommand() *cli.Command {
 			return err
 		},
 	}
+}
+
+// writeExport writes the export document to stdout, or to the --out file
+// (mode 0600: it is personal data) and then says so.
+func writeExport(c *cli.Context, e *env, x *lookup.Export) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(x); err != nil {
+		return err
+	}
+	path := c.String("out")
+	if path == "" {
+		_, err := c.App.Writer.Write(buf.Bytes())
+		return err
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		return fmt.Errorf("write the export: %w", err)
+	}
+	if e.json {
+		writeJSON(c.App.Writer, map[string]any{"profile_id": x.Profile.ID, "saved_to": path})
+		return nil
+	}
+	rows := 0
+	for _, s := range x.Sources {
+		rows += len(s.Rows)
+	}
+	delivered := 0
+	for _, s := range x.Syncs {
+		if s.State != nil {
+			delivered++
+		}
+	}
+	fmt.Fprintf(c.App.Writer, "exported profile %s to %s: %d identifier(s), %d segment(s), %d source row(s), delivered by %d sync(s)\n",
+		x.Profile.ID, path, len(x.Identifiers), len(x.Segments), rows, delivered)
+	return nil
 }
 
 // checkLookup rejects a malformed LOOKUP as a usage error (exit 2) before
