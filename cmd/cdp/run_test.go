@@ -17,7 +17,7 @@ var (
 	profilesRe   = regexp.MustCompile(`^profiles: (\d+) \(table cdp\.customer_profiles\)$`)
 	segmentRe    = regexp.MustCompile(`^  (\w+)\s+(\d+) members \((\d+) in holdout\)$`)
 	seededRe     = regexp.MustCompile(`^seeded (cdp\.seed_\w+)\s+(\d+) rows from (seeds/\w+\.csv)$`)
-	seedTotalRe  = regexp.MustCompile(`^5 seed files loaded into local \(duckdb\) in \d+\.\d\ds$`)
+	seedTotalRe  = regexp.MustCompile(`^6 seed files loaded into local \(duckdb\) in \d+\.\d\ds$`)
 	profileHead  = regexp.MustCompile(`^profile ([0-9a-f]+)$`)
 	identifierRe = regexp.MustCompile(`^  (\w+)\s+(\S+)\s+first seen .*, (\d+) source\(s\)$`)
 )
