@@ -126,10 +126,10 @@ func TestSeedRunProfile(t *testing.T) {
 	// seed: one line per CSV with its row count, then a total.
 	r := mustCDP(t, 0, "--project", dir, "seed")
 	lines := strings.Split(strings.TrimRight(r.stdout, "\n"), "\n")
-	if len(lines) != 6 || !seedTotalRe.MatchString(lines[5]) {
+	if len(lines) != 7 || !seedTotalRe.MatchString(lines[6]) {
 		t.Fatalf("seed output:\n%s", r.stdout)
 	}
-	for _, l := range lines[:5] {
+	for _, l := range lines[:6] {
 		m := seededRe.FindStringSubmatch(l)
 		if m == nil {
 			t.Errorf("seed line %q", l)
