@@ -29,7 +29,10 @@ type Applied struct {
 //   - tombstones every identifier of those profiles, so the person is not
 //     rebuilt from another of their identifiers;
 //   - lists in cdp_erasure_targets every sync key those profiles had been
-//     delivered with (cdp_sync_state), which the next sync runs erase;
+//     delivered with (cdp_sync_state), which the next sync runs erase: a
+//     state key equal to the profile's key trait, or to any identifier of
+//     the profile (a key delivered before the trait changed, e.g. an old
+//     email an upsert sync still holds);
 //   - deletes the person's numbers from the phone maps (raw phone values).
 //
 // Apply is idempotent: a run that fails applies the same requests again.
@@ -77,11 +80,13 @@ WHERE i.profile_id IN (%[6]s)
 			for _, s := range p.Syncs {
 				stmts = append(stmts, fmt.Sprintf(`INSERT INTO %[1]s (request_id, sync, destination, key, status, recorded_at)
 SELECT DISTINCT %[2]s, st.sync, %[3]s, st.key, %[4]s, %[5]s
-FROM %[6]s st JOIN %[7]s p ON %[8]s = st.key
-WHERE st.sync = %[9]s AND p.profile_id IN (%[10]s)
+FROM %[6]s st
+WHERE st.sync = %[9]s
+  AND (st.key IN (SELECT %[8]s FROM %[7]s p WHERE p.profile_id IN (%[10]s))
+    OR st.key IN (SELECT i.id_value FROM %[11]s i WHERE i.profile_id IN (%[10]s)))
   AND NOT EXISTS (SELECT 1 FROM %[1]s x WHERE x.request_id = %[2]s AND x.sync = st.sync AND x.key = st.key)`,
 					t.Q(t.ErasureTargets()), d.QuoteString(r.id), d.QuoteString(s.Destination), d.QuoteString(TargetPending), at,
-					t.Q(t.SyncState()), t.Q(t.Profiles()), d.CastText("p."+d.QuoteIdent(s.Key)), d.QuoteString(s.Name), person))
+					t.Q(t.SyncState()), t.Q(t.Profiles()), d.CastText("p."+d.QuoteIdent(s.Key)), d.QuoteString(s.Name), person, ids))
 			}
 		}
 		stmts = append(stmts, phoneMapDeletes(ctx, w, t, p, person)...)

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # make demo: the retail example end to end on embedded DuckDB — models,
-# profiles, segments, then syncs to a local webhook receiver, a change to the
-# data, and a second sync that sends only the difference.
+# profiles, segments, then syncs to a local webhook receiver and HubSpot and
+# Klaviyo contract servers, a change to the data (an opt-out among it), a
+# second sync that sends only the difference, and a data-subject erasure
+# request (`cdp forget`) that reaches every destination.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -63,14 +65,14 @@ cdp sync run vips_to_hubspot newsletter_to_klaviyo
 step "what HubSpot and Klaviyo hold now"
 vendors_report
 
-step "day 2: new orders make three customers VIPs, a VIP changes her first name"
+step "day 2: new orders make three customers VIPs, a VIP changes her first name, a subscriber opts out"
 for f in examples/retail/changes/day2/*.csv; do
   tail -n +2 "$f" >>"$DEMO/seeds/$(basename "$f")"
 done
 cdp seed >/dev/null
 cdp run >/dev/null
-cdp sync plan vip_to_crm
-step "second sync: only the difference is sent"
+cdp sync plan vip_to_crm newsletter_to_klaviyo
+step "second sync: only the difference is sent (the subscriber who opted out leaves the Klaviyo list)"
 cdp sync run vip_to_crm vips_to_hubspot newsletter_to_klaviyo
 step "HubSpot's list follows the segment"
 vendors_report
@@ -78,3 +80,20 @@ step "sync history"
 cdp sync history
 step "what the receiver got (one line per batch)"
 cat .demo/receiver.log
+
+forgotten=camille.moreau@orange.fr
+step "a data-subject request (GDPR art. 17): forget $forgotten"
+cdp profile "email:$forgotten" | sed -n '1,/^traits/p'
+cdp forget "email:$forgotten" --reason "DSR 2026-114"
+step "the next run tombstones her identifiers and rebuilds every table without her"
+cdp run | grep -Ei 'erasure|forget' || true
+cdp profile "email:$forgotten" || true
+step "the next sync erases her at every destination that had her"
+n=$(wc -l <.demo/receiver.log)
+cdp sync run vip_to_crm customers_export vips_to_hubspot newsletter_to_klaviyo
+cdp forget --status
+step "the webhook receiver got the erase, HubSpot's contract server the GDPR delete"
+tail -n +$((n + 1)) .demo/receiver.log
+vendors_report
+step "what is left for you to delete in the source systems"
+cdp forget --report

@@ -28,7 +28,7 @@ func TestInitCreatesAValidProject(t *testing.T) {
 	}
 
 	r = mustCDP(t, 0, "--project", dir, "validate")
-	if !strings.HasPrefix(r.stdout, "ok: 5 sources, ") || r.stderr != "" {
+	if !strings.HasPrefix(r.stdout, "ok: 6 sources, ") || r.stderr != "" {
 		t.Errorf("validate of a fresh project:\nstdout: %s\nstderr: %s", r.stdout, r.stderr)
 	}
 	// Global flags are accepted after the command name too, and from CDP_PROJECT.

@@ -19,7 +19,7 @@ func checkPostgres(t *testing.T, dir string, duck runSummary) {
 
 	// The same project on PostgreSQL: --target before or after the command.
 	r := mustCDP(t, 0, "--project", dir, "--target", "pg", "seed")
-	if !strings.Contains(r.stdout, "5 seed files loaded into pg (postgres)") {
+	if !strings.Contains(r.stdout, "6 seed files loaded into pg (postgres)") {
 		t.Errorf("pg seed:\n%s", r.stdout)
 	}
 	pg := lastSummary(t, mustCDP(t, 0, "--project", dir, "run", "--target", "pg", "--json", "--as-of", asOf).stdout)

@@ -17,7 +17,7 @@ var (
 	profilesRe   = regexp.MustCompile(`^profiles: (\d+) \(table cdp\.customer_profiles\)$`)
 	segmentRe    = regexp.MustCompile(`^  (\w+)\s+(\d+) members \((\d+) in holdout\)$`)
 	seededRe     = regexp.MustCompile(`^seeded (cdp\.seed_\w+)\s+(\d+) rows from (seeds/\w+\.csv)$`)
-	seedTotalRe  = regexp.MustCompile(`^5 seed files loaded into local \(duckdb\) in \d+\.\d\ds$`)
+	seedTotalRe  = regexp.MustCompile(`^6 seed files loaded into local \(duckdb\) in \d+\.\d\ds$`)
 	profileHead  = regexp.MustCompile(`^profile ([0-9a-f]+)$`)
 	identifierRe = regexp.MustCompile(`^  (\w+)\s+(\S+)\s+first seen .*, (\d+) source\(s\)$`)
 )
@@ -126,10 +126,10 @@ func TestSeedRunProfile(t *testing.T) {
 	// seed: one line per CSV with its row count, then a total.
 	r := mustCDP(t, 0, "--project", dir, "seed")
 	lines := strings.Split(strings.TrimRight(r.stdout, "\n"), "\n")
-	if len(lines) != 6 || !seedTotalRe.MatchString(lines[5]) {
+	if len(lines) != 7 || !seedTotalRe.MatchString(lines[6]) {
 		t.Fatalf("seed output:\n%s", r.stdout)
 	}
-	for _, l := range lines[:5] {
+	for _, l := range lines[:6] {
 		m := seededRe.FindStringSubmatch(l)
 		if m == nil {
 			t.Errorf("seed line %q", l)

@@ -22,7 +22,7 @@ func TestFilesHoldTheRunnableProject(t *testing.T) {
 	want := []string{
 		"README.md", "cdp.yml",
 		"models/consent.yml", "models/identity.yml", "models/segments.yml", "models/sources.yml", "models/syncs.yml", "models/traits.yml",
-		"seeds/crm_contacts.csv", "seeds/orders.csv", "seeds/pos_transactions.csv",
+		"seeds/consent_events.csv", "seeds/crm_contacts.csv", "seeds/orders.csv", "seeds/pos_transactions.csv",
 		"seeds/shop_customers.csv", "seeds/web_events.csv",
 	}
 	if !slices.Equal(got, want) {

@@ -44,10 +44,11 @@ func at(d warehouse.Dialect, month int) string {
 	return d.TimestampLiteral(time.Date(2026, time.Month(month), 1, 0, 0, 0, 0, time.UTC))
 }
 
-// loadConsent loads testdata/consent with the webhook receiver's URL.
-func loadConsent(t *testing.T, url, secret string) *models.Project {
+// loadConsent loads testdata/consent with the URLs of the webhook
+// receivers of its plain sync (plain) and its unsubscribing one (unsub).
+func loadConsent(t *testing.T, plain, unsub *destinationtest.Server) *models.Project {
 	t.Helper()
-	env := map[string]string{"HOOK_URL": url, "HOOK_SECRET": secret}
+	env := map[string]string{"HOOK_URL": plain.URL(), "HOOK_SECRET": plain.Secret, "HOOK2_URL": unsub.URL(), "HOOK2_SECRET": unsub.Secret}
 	p, diags := models.LoadWithOptions("testdata/consent", models.LoadOptions{
 		Getenv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
 	})
@@ -126,17 +127,18 @@ func keysOf(m map[string]map[string]any) []string {
 	return out
 }
 
-// TestConsentMovesMembersOutAndIn builds testdata/consent, then syncs it
-// (mirror, requires_consent) while a's consent goes granted → denied →
-// granted across runs: a leaves the destination and comes back; b and c
-// (no consent) and d (suppressed) are never sent, and the plan counts them.
-// The same sync with `on_withdrawal: unsubscribe` plans a's withdrawal as
-// an unsubscribe (the webhook receiver takes no unsubscribe yet, so it is
-// planned, not delivered).
+// TestConsentMovesMembersOutAndIn builds testdata/consent, then runs its
+// two syncs (mirror, requires_consent, each to its own webhook receiver)
+// while a's consent goes granted → denied → granted across runs: the plain
+// sync removes a and adds a back; the one with `on_withdrawal: unsubscribe`
+// delivers a's withdrawal as exactly one unsubscribe (no removal: the
+// receiver keeps a, unsubscribed), drops a's state row, and adds a back
+// after the new grant. b and c (no consent) and d (suppressed) are never
+// sent, and the plan counts them.
 func TestConsentMovesMembersOutAndIn(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, e engineEnv) {
-		srv := newServer(t, destinationtest.Faults{})
-		p := loadConsent(t, srv.URL(), srv.Secret)
+		srv, usrv := newServer(t, destinationtest.Faults{}), newServer(t, destinationtest.Faults{})
+		p := loadConsent(t, srv, usrv)
 		execSQL(t, e.W, consentSetup(e.W.Dialect())...)
 		asOf := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 		buildModels(t, e.W, p, asOf, "m1")
@@ -170,7 +172,29 @@ func TestConsentMovesMembersOutAndIn(t *testing.T) {
 		}
 
 		eng := &engine.Engine{W: e.W, Project: p, Tables: tables(e.W)}
-		s := p.Syncs[0]
+		s, unsub := p.Syncs[0], p.Syncs[1]
+		if unsub.OnWithdrawal != models.WithdrawalUnsubscribe {
+			t.Fatalf("sync %s: on_withdrawal %q", unsub.Name, unsub.OnWithdrawal)
+		}
+		// runUnsub runs the unsubscribing sync (runSync runs the plain one)
+		runUnsub := func(label string) *engine.Result {
+			t.Helper()
+			res, err := eng.Run(context.Background(), unsub, engine.RunOptions{RunID: "unsub-" + label, Delivery: fastDelivery})
+			if err != nil || res.Failed != 0 {
+				t.Fatalf("%s: sync %s: %+v %v", label, unsub.Name, res, err)
+			}
+			return res
+		}
+		// opsOf lists the receiver's operations on a key, in order
+		opsOf := func(r *destinationtest.Server, key string) []string {
+			var out []string
+			for _, op := range r.Ops() {
+				if op.Key == key {
+					out = append(out, op.Op)
+				}
+			}
+			return out
+		}
 		plan, err := eng.Plan(context.Background(), s, engine.PlanOptions{})
 		if err != nil {
 			t.Fatal(err)
@@ -182,15 +206,19 @@ func TestConsentMovesMembersOutAndIn(t *testing.T) {
 		if got := keysOf(srv.State()); !reflect.DeepEqual(got, []string{"a@x.io", "e@x.io"}) {
 			t.Fatalf("run 1 delivered %v", got)
 		}
+		if res := runUnsub("run 1"); res.Added != 2 {
+			t.Fatalf("run 1 of %s: %+v", unsub.Name, res)
+		}
+		if got := keysOf(usrv.State()); !reflect.DeepEqual(got, []string{"a@x.io", "e@x.io"}) {
+			t.Fatalf("run 1 of %s delivered %v", unsub.Name, got)
+		}
 
 		// a withdraws: a leaves the mirror sync
 		execSQL(t, e.W, `INSERT INTO cdp.raw_consent_events (email, purpose, status, occurred_at) VALUES ('A@x.io', 'email_marketing', 'opt-out', `+at(e.W.Dialect(), 3)+`)`)
 		buildModels(t, e.W, p, asOf, "m2")
 		// with `on_withdrawal: unsubscribe`, the same withdrawal plans an
 		// unsubscribe instead of the removal
-		unsub := *s
-		unsub.OnWithdrawal = models.WithdrawalUnsubscribe
-		plan, err = eng.Plan(context.Background(), &unsub, engine.PlanOptions{})
+		plan, err = eng.Plan(context.Background(), unsub, engine.PlanOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -202,6 +230,20 @@ func TestConsentMovesMembersOutAndIn(t *testing.T) {
 		if got := keysOf(srv.State()); !reflect.DeepEqual(got, []string{"e@x.io"}) || res.Removed != 1 || res.Unsubscribed != 0 {
 			t.Fatalf("run 2 (a withdrew): destination %v, result %+v", got, res)
 		}
+		// … and delivers it: one unsubscribe, the receiver keeps a
+		res = runUnsub("run 2")
+		if res.Unsubscribed != 1 || res.Removed != 1 || res.Added+res.Changed != 0 {
+			t.Fatalf("run 2 of %s (a withdrew): %+v (want 1 unsubscribe, counted as removed)", unsub.Name, res)
+		}
+		if got := opsOf(usrv, "a@x.io"); !reflect.DeepEqual(got, []string{"add", "unsubscribe"}) || !usrv.Unsubscribed("a@x.io") {
+			t.Fatalf("run 2 of %s: a's operations at the receiver %v (want add, then one unsubscribe)", unsub.Name, got)
+		}
+		if got := keysOf(usrv.State()); !reflect.DeepEqual(got, []string{"a@x.io", "e@x.io"}) {
+			t.Fatalf("run 2 of %s: the receiver holds %v (an unsubscribe keeps the record)", unsub.Name, got)
+		}
+		if got := textRows(t, e.W, "SELECT key FROM cdp.cdp_sync_state WHERE sync = '"+unsub.Name+"'"); !reflect.DeepEqual(got, []string{"e@x.io"}) {
+			t.Fatalf("run 2 of %s: state keys %v (a's row must be gone)", unsub.Name, got)
+		}
 
 		// a grants again in the CRM, later: a is back
 		execSQL(t, e.W, `INSERT INTO cdp.raw_crm (email, email_opt_in, updated_at) VALUES ('a@x.io', TRUE, `+at(e.W.Dialect(), 4)+`)`)
@@ -210,9 +252,20 @@ func TestConsentMovesMembersOutAndIn(t *testing.T) {
 		if got := keysOf(srv.State()); !reflect.DeepEqual(got, []string{"a@x.io", "e@x.io"}) || res.Added != 1 {
 			t.Fatalf("run 3 (a granted again): destination %v, result %+v", got, res)
 		}
-		for _, op := range srv.Ops() {
-			if op.Key == "b@x.io" || op.Key == "c@x.io" || op.Key == "d@x.io" {
-				t.Fatalf("%s was sent (%s) without consent or while suppressed", op.Key, op.Op)
+		if res = runUnsub("run 3"); res.Added != 1 || res.Changed+res.Removed != 0 {
+			t.Fatalf("run 3 of %s (a granted again): %+v", unsub.Name, res)
+		}
+		if got := opsOf(usrv, "a@x.io"); !reflect.DeepEqual(got, []string{"add", "unsubscribe", "add"}) {
+			t.Fatalf("run 3 of %s: a's operations at the receiver %v (want add, unsubscribe, add)", unsub.Name, got)
+		}
+		if got := textRows(t, e.W, "SELECT key FROM cdp.cdp_sync_state WHERE sync = '"+unsub.Name+"'"); !reflect.DeepEqual(got, []string{"a@x.io", "e@x.io"}) {
+			t.Fatalf("run 3 of %s: state keys %v", unsub.Name, got)
+		}
+		for _, r := range []*destinationtest.Server{srv, usrv} {
+			for _, op := range r.Ops() {
+				if op.Key == "b@x.io" || op.Key == "c@x.io" || op.Key == "d@x.io" {
+					t.Fatalf("%s was sent (%s) without consent or while suppressed", op.Key, op.Op)
+				}
 			}
 		}
 	})

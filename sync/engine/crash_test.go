@@ -28,6 +28,19 @@ func TestCrashChild(t *testing.T) {
 		t.Skip("helper process for TestCrashMidDeliveryConverges")
 	}
 	ctx := context.Background()
+	w, ttl := childWarehouse(t)
+	eng := &engine.Engine{W: w, Project: project(os.Getenv("CDP_CRASH_URL"), os.Getenv("CDP_CRASH_SECRET"), "mirror"), Tables: tables(w)}
+	_, err := eng.Run(ctx, eng.Project.Syncs[0], engine.RunOptions{RunID: "crashing", LockTTL: ttl, Delivery: fastDelivery})
+	t.Fatalf("the parent should have killed this process; the run ended with %v", err)
+}
+
+// childWarehouse opens, in a child process of a crash test, the
+// parent's warehouse (CDP_CRASH_DSN, CDP_CRASH_BQ_PROJECT and
+// CDP_CRASH_BQ_ENDPOINT, or CDP_CRASH_PATH) and reads the lock TTL its
+// run must use (CDP_CRASH_TTL).
+func childWarehouse(t *testing.T) (warehouse.Warehouse, time.Duration) {
+	t.Helper()
+	ctx := context.Background()
 	var w warehouse.Warehouse
 	var err error
 	if dsn := os.Getenv("CDP_CRASH_DSN"); dsn != "" {
@@ -44,9 +57,7 @@ func TestCrashChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng := &engine.Engine{W: w, Project: project(os.Getenv("CDP_CRASH_URL"), os.Getenv("CDP_CRASH_SECRET"), "mirror"), Tables: tables(w)}
-	_, err = eng.Run(ctx, eng.Project.Syncs[0], engine.RunOptions{RunID: "crashing", LockTTL: ttl, Delivery: fastDelivery})
-	t.Fatalf("the parent should have killed this process; the run ended with %v", err)
+	return w, ttl
 }
 
 func TestCrashMidDeliveryConverges(t *testing.T) {

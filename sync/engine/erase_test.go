@@ -59,6 +59,43 @@ func buildAsRun(t *testing.T, w warehouse.Warehouse, p *models.Project, asOf tim
 	return mode
 }
 
+// eraseEnv is the environment testdata/erase reads: the newsletter's
+// receiver (HOOK_URL, HOOK_SECRET) and the CRM's (HOOK2_URL, HOOK2_SECRET).
+func eraseEnv(news, crm *destinationtest.Server) map[string]string {
+	return map[string]string{"HOOK_URL": news.URL(), "HOOK2_URL": crm.URL(), "HOOK_SECRET": news.Secret, "HOOK2_SECRET": crm.Secret}
+}
+
+// loadErase loads testdata/erase with env (see eraseEnv).
+func loadErase(t testing.TB, env map[string]string) *models.Project {
+	t.Helper()
+	p, diags := models.LoadWithOptions("testdata/erase", models.LoadOptions{
+		Getenv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }})
+	if diags.HasErrors() {
+		t.Fatalf("test project:\n%v", diags.Error())
+	}
+	return p
+}
+
+// syncedErase loads testdata/erase for the two receivers, creates its raw
+// tables on w, builds it (run m1, as of asOf) and runs each of its syncs
+// once: both receivers hold the three customers.
+func syncedErase(t *testing.T, w warehouse.Warehouse, news, crm *destinationtest.Server, asOf time.Time) (*models.Project, *engine.Engine) {
+	t.Helper()
+	p := loadErase(t, eraseEnv(news, crm))
+	execSQL(t, w, eraseSetup(w.Dialect())...)
+	buildAsRun(t, w, p, asOf, "m1")
+	eng := &engine.Engine{W: w, Project: p, Tables: tables(w)}
+	for _, s := range p.Syncs {
+		if _, err := eng.Run(context.Background(), s, engine.RunOptions{RunID: "s1-" + s.Name, Delivery: fastDelivery}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(news.State()) != 3 || len(crm.State()) != 3 {
+		t.Fatalf("first syncs: %v / %v", keysOf(news.State()), keysOf(crm.State()))
+	}
+	return p, eng
+}
+
 // personCells lists the cells of every CDP table (not the raw sources)
 // that hold one of the needles.
 func personCells(t *testing.T, w warehouse.Warehouse, needles ...string) []string {
@@ -80,6 +117,10 @@ func personCells(t *testing.T, w warehouse.Warehouse, needles ...string) []strin
 	return out
 }
 
+// eraseOthers reads the identifiers and segments of everyone but Camille
+// (cust-001), who must not move when she is forgotten.
+const eraseOthers = "SELECT i.id_value, i.profile_id, s.segment FROM cdp.customer_identifiers i LEFT JOIN cdp.customer_segments s ON s.profile_id = i.profile_id WHERE i.id_value NOT LIKE '%camille%' AND i.id_value <> 'cust-001'"
+
 // TestForgetErasesEverywhere forgets Camille after two syncs delivered
 // her: the next run removes her from every CDP table and tombstones both
 // her identifiers (salted hashes only); the syncs erase her at both
@@ -90,26 +131,9 @@ func TestForgetErasesEverywhere(t *testing.T) {
 	synctest.ForEach(t, []synctest.Engine{synctest.DuckDB, synctest.Postgres}, func(t *testing.T, e engineEnv) {
 		ctx := context.Background()
 		news, crm := newServer(t, destinationtest.Faults{}), newServer(t, destinationtest.Faults{})
-		env := map[string]string{"HOOK_URL": news.URL(), "HOOK2_URL": crm.URL(), "HOOK_SECRET": news.Secret, "HOOK2_SECRET": crm.Secret}
-		p, diags := models.LoadWithOptions("testdata/erase", models.LoadOptions{
-			Getenv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }})
-		if diags.HasErrors() {
-			t.Fatalf("test project:\n%v", diags.Error())
-		}
-		execSQL(t, e.W, eraseSetup(e.W.Dialect())...)
 		asOf := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
-		buildAsRun(t, e.W, p, asOf, "m1")
-		others := "SELECT i.id_value, i.profile_id, s.segment FROM cdp.customer_identifiers i LEFT JOIN cdp.customer_segments s ON s.profile_id = i.profile_id WHERE i.id_value NOT LIKE '%camille%' AND i.id_value <> 'cust-001'"
-		before := textRows(t, e.W, others)
-		eng := &engine.Engine{W: e.W, Project: p, Tables: tables(e.W)}
-		for _, s := range p.Syncs {
-			if _, err := eng.Run(ctx, s, engine.RunOptions{RunID: "s1-" + s.Name, Delivery: fastDelivery}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if len(news.State()) != 3 || len(crm.State()) != 3 {
-			t.Fatalf("first syncs: %v / %v", keysOf(news.State()), keysOf(crm.State()))
-		}
+		p, eng := syncedErase(t, e.W, news, crm, asOf)
+		before := textRows(t, e.W, eraseOthers)
 
 		// cdp forget, by an email written differently from the sources
 		r, err := privacy.Forget(ctx, e.W, eng.Tables, p, "email:CAMILLE.moreau@orange.fr ", "DSR 2026-114", asOf)
@@ -129,7 +153,7 @@ func TestForgetErasesEverywhere(t *testing.T) {
 			[]string{"crm_upsert|pending", "newsletter|pending"}) {
 			t.Fatalf("erasure targets: %v", got)
 		}
-		if after := textRows(t, e.W, others); !reflect.DeepEqual(after, before) {
+		if after := textRows(t, e.W, eraseOthers); !reflect.DeepEqual(after, before) {
 			t.Fatalf("the others changed:\n before %v\n after  %v", before, after)
 		}
 		if got := textRows(t, e.W, "SELECT email, ltv FROM cdp.customer_profiles"); !reflect.DeepEqual(got, []string{"bob@x.io|5", "dana@x.io|7"}) {
@@ -221,7 +245,7 @@ func TestForgetErasesEverywhere(t *testing.T) {
 		if got := textRows(t, e.W, anon); !reflect.DeepEqual(got, []string{"NULL|NULL|99"}) {
 			t.Fatalf("cust-009 after a full run: %v", got)
 		}
-		if after := textRows(t, e.W, others+" AND i.id_value <> 'cust-009'"); !reflect.DeepEqual(after, before) {
+		if after := textRows(t, e.W, eraseOthers+" AND i.id_value <> 'cust-009'"); !reflect.DeepEqual(after, before) {
 			t.Fatalf("the others changed:\n before %v\n after  %v", before, after)
 		}
 		for _, s := range p.Syncs {

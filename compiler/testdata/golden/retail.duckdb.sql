@@ -654,6 +654,27 @@ CREATE OR REPLACE VIEW "cdp"."customer_src_web_events" AS SELECT
                   　᠎​‌‍⁠﻿'), '') IS NULL THEN 'empty after trimming' END AS "_cdp_invalid_1"
 FROM "cdp"."seed_web_events" AS src;
 
+-- node: source.consent_events (models/sources.yml:82)
+-- view over the source with normalized identifiers
+CREATE OR REPLACE VIEW "cdp"."customer_src_consent_events" AS SELECT
+  src.*,
+  CAST(src."occurred_at" AS TIMESTAMP) AS "_cdp_ts",
+  CASE WHEN regexp_matches(lower(trim(CAST(src."email" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿')), '^[^@	
+                  　᠎​‌‍⁠﻿]+@[^@	
+                  　᠎​‌‍⁠﻿]+\.[^@	
+                  　᠎​‌‍⁠﻿]+$') THEN lower(trim(CAST(src."email" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿')) END AS "_cdp_id_0",
+  CAST(src."email" AS VARCHAR) AS "_cdp_raw_0",
+  CASE WHEN CAST(src."email" AS VARCHAR) IS NULL OR CAST(src."email" AS VARCHAR) = '' THEN NULL WHEN trim(CAST(src."email" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN CASE WHEN regexp_matches(lower(trim(CAST(src."email" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿')), '^[^@	
+                  　᠎​‌‍⁠﻿]+@[^@	
+                  　᠎​‌‍⁠﻿]+\.[^@	
+                  　᠎​‌‍⁠﻿]+$') THEN lower(trim(CAST(src."email" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿')) END IS NULL THEN 'not an email' END AS "_cdp_invalid_0"
+FROM "cdp"."seed_consent_events" AS src;
+
 -- node: identity.customer (models/identity.yml:9)
 -- occurrences: every normalized identifier of every source row
 CREATE OR REPLACE TABLE "cdp"."customer__id_occ" AS SELECT 'email' AS id_type, "_cdp_id_0" AS id_value, "_cdp_ts" AS ts, 'crm_contacts' AS source FROM "cdp"."customer_src_crm_contacts" WHERE "_cdp_id_0" IS NOT NULL
@@ -682,7 +703,9 @@ SELECT 'phone' AS id_type, "_cdp_id_2" AS id_value, "_cdp_ts" AS ts, 'pos_transa
 UNION ALL
 SELECT 'anonymous_id' AS id_type, "_cdp_id_0" AS id_value, "_cdp_ts" AS ts, 'web_events' AS source FROM "cdp"."customer_src_web_events" WHERE "_cdp_id_0" IS NOT NULL
 UNION ALL
-SELECT 'user_id' AS id_type, "_cdp_id_1" AS id_value, "_cdp_ts" AS ts, 'web_events' AS source FROM "cdp"."customer_src_web_events" WHERE "_cdp_id_1" IS NOT NULL;
+SELECT 'user_id' AS id_type, "_cdp_id_1" AS id_value, "_cdp_ts" AS ts, 'web_events' AS source FROM "cdp"."customer_src_web_events" WHERE "_cdp_id_1" IS NOT NULL
+UNION ALL
+SELECT 'email' AS id_type, "_cdp_id_0" AS id_value, "_cdp_ts" AS ts, 'consent_events' AS source FROM "cdp"."customer_src_consent_events" WHERE "_cdp_id_0" IS NOT NULL;
 -- per identifier and source: earliest and latest row
 CREATE OR REPLACE TABLE "cdp"."customer__id_srcnodes" AS SELECT id_type, id_value, source, MIN(ts) AS min_ts, MAX(ts) AS max_ts
 FROM "cdp"."customer__id_occ"
@@ -716,6 +739,8 @@ CREATE OR REPLACE TABLE "cdp"."customer__id_invalid" AS SELECT DISTINCT id_type,
   SELECT 'anonymous_id' AS id_type, "_cdp_raw_0" AS id_value, "_cdp_invalid_0" AS reason FROM "cdp"."customer_src_web_events" WHERE "_cdp_invalid_0" IS NOT NULL
   UNION ALL
   SELECT 'user_id' AS id_type, "_cdp_raw_1" AS id_value, "_cdp_invalid_1" AS reason FROM "cdp"."customer_src_web_events" WHERE "_cdp_invalid_1" IS NOT NULL
+  UNION ALL
+  SELECT 'email' AS id_type, "_cdp_raw_0" AS id_value, "_cdp_invalid_0" AS reason FROM "cdp"."customer_src_consent_events" WHERE "_cdp_invalid_0" IS NOT NULL
 ) i;
 -- nodes: one per (id_type, id_value), numbered in byte order
 CREATE OR REPLACE TABLE "cdp"."customer__id_nodes" AS SELECT ROW_NUMBER() OVER (ORDER BY (id_type COLLATE "binary"), (id_value COLLATE "binary")) AS node_id, id_type, id_value, first_seen_at, last_seen_at,
@@ -2085,7 +2110,7 @@ COMMIT;
 -- segment newsletter_no_order: drop scratch table
 DROP TABLE IF EXISTS "cdp"."customer__seg_newsletter_no_order";
 
--- node: consent.customer (models/consent.yml:5)
+-- node: consent.customer (models/consent.yml:8)
 -- consent statements of every purpose
 CREATE OR REPLACE TABLE "cdp"."customer__consent_statements" AS WITH -- rows of source crm_contacts with their profile
 s1 AS (
@@ -2100,12 +2125,34 @@ s1 AS (
   LEFT JOIN "cdp"."customer_identifiers" AS i1
     ON i1."id_type" = 'phone' AND i1."id_value" = v."_cdp_id_1"
   WHERE COALESCE(i0."profile_id", i3."profile_id", i2."profile_id", i1."profile_id") IS NOT NULL
+),
+-- rows of source consent_events with their profile
+s2 AS (
+  SELECT v.*, i0."profile_id" AS "_cdp_profile_id"
+  FROM "cdp"."customer_src_consent_events" AS v
+  LEFT JOIN "cdp"."customer_identifiers" AS i0
+    ON i0."id_type" = 'email' AND i0."id_value" = v."_cdp_id_0"
+  WHERE i0."profile_id" IS NOT NULL
 )
 SELECT s1."_cdp_profile_id" AS profile_id, 'email_marketing' AS purpose, CASE WHEN lower(trim(CAST(s1."email_opt_in" AS VARCHAR), '	
                   　᠎​‌‍⁠﻿')) IN ('true', 't', 'yes', 'y', '1', 'granted', 'grant', 'opt_in', 'opt-in', 'opted_in', 'optin', 'subscribed', 'on', 'allow', 'allowed', 'accepted') THEN 'granted' WHEN lower(trim(CAST(s1."email_opt_in" AS VARCHAR), '	
                   　᠎​‌‍⁠﻿')) IN ('false', 'f', 'no', 'n', '0', 'denied', 'deny', 'opt_out', 'opt-out', 'opted_out', 'optout', 'unsubscribed', 'off', 'revoked', 'withdrawn', 'declined', 'rejected') THEN 'denied' END AS state, CAST(s1."email_opt_in" AS VARCHAR) AS raw_value, s1."_cdp_ts" AS decided_at, 'crm_contacts' AS source, CAST(s1."contact_id" AS VARCHAR) AS source_key, 0 AS priority
 FROM s1
-WHERE s1."email_opt_in" IS NOT NULL AND (s1."_cdp_ts" IS NULL OR s1."_cdp_ts" <= TIMESTAMP '2026-11-01 00:00:00.000000');
+WHERE s1."email_opt_in" IS NOT NULL AND (s1."_cdp_ts" IS NULL OR s1."_cdp_ts" <= TIMESTAMP '2026-11-01 00:00:00.000000')
+UNION ALL
+SELECT s2."_cdp_profile_id" AS profile_id, 'email_marketing' AS purpose, CASE WHEN lower(trim(CAST(s2."status" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿')) IN ('true', 't', 'yes', 'y', '1', 'granted', 'grant', 'opt_in', 'opt-in', 'opted_in', 'optin', 'subscribed', 'on', 'allow', 'allowed', 'accepted') THEN 'granted' WHEN lower(trim(CAST(s2."status" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿')) IN ('false', 'f', 'no', 'n', '0', 'denied', 'deny', 'opt_out', 'opt-out', 'opted_out', 'optout', 'unsubscribed', 'off', 'revoked', 'withdrawn', 'declined', 'rejected') THEN 'denied' END AS state, CAST(s2."status" AS VARCHAR) AS raw_value, s2."_cdp_ts" AS decided_at, 'consent_events' AS source, CAST(s2."event_id" AS VARCHAR) AS source_key, 1 AS priority
+FROM s2
+WHERE s2."status" IS NOT NULL AND (s2."_cdp_ts" IS NULL OR s2."_cdp_ts" <= TIMESTAMP '2026-11-01 00:00:00.000000') AND trim(CAST(s2."purpose" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿') = 'email_marketing'
+UNION ALL
+SELECT s2."_cdp_profile_id" AS profile_id, 'sms_marketing' AS purpose, CASE WHEN lower(trim(CAST(s2."status" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿')) IN ('true', 't', 'yes', 'y', '1', 'granted', 'grant', 'opt_in', 'opt-in', 'opted_in', 'optin', 'subscribed', 'on', 'allow', 'allowed', 'accepted') THEN 'granted' WHEN lower(trim(CAST(s2."status" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿')) IN ('false', 'f', 'no', 'n', '0', 'denied', 'deny', 'opt_out', 'opt-out', 'opted_out', 'optout', 'unsubscribed', 'off', 'revoked', 'withdrawn', 'declined', 'rejected') THEN 'denied' END AS state, CAST(s2."status" AS VARCHAR) AS raw_value, s2."_cdp_ts" AS decided_at, 'consent_events' AS source, CAST(s2."event_id" AS VARCHAR) AS source_key, 0 AS priority
+FROM s2
+WHERE s2."status" IS NOT NULL AND (s2."_cdp_ts" IS NULL OR s2."_cdp_ts" <= TIMESTAMP '2026-11-01 00:00:00.000000') AND trim(CAST(s2."purpose" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿') = 'sms_marketing';
 -- build customer_consent_rejected (atomic)
 BEGIN;
 CREATE OR REPLACE TABLE "cdp"."customer_consent_rejected" AS SELECT profile_id, purpose, source, source_key, raw_value, decided_at,
@@ -2122,6 +2169,8 @@ FROM "cdp"."customer__consent_statements" AS st
 WHERE st.state IS NOT NULL
 ), purposes AS (
 SELECT 'email_marketing' AS purpose, 'denied' AS default_state
+UNION ALL
+SELECT 'sms_marketing' AS purpose, 'denied' AS default_state
 ), profiles AS (
 SELECT DISTINCT profile_id FROM "cdp"."customer_identifiers"
 )
@@ -2145,12 +2194,14 @@ SELECT 'orders' AS "source", (SELECT MAX(v."_cdp_ts") FROM "cdp"."customer_src_o
 UNION ALL
 SELECT 'pos_transactions' AS "source", (SELECT MAX(v."_cdp_ts") FROM "cdp"."customer_src_pos_transactions" AS v) AS "watermark"
 UNION ALL
-SELECT 'web_events' AS "source", (SELECT MAX(v."_cdp_ts") FROM "cdp"."customer_src_web_events" AS v) AS "watermark";
+SELECT 'web_events' AS "source", (SELECT MAX(v."_cdp_ts") FROM "cdp"."customer_src_web_events" AS v) AS "watermark"
+UNION ALL
+SELECT 'consent_events' AS "source", (SELECT MAX(v."_cdp_ts") FROM "cdp"."customer_src_consent_events" AS v) AS "watermark";
 -- state: record the watermarks of this run (atomic)
 BEGIN;
 DELETE FROM "cdp"."customer_watermarks" WHERE TRUE;
 INSERT INTO "cdp"."customer_watermarks" ("source", "watermark", "as_of", "fingerprint", "run_id")
-SELECT "source", "watermark", TIMESTAMP '2026-11-01 00:00:00.000000', '0aa3409ff0c2a355', 'compile' FROM "cdp"."customer__wm_next";
+SELECT "source", "watermark", TIMESTAMP '2026-11-01 00:00:00.000000', '1eb665a541935aba', 'compile' FROM "cdp"."customer__wm_next";
 COMMIT;
 -- drop scratch table
 DROP TABLE IF EXISTS "cdp"."customer__wm_next";

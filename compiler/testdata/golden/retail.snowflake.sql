@@ -591,6 +591,27 @@ CREATE OR REPLACE VIEW "CDP"."CUSTOMER_SRC_WEB_EVENTS" COPY GRANTS AS SELECT
                   　᠎​‌‍⁠﻿'), '') IS NULL THEN 'empty after trimming' END AS "_CDP_INVALID_1"
 FROM "CDP"."SEED_WEB_EVENTS" AS src;
 
+-- node: source.consent_events (models/sources.yml:82)
+-- view over the source with normalized identifiers
+CREATE OR REPLACE VIEW "CDP"."CUSTOMER_SRC_CONSENT_EVENTS" COPY GRANTS AS SELECT
+  src.*,
+  CAST(src."OCCURRED_AT" AS TIMESTAMP_NTZ) AS "_CDP_TS",
+  CASE WHEN (REGEXP_INSTR(LOWER(TRANSLATE(TRIM(CAST(src."EMAIL" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')), '^[^@	
+                  　᠎​‌‍⁠﻿]+@[^@	
+                  　᠎​‌‍⁠﻿]+\\.[^@	
+                  　᠎​‌‍⁠﻿]+$') > 0) THEN LOWER(TRANSLATE(TRIM(CAST(src."EMAIL" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')) END AS "_CDP_ID_0",
+  CAST(src."EMAIL" AS VARCHAR) AS "_CDP_RAW_0",
+  CASE WHEN CAST(src."EMAIL" AS VARCHAR) IS NULL OR CAST(src."EMAIL" AS VARCHAR) = '' THEN NULL WHEN TRIM(CAST(src."EMAIL" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿') = '' THEN 'empty after trimming' WHEN CASE WHEN (REGEXP_INSTR(LOWER(TRANSLATE(TRIM(CAST(src."EMAIL" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')), '^[^@	
+                  　᠎​‌‍⁠﻿]+@[^@	
+                  　᠎​‌‍⁠﻿]+\\.[^@	
+                  　᠎​‌‍⁠﻿]+$') > 0) THEN LOWER(TRANSLATE(TRIM(CAST(src."EMAIL" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')) END IS NULL THEN 'not an email' END AS "_CDP_INVALID_0"
+FROM "CDP"."SEED_CONSENT_EVENTS" AS src;
+
 -- node: identity.customer (models/identity.yml:9)
 -- occurrences: every normalized identifier of every source row
 CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__ID_OCC" AS SELECT 'email' AS id_type, "_CDP_ID_0" AS id_value, "_CDP_TS" AS ts, 'crm_contacts' AS source FROM "CDP"."CUSTOMER_SRC_CRM_CONTACTS" WHERE "_CDP_ID_0" IS NOT NULL
@@ -619,7 +640,9 @@ SELECT 'phone' AS id_type, "_CDP_ID_2" AS id_value, "_CDP_TS" AS ts, 'pos_transa
 UNION ALL
 SELECT 'anonymous_id' AS id_type, "_CDP_ID_0" AS id_value, "_CDP_TS" AS ts, 'web_events' AS source FROM "CDP"."CUSTOMER_SRC_WEB_EVENTS" WHERE "_CDP_ID_0" IS NOT NULL
 UNION ALL
-SELECT 'user_id' AS id_type, "_CDP_ID_1" AS id_value, "_CDP_TS" AS ts, 'web_events' AS source FROM "CDP"."CUSTOMER_SRC_WEB_EVENTS" WHERE "_CDP_ID_1" IS NOT NULL;
+SELECT 'user_id' AS id_type, "_CDP_ID_1" AS id_value, "_CDP_TS" AS ts, 'web_events' AS source FROM "CDP"."CUSTOMER_SRC_WEB_EVENTS" WHERE "_CDP_ID_1" IS NOT NULL
+UNION ALL
+SELECT 'email' AS id_type, "_CDP_ID_0" AS id_value, "_CDP_TS" AS ts, 'consent_events' AS source FROM "CDP"."CUSTOMER_SRC_CONSENT_EVENTS" WHERE "_CDP_ID_0" IS NOT NULL;
 -- per identifier and source: earliest and latest row
 CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__ID_SRCNODES" AS SELECT id_type, id_value, source, MIN(ts) AS min_ts, MAX(ts) AS max_ts
 FROM "CDP"."CUSTOMER__ID_OCC"
@@ -653,6 +676,8 @@ CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__ID_INVALID" AS SELECT DISTINC
   SELECT 'anonymous_id' AS id_type, "_CDP_RAW_0" AS id_value, "_CDP_INVALID_0" AS reason FROM "CDP"."CUSTOMER_SRC_WEB_EVENTS" WHERE "_CDP_INVALID_0" IS NOT NULL
   UNION ALL
   SELECT 'user_id' AS id_type, "_CDP_RAW_1" AS id_value, "_CDP_INVALID_1" AS reason FROM "CDP"."CUSTOMER_SRC_WEB_EVENTS" WHERE "_CDP_INVALID_1" IS NOT NULL
+  UNION ALL
+  SELECT 'email' AS id_type, "_CDP_RAW_0" AS id_value, "_CDP_INVALID_0" AS reason FROM "CDP"."CUSTOMER_SRC_CONSENT_EVENTS" WHERE "_CDP_INVALID_0" IS NOT NULL
 ) i;
 -- nodes: one per (id_type, id_value), numbered in byte order
 CREATE OR REPLACE TRANSIENT TABLE "CDP"."CUSTOMER__ID_NODES" AS SELECT ROW_NUMBER() OVER (ORDER BY COLLATE(id_type, 'utf8'), COLLATE(id_value, 'utf8')) AS node_id, id_type, id_value, first_seen_at, last_seen_at,
@@ -2022,7 +2047,7 @@ COMMIT;
 -- segment newsletter_no_order: drop scratch table
 DROP TABLE IF EXISTS "CDP"."CUSTOMER__SEG_NEWSLETTER_NO_ORDER";
 
--- node: consent.customer (models/consent.yml:5)
+-- node: consent.customer (models/consent.yml:8)
 -- consent statements of every purpose
 CREATE OR REPLACE TABLE "CDP"."CUSTOMER__CONSENT_STATEMENTS" COPY GRANTS AS WITH -- rows of source crm_contacts with their profile
 s1 AS (
@@ -2037,12 +2062,34 @@ s1 AS (
   LEFT JOIN "CDP"."CUSTOMER_IDENTIFIERS" AS i1
     ON i1."ID_TYPE" = 'phone' AND i1."ID_VALUE" = v."_CDP_ID_1"
   WHERE COALESCE(i0."PROFILE_ID", i3."PROFILE_ID", i2."PROFILE_ID", i1."PROFILE_ID") IS NOT NULL
+),
+-- rows of source consent_events with their profile
+s2 AS (
+  SELECT v.*, i0."PROFILE_ID" AS "_CDP_PROFILE_ID"
+  FROM "CDP"."CUSTOMER_SRC_CONSENT_EVENTS" AS v
+  LEFT JOIN "CDP"."CUSTOMER_IDENTIFIERS" AS i0
+    ON i0."ID_TYPE" = 'email' AND i0."ID_VALUE" = v."_CDP_ID_0"
+  WHERE i0."PROFILE_ID" IS NOT NULL
 )
 SELECT s1."_CDP_PROFILE_ID" AS profile_id, 'email_marketing' AS purpose, CASE WHEN LOWER(TRANSLATE(TRIM(CAST(s1."EMAIL_OPT_IN" AS VARCHAR), '	
                   　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')) IN ('true', 't', 'yes', 'y', '1', 'granted', 'grant', 'opt_in', 'opt-in', 'opted_in', 'optin', 'subscribed', 'on', 'allow', 'allowed', 'accepted') THEN 'granted' WHEN LOWER(TRANSLATE(TRIM(CAST(s1."EMAIL_OPT_IN" AS VARCHAR), '	
                   　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')) IN ('false', 'f', 'no', 'n', '0', 'denied', 'deny', 'opt_out', 'opt-out', 'opted_out', 'optout', 'unsubscribed', 'off', 'revoked', 'withdrawn', 'declined', 'rejected') THEN 'denied' END AS state, CAST(s1."EMAIL_OPT_IN" AS VARCHAR) AS raw_value, s1."_CDP_TS" AS decided_at, 'crm_contacts' AS source, CAST(s1."CONTACT_ID" AS VARCHAR) AS source_key, 0 AS priority
 FROM s1
-WHERE s1."EMAIL_OPT_IN" IS NOT NULL AND (s1."_CDP_TS" IS NULL OR s1."_CDP_TS" <= CAST('2026-11-01 00:00:00.000000' AS TIMESTAMP_NTZ));
+WHERE s1."EMAIL_OPT_IN" IS NOT NULL AND (s1."_CDP_TS" IS NULL OR s1."_CDP_TS" <= CAST('2026-11-01 00:00:00.000000' AS TIMESTAMP_NTZ))
+UNION ALL
+SELECT s2."_CDP_PROFILE_ID" AS profile_id, 'email_marketing' AS purpose, CASE WHEN LOWER(TRANSLATE(TRIM(CAST(s2."STATUS" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')) IN ('true', 't', 'yes', 'y', '1', 'granted', 'grant', 'opt_in', 'opt-in', 'opted_in', 'optin', 'subscribed', 'on', 'allow', 'allowed', 'accepted') THEN 'granted' WHEN LOWER(TRANSLATE(TRIM(CAST(s2."STATUS" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')) IN ('false', 'f', 'no', 'n', '0', 'denied', 'deny', 'opt_out', 'opt-out', 'opted_out', 'optout', 'unsubscribed', 'off', 'revoked', 'withdrawn', 'declined', 'rejected') THEN 'denied' END AS state, CAST(s2."STATUS" AS VARCHAR) AS raw_value, s2."_CDP_TS" AS decided_at, 'consent_events' AS source, CAST(s2."EVENT_ID" AS VARCHAR) AS source_key, 1 AS priority
+FROM s2
+WHERE s2."STATUS" IS NOT NULL AND (s2."_CDP_TS" IS NULL OR s2."_CDP_TS" <= CAST('2026-11-01 00:00:00.000000' AS TIMESTAMP_NTZ)) AND TRIM(CAST(s2."PURPOSE" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿') = 'email_marketing'
+UNION ALL
+SELECT s2."_CDP_PROFILE_ID" AS profile_id, 'sms_marketing' AS purpose, CASE WHEN LOWER(TRANSLATE(TRIM(CAST(s2."STATUS" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')) IN ('true', 't', 'yes', 'y', '1', 'granted', 'grant', 'opt_in', 'opt-in', 'opted_in', 'optin', 'subscribed', 'on', 'allow', 'allowed', 'accepted') THEN 'granted' WHEN LOWER(TRANSLATE(TRIM(CAST(s2."STATUS" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿'), 'İΣ', 'iσ')) IN ('false', 'f', 'no', 'n', '0', 'denied', 'deny', 'opt_out', 'opt-out', 'opted_out', 'optout', 'unsubscribed', 'off', 'revoked', 'withdrawn', 'declined', 'rejected') THEN 'denied' END AS state, CAST(s2."STATUS" AS VARCHAR) AS raw_value, s2."_CDP_TS" AS decided_at, 'consent_events' AS source, CAST(s2."EVENT_ID" AS VARCHAR) AS source_key, 0 AS priority
+FROM s2
+WHERE s2."STATUS" IS NOT NULL AND (s2."_CDP_TS" IS NULL OR s2."_CDP_TS" <= CAST('2026-11-01 00:00:00.000000' AS TIMESTAMP_NTZ)) AND TRIM(CAST(s2."PURPOSE" AS VARCHAR), '	
+                  　᠎​‌‍⁠﻿') = 'sms_marketing';
 -- build customer_consent_rejected (atomic)
 BEGIN;
 CREATE OR REPLACE TABLE "CDP"."CUSTOMER_CONSENT_REJECTED" COPY GRANTS AS SELECT profile_id, purpose, source, source_key, raw_value, decided_at,
@@ -2059,6 +2106,8 @@ FROM "CDP"."CUSTOMER__CONSENT_STATEMENTS" AS st
 WHERE st.state IS NOT NULL
 ), purposes AS (
 SELECT 'email_marketing' AS purpose, 'denied' AS default_state
+UNION ALL
+SELECT 'sms_marketing' AS purpose, 'denied' AS default_state
 ), profiles AS (
 SELECT DISTINCT profile_id FROM "CDP"."CUSTOMER_IDENTIFIERS"
 )
@@ -2082,12 +2131,14 @@ SELECT 'orders' AS "SOURCE", (SELECT MAX(v."_CDP_TS") FROM "CDP"."CUSTOMER_SRC_O
 UNION ALL
 SELECT 'pos_transactions' AS "SOURCE", (SELECT MAX(v."_CDP_TS") FROM "CDP"."CUSTOMER_SRC_POS_TRANSACTIONS" AS v) AS "WATERMARK"
 UNION ALL
-SELECT 'web_events' AS "SOURCE", (SELECT MAX(v."_CDP_TS") FROM "CDP"."CUSTOMER_SRC_WEB_EVENTS" AS v) AS "WATERMARK";
+SELECT 'web_events' AS "SOURCE", (SELECT MAX(v."_CDP_TS") FROM "CDP"."CUSTOMER_SRC_WEB_EVENTS" AS v) AS "WATERMARK"
+UNION ALL
+SELECT 'consent_events' AS "SOURCE", (SELECT MAX(v."_CDP_TS") FROM "CDP"."CUSTOMER_SRC_CONSENT_EVENTS" AS v) AS "WATERMARK";
 -- state: record the watermarks of this run (atomic)
 BEGIN;
 DELETE FROM "CDP"."CUSTOMER_WATERMARKS" WHERE TRUE;
 INSERT INTO "CDP"."CUSTOMER_WATERMARKS" ("SOURCE", "WATERMARK", "AS_OF", "FINGERPRINT", "RUN_ID")
-SELECT "SOURCE", "WATERMARK", CAST('2026-11-01 00:00:00.000000' AS TIMESTAMP_NTZ), '0aa3409ff0c2a355', 'compile' FROM "CDP"."CUSTOMER__WM_NEXT";
+SELECT "SOURCE", "WATERMARK", CAST('2026-11-01 00:00:00.000000' AS TIMESTAMP_NTZ), '1eb665a541935aba', 'compile' FROM "CDP"."CUSTOMER__WM_NEXT";
 COMMIT;
 -- drop scratch table
 DROP TABLE IF EXISTS "CDP"."CUSTOMER__WM_NEXT";

@@ -16,13 +16,14 @@ import (
 
 // dataset is everything one generation produced.
 type dataset struct {
-	people []*person
-	crm    []crmRow
-	shop   []shopRow
-	orders []orderRow
-	pos    []posRow
-	web    []webRow
-	shared []sharedDevice
+	people  []*person
+	crm     []crmRow
+	shop    []shopRow
+	orders  []orderRow
+	pos     []posRow
+	web     []webRow
+	shared  []sharedDevice
+	consent []consentRow
 }
 
 // sharedDevice is a cookie first used by owner, later also by other.
@@ -40,6 +41,7 @@ func generate(cfg Config) *dataset {
 	g.orders(d)
 	g.pos(d)
 	g.web(d)
+	g.consent(d)
 	return d
 }
 
@@ -76,6 +78,11 @@ func (d *dataset) files() map[string][]byte {
 		len(d.web), func(i int) []string {
 			r := d.web[i]
 			return []string{r.id, r.anon, r.user, r.name, ts(r.at), r.url, r.total}
+		})
+	out["consent_events.csv"] = table([]string{"event_id", "email", "purpose", "status", "occurred_at"},
+		len(d.consent), func(i int) []string {
+			r := d.consent[i]
+			return []string{r.id, r.email, r.purpose, r.status, ts(r.at)}
 		})
 	return out
 }
@@ -125,6 +132,9 @@ func (d *dataset) truth() []byte {
 	}
 	for _, r := range d.orders {
 		add(r.p, "user_id", r.customerID)
+		add(r.p, "email", r.email)
+	}
+	for _, r := range d.consent {
 		add(r.p, "email", r.email)
 	}
 	byCard := map[string]*person{}

@@ -18,6 +18,7 @@ type gen struct {
 	anchor time.Time
 	start  time.Time // anchor minus two years
 	used   map[string]bool
+	seed   uint64 // the config's seed, for the side streams (consent.go)
 }
 
 func newGen(cfg Config) *gen {
@@ -26,6 +27,7 @@ func newGen(cfg Config) *gen {
 		anchor: cfg.Anchor,
 		start:  cfg.Anchor.Add(-730 * day),
 		used:   map[string]bool{},
+		seed:   cfg.Seed,
 	}
 }
 

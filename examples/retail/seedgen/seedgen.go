@@ -16,6 +16,7 @@
 //	orders.csv            order_id,customer_id,email,amount,currency,status,ordered_at
 //	pos_transactions.csv  txn_id,loyalty_card,store_id,amount,email,phone,occurred_at
 //	web_events.csv        event_id,anonymous_id,user_id,event_name,occurred_at,page_url,properties_total
+//	consent_events.csv    event_id,email,purpose,status,occurred_at
 //
 // and the truth (person_id,id_type,id_value): every raw identifier value as it
 // appears in some seed row (same spelling, case and spaces), under the id type
@@ -55,6 +56,11 @@
 //     row holding both sides is an order whose checkout email is the personal one.
 //   - Guest orders (no customer_id) and loyalty cards missing from the CRM,
 //     linked (or not) only through an email typed at checkout or at the till.
+//   - Consent: the CRM's email_opt_in checkbox and the email platform's
+//     preference-centre events (consent_events.csv: subscribed/unsubscribed
+//     to email_marketing, opt_in/opt_out to sms_marketing) disagree, and the
+//     latest statement wins. The events come from their own random stream
+//     (consent.go), so they changed no other seed.
 //   - Person p00001 is a showcase: CRM (with a duplicate), shop, orders with a
 //     second checkout email, a loyalty card used in stores and two web devices.
 package seedgen

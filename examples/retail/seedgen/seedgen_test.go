@@ -51,8 +51,8 @@ func TestGenerationIsDeterministic(t *testing.T) {
 		t.Fatal(err)
 	}
 	fa, fb := readDir(t, a), readDir(t, b)
-	if len(fa) != 7 {
-		t.Fatalf("wrote %d files, want 5 seeds, the truth and demo.txt: %v", len(fa), slices.Sorted(maps.Keys(fa)))
+	if len(fa) != 8 {
+		t.Fatalf("wrote %d files, want 6 seeds, the truth and demo.txt: %v", len(fa), slices.Sorted(maps.Keys(fa)))
 	}
 	for name, want := range fa {
 		if !bytes.Equal(fb[name], want) {
@@ -129,5 +129,39 @@ func TestTinyPopulation(t *testing.T) {
 	d := generate(Config{Seed: 1, People: 10, Anchor: mustAnchor(t, DefaultAnchor)})
 	if len(d.crm) == 0 || len(d.web) == 0 {
 		t.Fatalf("10 people produced %d contacts and %d events", len(d.crm), len(d.web))
+	}
+}
+
+// TestConsentEventsJoinKnownPeople checks that every consent event's email
+// is, once trimmed and lower-cased, an email of the same person in another
+// seed row (so the events create no profile), and that the stream holds
+// both purposes and both kinds of statement.
+func TestConsentEventsJoinKnownPeople(t *testing.T) {
+	d := generate(Config{Seed: DefaultSeed, People: 600, Anchor: mustAnchor(t, DefaultAnchor)})
+	known := map[string]*person{}
+	norm := func(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+	for _, r := range d.crm {
+		known[norm(r.email)] = r.p
+	}
+	for _, r := range d.shop {
+		known[norm(r.email)] = r.p
+	}
+	for _, r := range d.orders {
+		known[norm(r.email)] = r.p
+	}
+	seen := map[string]bool{}
+	for _, r := range d.consent {
+		if p := known[r.email]; p == nil || p != r.p {
+			t.Fatalf("consent event %s: %q is not an email of %s in another seed", r.id, r.email, r.p.id)
+		}
+		if r.at.After(d.people[0].until) && r.at.After(mustAnchor(t, DefaultAnchor)) {
+			t.Fatalf("consent event %s is after the anchor", r.id)
+		}
+		seen[r.purpose+"/"+r.status] = true
+	}
+	for _, k := range []string{"email_marketing/subscribed", "email_marketing/unsubscribed", "sms_marketing/opt_in", "sms_marketing/opt_out"} {
+		if !seen[k] {
+			t.Errorf("no consent event %s", k)
+		}
 	}
 }

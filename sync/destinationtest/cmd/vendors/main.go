@@ -99,6 +99,9 @@ func report(w io.Writer, servers []destinationtest.Vendor) {
 			}
 			fmt.Fprintf(w, "  %s %s\n", k, strings.TrimSpace(members[k]["name"]))
 		}
+		if e, ok := s.(interface{ Erased() []string }); ok && len(e.Erased()) > 0 {
+			fmt.Fprintf(w, "  GDPR-deleted contacts (record IDs): %s\n", strings.Join(e.Erased(), ", "))
+		}
 		for _, v := range s.Violations() {
 			fmt.Fprintf(w, "  violation: %s\n", v)
 		}
