@@ -144,7 +144,7 @@ func finishSteps(p *models.Project, t layout.Tables, o Options) []Step {
 			d.QuoteString(Fingerprint(p))+", "+d.QuoteString(o.RunID)+" FROM "+next))
 	steps = append(steps, S("drop scratch table", d.DropTable(next)))
 	if len(o.Mode.Erasures.Requests) > 0 {
-		steps = append(steps, S("privacy: the erasure requests this run applied", privacy.AppliedSQL(t, o.Mode.Erasures.Requests, o.AsOf)))
+		steps = append(steps, S("privacy: the erasure requests this run applied", privacy.AppliedSQL(t, o.Mode.Erasures.Requests, o.Mode.Erasures.At)))
 	}
 	return steps
 }

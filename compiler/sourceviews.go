@@ -105,3 +105,22 @@ func sourceRelation(t layout.Tables, s *models.Source) string {
 	}
 	return t.D.Relation(s.Table)
 }
+
+// ForgottenRowsSQL selects the rows of a source that carry a tombstoned
+// identifier (those its view drops), normalized exactly as the view
+// normalizes them, phone numbers included: with a primary key, each such
+// row's key as text in a column k, in order; without one, their number in
+// a column n.
+func ForgottenRowsSQL(p *models.Project, t layout.Tables, s *models.Source, salt string) string {
+	d := t.D
+	types, cols := make([]string, len(s.Identifiers)), make([]string, len(s.Identifiers))
+	for i, id := range s.Identifiers {
+		types[i], cols[i] = id.Type, layout.SourceIdentColumn(i)
+	}
+	from := "FROM (\n" + sourceViewSQL(p, t, s) + "\n) AS r\nWHERE NOT (" + privacy.FilterSQL(t, salt, "r", types, cols) + ")"
+	if s.PrimaryKey == "" {
+		return "SELECT COUNT(*) AS n\n" + from
+	}
+	k := d.CastText("r." + d.QuoteIdent(s.PrimaryKey))
+	return "SELECT DISTINCT " + k + " AS k\n" + from + "\nORDER BY k"
+}

@@ -21,6 +21,9 @@ type Applied struct {
 	// Requests are the IDs of the requests this run applies; the run must
 	// be full, and its Finish marks them applied (AppliedSQL).
 	Requests []string
+	// At is when Apply prepared them (the wall clock, not the run's as-of
+	// date): their applied_at.
+	At time.Time
 }
 
 // Apply prepares a complete run for the erasure requests not applied yet,
@@ -37,7 +40,7 @@ type Applied struct {
 //
 // Apply is idempotent: a run that fails applies the same requests again.
 func Apply(ctx context.Context, w warehouse.Warehouse, t layout.Tables, p *models.Project, now time.Time) (Applied, error) {
-	var a Applied
+	a := Applied{At: now}
 	if err := Ensure(ctx, w, t); err != nil {
 		return a, err
 	}

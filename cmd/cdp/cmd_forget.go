@@ -8,6 +8,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/cdpkit/cdp/compiler"
+	"github.com/cdpkit/cdp/models"
 	"github.com/cdpkit/cdp/privacy"
 	"github.com/cdpkit/cdp/warehouse"
 )
@@ -64,7 +66,9 @@ func forgetCommand() *cli.Command {
 				}
 				return nil
 			case report:
-				rep, err := privacy.Report(ctx, w, g.Tables, e.project)
+				rep, err := privacy.Report(ctx, w, g.Tables, e.project, func(s *models.Source, salt string) string {
+					return compiler.ForgottenRowsSQL(e.project, g.Tables, s, salt)
+				})
 				if err != nil {
 					return err
 				}
@@ -137,6 +141,8 @@ func printErasures(w io.Writer, st []privacy.RequestStatus) {
 	}
 }
 
+// printReport prints, per source, the rows that still hold a forgotten
+// person's identifiers and the statement that deletes them.
 func printReport(w io.Writer, rep []privacy.SourceRows) {
 	if len(rep) == 0 {
 		fmt.Fprintln(w, "no source row holds a forgotten identifier")
@@ -144,11 +150,20 @@ func printReport(w io.Writer, rep []privacy.SourceRows) {
 	}
 	fmt.Fprintln(w, "source rows that still hold a forgotten person's identifiers (the sources are yours: delete them upstream)")
 	for _, r := range rep {
-		fmt.Fprintf(w, "\n%s: %d row(s) by %s\n", r.Source, r.Rows, r.Identifier)
+		where := "SQL source"
+		if r.Table != "" {
+			where = r.Table
+		}
+		fmt.Fprintf(w, "\n%s (%s): %d row(s)", r.Source, where, r.Rows)
+		if r.DeleteSQL == "" && len(r.Keys) > 0 {
+			fmt.Fprintf(w, ", %s %s", r.PrimaryKey, strings.Join(r.Keys, ", "))
+		}
+		fmt.Fprintln(w)
 		if r.DeleteSQL != "" {
-			fmt.Fprintf(w, "  %s;\n", r.DeleteSQL)
-		} else if r.Note != "" {
-			fmt.Fprintf(w, "  %s\n", r.Note)
+			fmt.Fprintf(w, "  %s;\n", strings.ReplaceAll(r.DeleteSQL, "\n", "\n  "))
+		}
+		if r.Note != "" {
+			fmt.Fprintf(w, "  (%s)\n", r.Note)
 		}
 	}
 }

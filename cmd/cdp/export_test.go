@@ -212,6 +212,50 @@ func checkExport(t *testing.T, dir string, e exportEngine) {
 		}
 	}
 	cli(2, "profile", "email:bob@shop.test", "--out", out) // --out needs --export
+	checkForgetReport(t, e, cli)
+}
+
+// checkForgetReport forgets Ana too, then checks `cdp forget --report`:
+// the rows of both forgotten people, found as the source views normalize
+// identifiers (contact 4 holds only her phone number, written another
+// way; order A2 only her user_id), named by primary key, and a DELETE
+// that removes exactly those rows of the contacts table.
+func checkForgetReport(t *testing.T, e exportEngine, cli func(int, ...string) result) {
+	t.Helper()
+	cli(0, "forget", "phone:+33 6 12 34 56 78")
+	cli(0, "run", "--as-of", "2026-05-01")
+	var rep []struct {
+		Source, Table string
+		PrimaryKey    string `json:"primary_key"`
+		Rows          int64
+		Keys          []string
+		DeleteSQL     string `json:"delete_sql"`
+		Note          string
+	}
+	if err := json.Unmarshal([]byte(cli(0, "--json", "forget", "--report").stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep) != 2 || rep[0].Source != "contacts" || rep[0].Table != "cdp.seed_contacts" || rep[0].Rows != 3 ||
+		!reflect.DeepEqual(rep[0].Keys, []string{"1", "2", "4"}) || rep[0].PrimaryKey != "contact_id" || rep[0].DeleteSQL == "" ||
+		rep[1].Source != "orders" || rep[1].Table != "" || !reflect.DeepEqual(rep[1].Keys, []string{"A1", "A2", "C1"}) ||
+		rep[1].DeleteSQL != "" || !strings.Contains(rep[1].Note, "SQL") {
+		t.Fatalf("forget --report: %+v", rep)
+	}
+	text := cli(0, "forget", "--report").stdout
+	for _, want := range []string{"\ncontacts (cdp.seed_contacts): 3 row(s)\n  DELETE FROM ", "\norders (SQL source): 3 row(s), order_id A1, A2, C1\n"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("forget --report has no %q:\n%s", want, text)
+		}
+	}
+	before := e.rows(t, "SELECT contact_id FROM cdp.seed_contacts", "contact_id")
+	e.exec(t, rep[0].DeleteSQL)
+	if after := e.rows(t, "SELECT contact_id FROM cdp.seed_contacts", "contact_id"); len(after) != len(before)-3 || fmt.Sprint(after) != "[map[contact_id:3]]" {
+		t.Errorf("contacts after the report's DELETE: %v (before %v)", after, before)
+	}
+	rep = nil
+	if err := json.Unmarshal([]byte(cli(0, "--json", "forget", "--report").stdout), &rep); err != nil || len(rep) != 1 || rep[0].Source != "orders" {
+		t.Errorf("forget --report after the DELETE: %+v %v (want the orders only)", rep, err)
+	}
 }
 
 // compareExport checks every section of an export document against
