@@ -90,7 +90,7 @@ cdp run | grep -Ei 'erasure|forget' || true
 cdp profile "email:$forgotten" || true
 step "the next sync erases her at every destination that had her"
 n=$(wc -l <.demo/receiver.log)
-cdp sync run vip_to_crm customers_export vips_to_hubspot newsletter_to_klaviyo
+cdp sync run --all
 cdp forget --status
 step "the webhook receiver got the erase, HubSpot's contract server the GDPR delete"
 tail -n +$((n + 1)) .demo/receiver.log
