@@ -441,8 +441,8 @@ func (r *Receiver) apply(w http.ResponseWriter, n int, req *request) {
 	keys := len(r.state)
 	r.mu.Unlock()
 
-	r.logf("batch %d %s sync=%s run=%s records=%d add=%d change=%d remove=%d rejected=%d retry=%d keys=%d",
-		b.N, b.WebhookID, b.Sync, b.RunID, b.Records, b.Add, b.Change, b.Remove, b.Rejected, b.Retry, keys)
+	r.logf("batch %d %s sync=%s run=%s records=%d add=%d change=%d remove=%d erase=%d unsubscribe=%d rejected=%d retry=%d keys=%d",
+		b.N, b.WebhookID, b.Sync, b.RunID, b.Records, b.Add, b.Change, b.Remove, b.Erase, b.Unsub, b.Rejected, b.Retry, keys)
 	if r.opts.OnBatch != nil {
 		r.hookMu.Lock()
 		r.opts.OnBatch(b.N)
